@@ -1,0 +1,127 @@
+"""The public home page: offices by kind, their local time, French first, bounded queries."""
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from appointments.models import Office
+from appointments.tests.factories import CentreOfficeFactory, OfficeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def offices():
+    return {
+        "bamako": CentreOfficeFactory(
+            code="bko-centre", name="Centre de Bamako", name_en="Bamako centre", city="Bamako"
+        ),
+        "paris": OfficeFactory(
+            code="paris-consulat",
+            name="Consulat général du Mali à Paris",
+            name_en="Consulate General of Mali in Paris",
+            city="Paris",
+            country="FR",
+            timezone=ZoneInfo("Europe/Paris"),
+        ),
+        "washington": OfficeFactory(
+            code="washington-ambassade",
+            name="Ambassade du Mali à Washington",
+            city="Washington",
+            country="US",
+            timezone=ZoneInfo("America/New_York"),
+        ),
+    }
+
+
+def _section(html: str, heading: str) -> str:
+    start = html.index(heading)
+    end = html.find("</section>", start)
+    return html[start:end]
+
+
+def test_the_home_page_is_in_french_by_default(client, offices):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="fr">' in html
+    assert "Centres de production au Mali" in html
+    assert "Ambassades et consulats à l’étranger" in html
+    assert "Réservation Premium ouverte" in html
+    centres = _section(html, "Centres de production au Mali")
+    missions = _section(html, "Ambassades et consulats à l’étranger")
+    assert "Centre de Bamako" in centres and "Paris" not in centres
+    assert "Consulat général du Mali à Paris" in missions and "Bamako" not in missions
+
+
+def test_the_home_page_in_english(client, offices):
+    response = client.get("/en/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="en">' in html
+    assert "Production centres in Mali" in html
+    assert "Embassies and consulates abroad" in html
+    assert "Premium booking open" in html
+    assert "Consulate General of Mali in Paris" in html
+    assert "Centres de production au Mali" not in html
+
+
+def test_the_language_switch_links_to_the_same_page_in_the_other_language(client, offices):
+    french = client.get("/").content.decode()
+    english = client.get("/en/").content.decode()
+    assert 'href="/en/" hreflang="en" lang="en">English</a>' in french
+    assert 'href="/" hreflang="fr" lang="fr">Français</a>' in english
+    assert 'hreflang="fr" lang="fr" aria-current="true">Français' in french
+
+
+def test_each_office_shows_its_own_local_time_and_timezone(client, offices, freeze):
+    freeze("2026-01-15T12:00:00Z")  # winter: Paris is UTC+1, New York UTC-5
+    html = client.get("/").content.decode()
+    assert "12:00</time> <span" not in html  # times are never shown without their zone
+    assert _normalised(_office(html, "bko-centre")).count("jeudi 15 janvier, 12:00") == 1
+    assert "(Africa/Bamako, UTC)" in _office(html, "bko-centre")
+    assert "jeudi 15 janvier, 13:00" in _normalised(_office(html, "paris-consulat"))
+    assert "(Europe/Paris, UTC+1)" in _office(html, "paris-consulat")
+    assert "jeudi 15 janvier, 07:00" in _normalised(_office(html, "washington-ambassade"))
+    assert "(America/New_York, UTC-5)" in _office(html, "washington-ambassade")
+
+
+def test_local_times_follow_daylight_saving_time(client, offices, freeze):
+    freeze("2026-07-15T12:00:00Z")  # summer: Paris is UTC+2, New York UTC-4
+    html = client.get("/").content.decode()
+    assert "14:00" in _office(html, "paris-consulat")
+    assert "(Europe/Paris, UTC+2)" in _office(html, "paris-consulat")
+    assert "08:00" in _office(html, "washington-ambassade")
+    assert "(America/New_York, UTC-4)" in _office(html, "washington-ambassade")
+
+
+def test_inactive_offices_are_not_listed(client, offices):
+    offices["washington"].active = False
+    offices["washington"].save(update_fields=["active"])
+    html = client.get("/").content.decode()
+    assert "Washington" not in html
+    assert "Paris" in html
+
+
+def test_the_query_count_does_not_grow_with_the_number_of_offices(client, offices):
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/").status_code == 200
+    for n in range(40):
+        OfficeFactory(code=f"mission-{n}", kind=Office.Kind.MISSION)
+        CentreOfficeFactory(code=f"centre-{n}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/")
+    assert response.content.decode().count('class="office"') == 83
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(many.captured_queries) <= 2
+
+
+def _office(html: str, code: str) -> str:
+    start = html.index(f'id="office-{code}"')
+    return html[start : html.index("</li>", start)]
+
+
+def _normalised(fragment: str) -> str:
+    return " ".join(fragment.split())

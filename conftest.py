@@ -1,0 +1,43 @@
+"""Project-wide pytest fixtures: a real PostgreSQL and a real Redis, never mocks."""
+
+import uuid
+
+import pytest
+
+from epassport.i18n import compile_messages
+
+
+def pytest_configure(config):
+    compile_messages()  # tests always see the catalogues as they are in locale/*.po
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # Static files straight from the finders (no collectstatic manifest in tests).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # A key prefix of its own for each test: tests never see each other's cache entries nor
+    # those of a portal running against the same Redis.
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    }
+
+
+@pytest.fixture
+def freeze(request):
+    """Travel to a fixed instant: `freeze("2025-11-24T07:30:00Z")`."""
+    import time_machine
+
+    travellers = []
+
+    def travel(destination, tick: bool = False):
+        traveller = time_machine.travel(destination, tick=tick)
+        traveller.start()
+        travellers.append(traveller)
+        return traveller
+
+    yield travel
+    for traveller in reversed(travellers):
+        traveller.stop()

@@ -1,0 +1,147 @@
+"""Demo data that looks like the real service: offices in Mali and abroad, an administrator.
+
+Used by `manage.py seed_demo` (and so by `make run`); every step is idempotent, so running it
+again brings the demo back to this state without duplicating anything. Later features add
+their own steps to `seed()`.
+"""
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from appointments.services import office_upsert
+from consulates.services import mission_upsert
+from production.services import centre_upsert
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "premium-admin"  # noqa: S105 - demo only; seed_demo refuses to run in production
+
+CENTRES = [
+    {
+        "code": "bko-centre",
+        "name": "Centre de production des passeports de Bamako",
+        "name_en": "Bamako passport production centre",
+        "city": "Bamako",
+        "address": "Direction générale de la police nationale, ACI 2000, Bamako",
+        "daily_capacity": 400,
+    },
+    {
+        "code": "sikasso-centre",
+        "name": "Centre de production des passeports de Sikasso",
+        "name_en": "Sikasso passport production centre",
+        "city": "Sikasso",
+        "address": "Quartier Wayerma, Sikasso",
+        "daily_capacity": 120,
+    },
+    {
+        "code": "kayes-centre",
+        "name": "Centre de production des passeports de Kayes",
+        "name_en": "Kayes passport production centre",
+        "city": "Kayes",
+        "address": "Quartier Plateau, Kayes",
+        "daily_capacity": 100,
+    },
+]
+
+MISSIONS = [
+    {
+        "code": "paris-consulat",
+        "name": "Consulat général du Mali à Paris",
+        "name_en": "Consulate General of Mali in Paris",
+        "city": "Paris",
+        "country": "FR",
+        "timezone": "Europe/Paris",
+        "address": "64 rue de Prony, 75017 Paris",
+        "centre": "bko-centre",
+        "pouch_weekdays": [1, 3],
+    },
+    {
+        "code": "abidjan-consulat",
+        "name": "Consulat général du Mali à Abidjan",
+        "name_en": "Consulate General of Mali in Abidjan",
+        "city": "Abidjan",
+        "country": "CI",
+        "timezone": "Africa/Abidjan",
+        "address": "Plateau, avenue Lamblin, Abidjan",
+        "centre": "sikasso-centre",
+        "pouch_weekdays": [2],
+    },
+    {
+        "code": "dakar-consulat",
+        "name": "Consulat général du Mali à Dakar",
+        "name_en": "Consulate General of Mali in Dakar",
+        "city": "Dakar",
+        "country": "SN",
+        "timezone": "Africa/Dakar",
+        "address": "Avenue Cheikh Anta Diop, Fann, Dakar",
+        "centre": "kayes-centre",
+        "pouch_weekdays": [0, 3],
+    },
+    {
+        "code": "washington-ambassade",
+        "name": "Ambassade du Mali à Washington",
+        "name_en": "Embassy of Mali in Washington",
+        "city": "Washington",
+        "country": "US",
+        "timezone": "America/New_York",
+        "address": "2130 R Street NW, Washington, DC 20008",
+        "centre": "bko-centre",
+        "pouch_weekdays": [4],
+    },
+]
+
+
+@dataclass(frozen=True)
+class Credential:
+    role: str
+    username: str
+    password: str
+
+
+@transaction.atomic
+def seed() -> list[Credential]:
+    """Bring the demo data to its reference state; returns the logins to print."""
+    centres = {}
+    for spec in CENTRES:
+        office = office_upsert(
+            code=spec["code"],
+            name=spec["name"],
+            name_en=spec["name_en"],
+            kind="centre",
+            city=spec["city"],
+            country="ML",
+            timezone=ZoneInfo("Africa/Bamako"),
+            address=spec["address"],
+            active=True,
+        )
+        centres[spec["code"]] = centre_upsert(office=office, daily_capacity=spec["daily_capacity"])
+    for spec in MISSIONS:
+        office = office_upsert(
+            code=spec["code"],
+            name=spec["name"],
+            name_en=spec["name_en"],
+            kind="mission",
+            city=spec["city"],
+            country=spec["country"],
+            timezone=ZoneInfo(spec["timezone"]),
+            address=spec["address"],
+            active=True,
+        )
+        mission_upsert(
+            office=office, centre=centres[spec["centre"]], pouch_weekdays=spec["pouch_weekdays"]
+        )
+    return [_administrator()]
+
+
+def _administrator() -> Credential:
+    User = get_user_model()
+    user = User.objects.filter(username=ADMIN_USERNAME).first()
+    if user is None:
+        User.objects.create_superuser(ADMIN_USERNAME, "admin@example.org", ADMIN_PASSWORD)
+    elif not (user.is_superuser and user.is_active and user.check_password(ADMIN_PASSWORD)):
+        user.is_superuser = user.is_staff = user.is_active = True
+        user.set_password(ADMIN_PASSWORD)
+        user.save(update_fields=["is_superuser", "is_staff", "is_active", "password"])
+    return Credential(role="administrateur", username=ADMIN_USERNAME, password=ADMIN_PASSWORD)

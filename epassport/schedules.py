@@ -1,0 +1,47 @@
+"""Periodic tasks installed in django-celery-beat's tables.
+
+Each default schedule is created once, after `migrate`, and never overwritten: from then on
+it belongs to the administrators, who change it in the admin (interval, enabled or not).
+An app that needs a periodic task appends to DEFAULT_SCHEDULES from its AppConfig.ready().
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class DefaultSchedule:
+    name: str
+    task: str
+    every_seconds: int | None = None
+    crontab: dict[str, str] | None = None  # keys of django_celery_beat's CrontabSchedule
+    description: str = ""
+
+
+DEFAULT_SCHEDULES: list[DefaultSchedule] = [
+    DefaultSchedule(
+        name="heartbeat",
+        task="epassport.heartbeat",
+        every_seconds=settings.CELERY_HEARTBEAT_INTERVAL,
+        description="Proves to /healthz that beat and a worker are alive.",
+    ),
+]
+
+
+def install_default_schedules(**kwargs) -> None:
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    for default in DEFAULT_SCHEDULES:
+        if PeriodicTask.objects.filter(name=default.name).exists():
+            continue
+        fields = {"task": default.task, "description": default.description}
+        if default.every_seconds is not None:
+            fields["interval"], _ = IntervalSchedule.objects.get_or_create(
+                every=default.every_seconds, period=IntervalSchedule.SECONDS
+            )
+        else:
+            fields["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                **default.crontab, timezone="UTC"
+            )
+        PeriodicTask.objects.get_or_create(name=default.name, defaults=fields)

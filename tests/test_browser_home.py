@@ -1,0 +1,59 @@
+"""The home page in a real browser, on a phone-sized screen."""
+
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from appointments.tests.factories import CentreOfficeFactory, OfficeFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_applicant_sees_the_offices_and_switches_to_english(live_server, page):
+    CentreOfficeFactory(code="bko-centre", name="Centre de Bamako", name_en="Bamako centre")
+    OfficeFactory(
+        code="paris-consulat",
+        name="Consulat général du Mali à Paris",
+        name_en="Consulate General of Mali in Paris",
+        city="Paris",
+        timezone=ZoneInfo("Europe/Paris"),
+    )
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+
+    page.goto(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Rendez-vous pour le passeport Premium"
+    )
+    centres = page.get_by_role("region", name="Centres de production au Mali")
+    assert centres.get_by_role("heading", name="Centre de Bamako").is_visible()
+    paris = page.locator("#office-paris-consulat")
+    assert "Europe/Paris" in paris.inner_text()
+    assert "Réservation Premium ouverte" in paris.inner_text()
+    # The stylesheet is ours and applied: the layout is not the browser's default.
+    assert page.locator(".office").first.evaluate("e => getComputedStyle(e).borderRadius") == "6px"
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(live_server.url + "/en/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Appointments for the Premium passport"
+    )
+    assert page.get_by_role("heading", name="Consulate General of Mali in Paris").is_visible()
+
+    page.get_by_role("link", name="Français").click()
+    page.wait_for_url(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+
+    # No CDN, no third-party request: everything came from the portal itself.
+    assert hosts == {urlsplit(live_server.url).netloc}
+
+
+def test_the_page_fits_a_phone_screen_without_horizontal_scrolling(live_server, page):
+    for n in range(6):
+        OfficeFactory(code=f"mission-{n}", name="Consulat général du Mali à Ouagadougou")
+    page.goto(live_server.url + "/")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0

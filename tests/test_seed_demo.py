@@ -1,0 +1,62 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from appointments.models import Office
+from consulates.models import Mission
+from production.models import Centre
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict[str, list]:
+    return {
+        "offices": list(Office.objects.order_by("code").values()),
+        "centres": list(Centre.objects.order_by("office__code").values()),
+        "missions": list(Mission.objects.order_by("office__code").values()),
+        "users": list(
+            get_user_model()
+            .objects.order_by("username")
+            .values("id", "username", "is_superuser", "is_staff", "is_active", "password")
+        ),
+    }
+
+
+def test_seed_demo_twice_gives_the_same_data(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    first = snapshot()
+    call_command("seed_demo")
+    assert snapshot() == first
+    assert "admin / premium-admin" in capsys.readouterr().out
+
+
+def test_seed_demo_looks_like_the_real_service():
+    call_command("seed_demo", "--force")
+    centres = Office.objects.filter(kind="centre")
+    assert {o.country.code for o in centres} == {"ML"}
+    assert {"Bamako", "Sikasso"} <= {o.city for o in centres}
+    assert Centre.objects.count() == centres.count()
+    missions = {o.city: o for o in Office.objects.filter(kind="mission")}
+    assert {"Paris", "Abidjan", "Dakar"} <= set(missions)
+    # At least one office several hours away from Bamako.
+    assert "America/New_York" in {str(o.timezone) for o in missions.values()}
+    assert Mission.objects.count() == len(missions)
+    assert all(m.pouch_weekdays for m in Mission.objects.all())
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password("premium-admin")
+
+
+def test_seed_demo_restores_a_demo_office_that_was_edited():
+    call_command("seed_demo", "--force")
+    Office.objects.filter(code="paris-consulat").update(city="Lyon", active=False)
+    call_command("seed_demo", "--force")
+    paris = Office.objects.get(code="paris-consulat")
+    assert (paris.city, paris.active) == ("Paris", True)
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo")
+    assert not Office.objects.exists()
