@@ -172,7 +172,26 @@ def command_run(args: argparse.Namespace) -> int:
     return run_foreground([honcho, "start", "-f", str(ROOT / "Procfile.dev")], env)
 
 
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium; install it with apt when it is missing."""
+    if os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if not shutil.which("apt-get"):
+        log("chromium is missing and apt-get is not available: install chromium, or set CHROMIUM")
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    log("installing Debian's chromium for the browser tests (apt-get)")
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=False, env=apt_env)
+    subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "-qq", "chromium"],
+        check=False,
+        env=apt_env,
+    )
+
+
 def command_test(args: argparse.Namespace) -> int:
+    ensure_chromium()
     env = prepare_environment(debug_default=False)
     return run_foreground([sys.executable, "-m", "pytest", *args.pytest_args], env)
 
