@@ -49,9 +49,7 @@ class Mission(models.Model):
                 condition=Q(pouch_weekdays__contained_by=list(Weekday.values)),
                 name="mission_pouch_weekdays_valid",
             ),
-            models.CheckConstraint(
-                condition=Q(office_kind="mission"), name="mission_office_kind"
-            ),
+            models.CheckConstraint(condition=Q(office_kind="mission"), name="mission_office_kind"),
         ]
 
     def __str__(self) -> str:

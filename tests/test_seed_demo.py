@@ -44,7 +44,8 @@ def test_seed_demo_looks_like_the_real_service():
     assert Mission.objects.count() == len(missions)
     assert all(m.pouch_weekdays for m in Mission.objects.all())
     admin = get_user_model().objects.get(username="admin")
-    assert admin.is_superuser and admin.check_password("premium-admin")
+    assert admin.is_superuser
+    assert admin.check_password("premium-admin")
 
 
 def test_seed_demo_restores_a_demo_office_that_was_edited():

@@ -30,9 +30,9 @@ def test_a_mission_on_a_centre_office_is_refused_with_a_clear_message():
 def test_pouch_weekdays_outside_monday_to_sunday_are_refused(weekdays):
     centre = CentreFactory()
     office = OfficeFactory()
-    with pytest.raises(IntegrityError, match="mission_pouch_weekdays_valid"):
-        with transaction.atomic():
-            Mission.objects.create(office=office, centre=centre, pouch_weekdays=weekdays)
+    expected = pytest.raises(IntegrityError, match="mission_pouch_weekdays_valid")
+    with expected, transaction.atomic():
+        Mission.objects.create(office=office, centre=centre, pouch_weekdays=weekdays)
 
 
 def test_mission_upsert_is_idempotent_and_normalises_weekdays():

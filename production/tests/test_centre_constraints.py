@@ -32,9 +32,9 @@ def test_a_centre_on_a_mission_office_is_refused_with_a_clear_message():
 @pytest.mark.parametrize("capacity", [0, -5])
 def test_a_capacity_that_is_not_positive_is_refused_by_the_database(capacity):
     office = CentreOfficeFactory()
-    with pytest.raises(IntegrityError, match="centre_daily_capacity_positive"):
-        with transaction.atomic():
-            Centre.objects.create(office=office, daily_capacity=capacity)
+    expected = pytest.raises(IntegrityError, match="centre_daily_capacity_positive")
+    with expected, transaction.atomic():
+        Centre.objects.create(office=office, daily_capacity=capacity)
     assert not Centre.objects.exists()
 
 

@@ -24,4 +24,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("Demo logins (admin at /admin/):")
         for credential in credentials:
-            self.stdout.write(f"  {credential.role:<16} {credential.username} / {credential.password}")
+            self.stdout.write(
+                f"  {credential.role:<16} {credential.username} / {credential.password}"
+            )
