@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -54,3 +55,308 @@ class Office(models.Model):
         if self.name_en and (get_language() or "fr").startswith("en"):
             return self.name_en
         return self.name
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("lundi")
+    TUESDAY = 1, _("mardi")
+    WEDNESDAY = 2, _("mercredi")
+    THURSDAY = 3, _("jeudi")
+    FRIDAY = 4, _("vendredi")
+    SATURDAY = 5, _("samedi")
+    SUNDAY = 6, _("dimanche")
+
+
+class OpeningHours(models.Model):
+    """One opening period of an office on a weekday (e.g. Monday 08:00-12:00, 4 counters)."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("bureau")
+    )
+    weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
+    starts = models.TimeField(_("ouverture"))
+    ends = models.TimeField(_("fermeture"))
+    slot_minutes = models.PositiveSmallIntegerField(_("durée d’un créneau (minutes)"), default=15)
+    counters = models.PositiveSmallIntegerField(
+        _("guichets"), default=1, help_text=_("Nombre de personnes reçues par créneau.")
+    )
+
+    class Meta:
+        verbose_name = _("horaires d’ouverture")
+        verbose_name_plural = _("horaires d’ouverture")
+        ordering = ["office", "weekday", "starts"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "weekday", "starts"], name="opening_hours_unique_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="opening_hours_weekday"),
+            models.CheckConstraint(
+                condition=Q(ends__gt=models.F("starts")), name="opening_hours_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5, slot_minutes__lte=240),
+                name="opening_hours_slot_minutes",
+            ),
+            models.CheckConstraint(condition=Q(counters__gt=0), name="opening_hours_counters"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class Closure(models.Model):
+    """Days when an office (or every office, when `office` is empty) receives nobody."""
+
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        null=True,
+        blank=True,
+        verbose_name=_("bureau"),
+        help_text=_("Laisser vide pour fermer tous les bureaux."),
+    )
+    start_date = models.DateField(_("du"))
+    end_date = models.DateField(_("au (inclus)"))
+    reason = models.CharField(_("motif"), max_length=200)
+    reason_en = models.CharField(_("motif en anglais"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fermeture")
+        verbose_name_plural = _("fermetures")
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="closure_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date}–{self.end_date}: {self.reason}"
+
+    @property
+    def display_reason(self) -> str:
+        if self.reason_en and (get_language() or "fr").startswith("en"):
+            return self.reason_en
+        return self.reason
+
+
+class Suspension(models.Model):
+    """A period when the Premium service is suspended, for all offices or some."""
+
+    starts_at = models.DateTimeField(_("début"))
+    reopens_at = models.DateTimeField(
+        _("réouverture prévue"), null=True, blank=True, help_text=_("Vide si non fixée.")
+    )
+    offices = models.ManyToManyField(
+        Office,
+        blank=True,
+        related_name="suspensions",
+        verbose_name=_("bureaux"),
+        help_text=_("Laisser vide pour suspendre le service dans tous les bureaux."),
+    )
+    message = models.TextField(_("message public"))
+    message_en = models.TextField(_("message public en anglais"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suspension du service")
+        verbose_name_plural = _("suspensions du service")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reopens_at__isnull=True) | Q(reopens_at__gt=models.F("starts_at")),
+                name="suspension_reopens_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} → {self.reopens_at or '…'}"
+
+    @property
+    def display_message(self) -> str:
+        if self.message_en and (get_language() or "fr").startswith("en"):
+            return self.message_en
+        return self.message
+
+
+class Slot(models.Model):
+    """A bookable time at an office. `booked` counts the appointments holding a seat; it is
+    kept by a database trigger on appointments (migration 0003) and checked against
+    `capacity` by the database, so a slot can never hold more appointments than seats."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField()
+    booked = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_open = models.BooleanField(default=True, help_text=_("Faux pendant une fermeture."))
+
+    class Meta:
+        verbose_name = _("créneau")
+        verbose_name_plural = _("créneaux")
+        ordering = ["office", "starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "starts_at"], name="slot_office_starts_key"),
+            # Target of the composite foreign key (slot_id, office_id) from Appointment.
+            models.UniqueConstraint(fields=["id", "office"], name="slot_id_office_key"),
+            models.CheckConstraint(
+                condition=Q(booked__gte=0, booked__lte=models.F("capacity")),
+                name="slot_within_capacity",
+            ),
+            models.CheckConstraint(condition=Q(capacity__gt=0), name="slot_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office.code} {self.starts_at.isoformat()}"
+
+    @property
+    def remaining(self) -> int:
+        return self.capacity - self.booked
+
+    @property
+    def local_starts_at(self):
+        return self.starts_at.astimezone(self.office.timezone)
+
+    @property
+    def local_ends_at(self):
+        return self.ends_at.astimezone(self.office.timezone)
+
+
+class Appointment(models.Model):
+    """An applicant's booking of one slot."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("réservé")
+        CHECKED_IN = "checked_in", _("présent")
+        ENROLLED = "enrolled", _("enrôlé")
+        NO_SHOW = "no_show", _("absent")
+        CANCELLED = "cancelled", _("annulé")
+        DISPLACED = "displaced", _("à reprogrammer")
+
+    # Statuses that hold a seat of the slot (counted in Slot.booked by the trigger) and
+    # statuses that count as "the applicant already has an appointment".
+    SEAT_HOLDING = ("booked", "checked_in", "enrolled", "no_show")
+    ACTIVE = ("booked", "checked_in")
+
+    class Language(models.TextChoices):
+        FR = "fr", "Français"
+        EN = "en", "English"
+
+    reference = models.CharField(_("référence"), max_length=16, unique=True)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="appointments")
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
+    status = models.CharField(
+        _("statut"), max_length=12, choices=Status.choices, default=Status.BOOKED
+    )
+    surname = models.CharField(_("nom"), max_length=100)
+    given_names = models.CharField(_("prénoms"), max_length=150)
+    birth_date = models.DateField(_("date de naissance"))
+    national_id = models.CharField(
+        _("NINA ou numéro de passeport"),
+        max_length=20,
+        help_text=_("Enregistré en majuscules, sans espaces ni tirets."),
+    )
+    email = models.EmailField(_("adresse e-mail"))
+    phone = models.CharField(_("téléphone (E.164)"), max_length=16)
+    language = models.CharField(
+        _("langue"), max_length=2, choices=Language.choices, default=Language.FR
+    )
+    manage_token_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("rendez-vous")
+        verbose_name_plural = _("rendez-vous")
+        ordering = ["slot__starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["national_id"],
+                condition=Q(status__in=["booked", "checked_in"]),
+                name="appointment_one_active_per_identity",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "booked",
+                        "checked_in",
+                        "enrolled",
+                        "no_show",
+                        "cancelled",
+                        "displaced",
+                    ]
+                ),
+                name="appointment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["fr", "en"]), name="appointment_language_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="appointment_phone_e164"
+            ),
+        ]
+        indexes = [models.Index(fields=["office", "status"], name="appointment_office_status")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class OutboxMessage(models.Model):
+    """A notification to send, written in the same transaction as the change that causes it.
+
+    A Celery task sends it (and a periodic sweep retries what is left), so nothing is lost
+    while Redis or the mail server is down.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("à envoyer")
+        SENT = "sent", _("envoyé")
+        FAILED = "failed", _("abandonné")
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    kind = models.CharField(max_length=40, help_text="booking_confirmed, booking_cancelled, …")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="messages", null=True, blank=True
+    )
+    recipient = models.CharField(max_length=254)
+    language = models.CharField(max_length=2, default="fr")
+    # Secrets the message must carry (the manage token of a confirmation): kept only until
+    # the message is sent, then wiped, so that the database holds the token's hash alone.
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message sortant")
+        verbose_name_plural = _("messages sortants")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=["email", "sms"]), name="outbox_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed"]), name="outbox_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_pending_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient} ({self.status})"

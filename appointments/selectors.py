@@ -1,12 +1,12 @@
-"""Read queries about offices and booking that more than one caller needs."""
+"""Read queries about offices, availability and booking that more than one caller needs."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .models import Office
+from .models import Closure, Office, Slot, Suspension
 
 
 def office_list_public() -> QuerySet[Office]:
@@ -14,12 +14,102 @@ def office_list_public() -> QuerySet[Office]:
     return Office.objects.filter(active=True).order_by("kind", "city", "name")
 
 
-def office_booking_open(*, office: Office, now: datetime | None = None) -> bool:
-    """Whether Premium booking is open at this office right now.
+def suspensions_for(*, office: Office) -> QuerySet[Suspension]:
+    """Suspensions that apply to this office (those for all offices included)."""
+    for_all = ~Exists(Suspension.offices.through.objects.filter(suspension=OuterRef("pk")))
+    for_office = Exists(
+        Suspension.offices.through.objects.filter(suspension=OuterRef("pk"), office=office)
+    )
+    return Suspension.objects.filter(for_all | for_office)
 
-    Computed, never stored, so that it is right the moment a closure ends.
-    """
-    return office.active
+
+def suspension_at(*, office: Office, at: datetime) -> Suspension | None:
+    """The suspension in force at this office at `at`, if any (the latest reopening wins)."""
+    return (
+        suspensions_for(office=office)
+        .filter(Q(reopens_at__isnull=True) | Q(reopens_at__gt=at), starts_at__lte=at)
+        .order_by(F("reopens_at").desc(nulls_first=True))
+        .first()
+    )
+
+
+def _free_slot_filter(*, now: datetime) -> Q:
+    return Q(is_open=True, booked__lt=F("capacity"), starts_at__gt=now)
+
+
+def _not_suspended(office_ref) -> Exists:
+    """Slots outside every suspension window that applies to their office."""
+    links = Suspension.offices.through.objects
+    return ~Exists(
+        Suspension.objects.filter(
+            Q(reopens_at__isnull=True) | Q(reopens_at__gt=OuterRef("starts_at")),
+            starts_at__lte=OuterRef("starts_at"),
+        ).filter(
+            ~Exists(links.filter(suspension=OuterRef("pk")))
+            | Exists(links.filter(suspension=OuterRef("pk"), office=office_ref))
+        )
+    )
+
+
+def free_slots(
+    *, office: Office, date_from: date, date_to: date, now: datetime | None = None
+) -> QuerySet[Slot]:
+    """Free slots of an office between two local dates (inclusive): one query, whatever the
+    range. A slot is free when it is open, not full, in the future and outside every
+    suspension of the office."""
+    now = now or timezone.now()
+    tz = office.timezone
+    lower = datetime.combine(date_from, time.min, tzinfo=tz)
+    upper = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+    return (
+        Slot.objects.filter(office=office, starts_at__gte=lower, starts_at__lt=upper)
+        .filter(_free_slot_filter(now=now))
+        .filter(_not_suspended(office.pk))
+        .order_by("starts_at")
+    )
+
+
+def next_free_slots(*, office: Office, after: datetime, limit: int = 5) -> list[Slot]:
+    """The first free slots of an office after a moment: offered when a slot is full."""
+    now = max(after, timezone.now())
+    return list(
+        Slot.objects.filter(office=office)
+        .filter(_free_slot_filter(now=now))
+        .filter(_not_suspended(office.pk))
+        .order_by("starts_at")[:limit]
+    )
+
+
+def offices_with_free_slots(*, now: datetime | None = None) -> QuerySet[Office]:
+    """Active offices annotated with `has_free_slot` and `suspended_now`, in one query."""
+    now = now or timezone.now()
+    free = Slot.objects.filter(office=OuterRef("pk")).filter(_free_slot_filter(now=now))
+    free = free.filter(_not_suspended(OuterRef("office_id")))
+    links = Suspension.offices.through.objects
+    suspended = Suspension.objects.filter(
+        Q(reopens_at__isnull=True) | Q(reopens_at__gt=now), starts_at__lte=now
+    ).filter(
+        ~Exists(links.filter(suspension=OuterRef("pk")))
+        | Exists(links.filter(suspension=OuterRef("pk"), office=OuterRef(OuterRef("pk"))))
+    )
+    return office_list_public().annotate(
+        has_free_slot=Exists(free), suspended_now=Exists(suspended)
+    )
+
+
+def office_booking_open(*, office: Office, now: datetime | None = None) -> bool:
+    """Whether Premium booking is open at this office right now: computed, never stored, so
+    that it is right the moment a suspension ends."""
+    now = now or timezone.now()
+    return office.active and suspension_at(office=office, at=now) is None
+
+
+def closures_between(*, office: Office, date_from: date, date_to: date) -> QuerySet[Closure]:
+    return Closure.objects.filter(
+        Q(office=office) | Q(office__isnull=True),
+        start_date__lte=date_to,
+        end_date__gte=date_from,
+    )
 
 
 def utc_offset_label(moment: datetime) -> str:
@@ -47,14 +137,14 @@ def offices_now(*, now: datetime | None = None) -> dict[str, list[OfficeNow]]:
     """Active offices grouped by kind, each with its local time; one query in all."""
     now = now or timezone.now()
     groups: dict[str, list[OfficeNow]] = {kind: [] for kind in Office.Kind.values}
-    for office in office_list_public():
+    for office in offices_with_free_slots(now=now):
         local = now.astimezone(office.timezone)
         groups[office.kind].append(
             OfficeNow(
                 office=office,
                 local_time=local,
                 offset_label=utc_offset_label(local),
-                booking_open=office_booking_open(office=office, now=now),
+                booking_open=office.has_free_slot and not office.suspended_now,
             )
         )
     return groups

@@ -1,9 +1,33 @@
-"""Every write about offices, calendars and bookings."""
+"""Every write about offices, calendars, slots and bookings.
+
+Capacity is protected by the database (see migration 0003): the trigger on appointments
+keeps Slot.booked and the check constraint slot_within_capacity refuses an overbooking. The
+services add the clear errors, the order of locks and the notifications.
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from .models import Office
+from epassport.errors import NotFound
+
+from . import notifications, selectors
+from .errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
+from .models import Appointment, Closure, Office, OpeningHours, Slot
+from .validation import REFERENCE_ALPHABET
+
+SLOT_HORIZON_DAYS = 60
+
+
+# Offices ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -33,3 +57,343 @@ def office_upsert(*, code: str, **fields: object) -> Office:
     if changed:
         office.save(update_fields=changed)
     return office
+
+
+@transaction.atomic
+def opening_hours_set(
+    *,
+    office: Office,
+    weekdays: list[int],
+    periods: list[tuple[time, time]],
+    slot_minutes: int,
+    counters: int,
+) -> list[OpeningHours]:
+    """Replace the opening hours of these weekdays by these periods (idempotent)."""
+    OpeningHours.objects.filter(office=office, weekday__in=weekdays).delete()
+    rows = [
+        OpeningHours(
+            office=office,
+            weekday=day,
+            starts=start,
+            ends=end,
+            slot_minutes=slot_minutes,
+            counters=counters,
+        )
+        for day in weekdays
+        for start, end in periods
+    ]
+    for row in rows:
+        row.full_clean()
+    return OpeningHours.objects.bulk_create(rows)
+
+
+# Slots -----------------------------------------------------------------------------------
+
+
+def _local_start(day: date, at: time, tz) -> datetime | None:
+    """The instant of a wall-clock time at an office, or None inside a DST gap."""
+    local = datetime.combine(day, at, tzinfo=tz)
+    if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None  # e.g. 02:30 on the night clocks go forward
+    return local
+
+
+def slots_generate(
+    *, days: int = SLOT_HORIZON_DAYS, today: date | None = None, offices=None
+) -> int:
+    """Create the slots of the next `days` days from opening hours minus closures.
+
+    Idempotent (unique office + start, conflicts ignored): run nightly by beat and by
+    seed_demo. Returns the number of slots created. Existing slots are never changed: a
+    change of opening hours applies to slots not generated yet.
+    """
+    offices = offices if offices is not None else Office.objects.filter(active=True)
+    offices = list(offices.prefetch_related("opening_hours"))
+    created = 0
+    for office in offices:
+        tz = office.timezone
+        first = today or timezone.now().astimezone(tz).date()
+        last = first + timedelta(days=days)
+        closed = set()
+        for closure in selectors.closures_between(office=office, date_from=first, date_to=last):
+            day = max(closure.start_date, first)
+            while day <= min(closure.end_date, last):
+                closed.add(day)
+                day += timedelta(days=1)
+        hours = defaultdict(list)
+        for period in office.opening_hours.all():
+            hours[period.weekday].append(period)
+        rows = []
+        for offset in range(days + 1):
+            day = first + timedelta(days=offset)
+            if day in closed:
+                continue
+            for period in hours[day.weekday()]:
+                step = timedelta(minutes=period.slot_minutes)
+                moment = datetime.combine(day, period.starts)
+                end = datetime.combine(day, period.ends)
+                while moment + step <= end:
+                    start = _local_start(day, moment.time(), tz)
+                    if start is not None:
+                        rows.append(
+                            Slot(
+                                office=office,
+                                starts_at=start.astimezone(UTC),
+                                ends_at=start.astimezone(UTC) + step,
+                                capacity=period.counters,
+                            )
+                        )
+                    moment += step
+        before = Slot.objects.filter(office=office).count()
+        Slot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        created += Slot.objects.filter(office=office).count() - before
+    return created
+
+
+# Closures --------------------------------------------------------------------------------
+
+
+def _local_bounds(office: Office, first: date, last: date) -> tuple[datetime, datetime]:
+    tz = office.timezone
+    return (
+        datetime.combine(first, time.min, tzinfo=tz),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+@transaction.atomic
+def closure_create(
+    *, office: Office | None, start_date: date, end_date: date, reason: str, reason_en: str = ""
+) -> tuple[Closure, int]:
+    """Close an office (or all) on these days: its slots close and the appointments already
+    booked in them become `displaced` (their seats are freed; the applicant is told)."""
+    closure = Closure(
+        office=office,
+        start_date=start_date,
+        end_date=end_date,
+        reason=reason,
+        reason_en=reason_en,
+    )
+    closure.full_clean()
+    closure.save()
+    return closure, closure_apply(closure=closure)
+
+
+@transaction.atomic
+def closure_apply(*, closure: Closure) -> int:
+    offices = [closure.office] if closure.office_id else list(Office.objects.all())
+    displaced = 0
+    for office in offices:
+        lower, upper = _local_bounds(office, closure.start_date, closure.end_date)
+        slots = Slot.objects.filter(office=office, starts_at__gte=lower, starts_at__lt=upper)
+        slots.update(is_open=False)
+        victims = list(
+            Appointment.objects.select_for_update()
+            .filter(slot__in=slots, status=Appointment.Status.BOOKED)
+            .order_by("pk")
+        )
+        if victims:
+            Appointment.objects.filter(pk__in=[a.pk for a in victims]).update(
+                status=Appointment.Status.DISPLACED, updated_at=timezone.now()
+            )
+            for appointment in victims:
+                appointment.status = Appointment.Status.DISPLACED
+                notifications.enqueue(appointment=appointment, kind="booking_displaced")
+            displaced += len(victims)
+    return displaced
+
+
+@transaction.atomic
+def closure_delete(*, closure: Closure) -> None:
+    """Remove a closure and reopen its slots, except those inside another closure."""
+    offices = [closure.office] if closure.office_id else list(Office.objects.all())
+    first, last = closure.start_date, closure.end_date
+    closure.delete()
+    for office in offices:
+        lower, upper = _local_bounds(office, first, last)
+        still_closed = Q()
+        for other in selectors.closures_between(office=office, date_from=first, date_to=last):
+            other_lower, other_upper = _local_bounds(office, other.start_date, other.end_date)
+            still_closed |= Q(starts_at__gte=other_lower, starts_at__lt=other_upper)
+        slots = Slot.objects.filter(office=office, starts_at__gte=lower, starts_at__lt=upper)
+        if still_closed:
+            slots = slots.exclude(still_closed)
+        slots.update(is_open=True)
+
+
+# Bookings --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """What an applicant gives, already validated and normalised (see validation.py)."""
+
+    surname: str
+    given_names: str
+    birth_date: date
+    national_id: str
+    email: str
+    phone: str
+    language: str = "fr"
+
+
+def new_reference() -> str:
+    """8 characters of an alphabet without look-alikes, from the OS's random source:
+    25^8 ≈ 1.5e11 possibilities, so references can be neither counted nor guessed."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _constraint_of(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+def _check_bookable(*, slot: Slot, now: datetime) -> None:
+    office = slot.office
+    if not office.active or not slot.is_open:
+        raise BookingClosed(reopens_at=None)
+    suspension = selectors.suspension_at(office=office, at=now) or selectors.suspension_at(
+        office=office, at=slot.starts_at
+    )
+    if suspension is not None:
+        raise BookingClosed(
+            suspension.display_message,
+            reopens_at=suspension.reopens_at.isoformat() if suspension.reopens_at else None,
+        )
+    if slot.starts_at <= now:
+        raise SlotInPast()
+
+
+def _slot_full(slot: Slot) -> SlotFull:
+    return SlotFull(next_free=selectors.next_free_slots(office=slot.office, after=slot.starts_at))
+
+
+def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
+    query = Slot.objects.select_related("office")
+    if office is not None:
+        query = query.filter(office=office)
+    slot = query.filter(pk=slot_id).first()
+    if slot is None:
+        raise NotFound("Unknown slot.")
+    return slot
+
+
+def booking_create(
+    *, slot: Slot, applicant: Applicant, now: datetime | None = None
+) -> tuple[Appointment, str]:
+    """Book a seat of `slot` for the applicant; returns the appointment and its manage token
+    (shown once, only its hash is stored). Raises SlotFull, AlreadyBooked, BookingClosed or
+    SlotInPast."""
+    now = now or timezone.now()
+    _check_bookable(slot=slot, now=now)
+    if slot.booked >= slot.capacity:  # fast answer in a rush; the database has the last word
+        raise _slot_full(slot)
+    token = secrets.token_urlsafe(24)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    reference=new_reference(),
+                    office_id=slot.office_id,
+                    slot=slot,
+                    manage_token_hash=hash_token(token),
+                    surname=applicant.surname,
+                    given_names=applicant.given_names,
+                    birth_date=applicant.birth_date,
+                    national_id=applicant.national_id,
+                    email=applicant.email,
+                    phone=applicant.phone,
+                    language=applicant.language,
+                )
+                notifications.enqueue(
+                    appointment=appointment,
+                    kind="booking_confirmed",
+                    payload={"manage_token": token},
+                )
+        except IntegrityError as error:
+            constraint = _constraint_of(error)
+            if constraint == "slot_within_capacity":
+                raise _slot_full(slot) from None
+            if constraint == "appointment_one_active_per_identity":
+                raise AlreadyBooked() from None
+            if "reference" in constraint:
+                continue  # astronomically rare: draw another reference
+            raise
+        return appointment, token
+    raise RuntimeError("could not draw a free reference")
+
+
+def booking_for_token(*, reference: str, token: str) -> Appointment:
+    """The appointment whose manage token this is; NotFound otherwise (same answer for a
+    wrong reference and a wrong token, in constant time)."""
+    appointment = (
+        Appointment.objects.select_related("slot", "office").filter(reference=reference).first()
+    )
+    expected = appointment.manage_token_hash if appointment else "0" * 64
+    if not hmac.compare_digest(expected, hash_token(token or "")) or appointment is None:
+        raise NotFound("Unknown booking.")
+    return appointment
+
+
+@transaction.atomic
+def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """Cancel a booked appointment; its seat is freed at once (same transaction)."""
+    now = now or timezone.now()
+    locked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot")
+        .get(pk=appointment.pk)
+    )
+    if locked.status != Appointment.Status.BOOKED or locked.slot.starts_at <= now:
+        raise NotChangeable()
+    locked.status = Appointment.Status.CANCELLED
+    locked.save(update_fields=["status", "updated_at"])
+    notifications.enqueue(appointment=locked, kind="booking_cancelled")
+    return locked
+
+
+@transaction.atomic
+def booking_reschedule(
+    *, appointment: Appointment, slot: Slot, now: datetime | None = None
+) -> Appointment:
+    """Move a booked appointment to another slot of the same office, atomically: the old
+    seat is freed and the new one taken in one statement, never both nor neither."""
+    now = now or timezone.now()
+    locked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot")
+        .get(pk=appointment.pk)
+    )
+    if locked.status != Appointment.Status.BOOKED or locked.slot.starts_at <= now:
+        raise NotChangeable()
+    if slot.office_id != locked.office_id:
+        raise NotFound("Unknown slot.")
+    if slot.pk == locked.slot_id:
+        return locked
+    _check_bookable(slot=slot, now=now)
+    # Only the appointment row is locked above (of=self: not the joined slot). Lock both
+    # slots now, in a fixed order (by id), so two reschedules crossing each other's
+    # slots wait for one another instead of deadlocking.
+    slots = {
+        s.pk: s
+        for s in Slot.objects.select_for_update()
+        .filter(pk__in=[locked.slot_id, slot.pk])
+        .order_by("pk")
+    }
+    if slots[slot.pk].booked >= slots[slot.pk].capacity:
+        raise _slot_full(slot)
+    locked.slot = slots[slot.pk]
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["slot", "updated_at"])
+    except IntegrityError as error:
+        if _constraint_of(error) == "slot_within_capacity":
+            raise _slot_full(slot) from None
+        raise
+    notifications.enqueue(appointment=locked, kind="booking_rescheduled")
+    return locked

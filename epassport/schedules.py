@@ -26,6 +26,24 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         every_seconds=settings.CELERY_HEARTBEAT_INTERVAL,
         description="Proves to /healthz that beat and a worker are alive.",
     ),
+    DefaultSchedule(
+        name="outbox sweep",
+        task="appointments.outbox_sweep",
+        every_seconds=60,
+        description="Sends the notifications still pending (missed tasks and retries).",
+    ),
+    DefaultSchedule(
+        name="slot generation",
+        task="appointments.slots_generate",
+        crontab={
+            "minute": "15",
+            "hour": "2",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+        },
+        description="Creates the slots of the next 60 days from opening hours and closures.",
+    ),
 ]
 
 

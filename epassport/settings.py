@@ -161,7 +161,27 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Passeport Premium <premium@localhost>")
 
+# Public address of the portal, for the links in emails, SMS, calendar files and PDFs.
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Booking protection: proof-of-work challenge (altcha, no third party) and per-IP rate
+# limits in Redis. Both on unless turned off (benchmarks, tests of other behaviour).
+BOOKING_CHALLENGE = env.bool("BOOKING_CHALLENGE", default=True)
+BOOKING_CHALLENGE_MAX_NUMBER = env.int("BOOKING_CHALLENGE_MAX_NUMBER", default=100_000)
+RATE_LIMITS = env.bool("RATE_LIMITS", default=True)
+# Generous: many applicants may share one carrier-grade NAT address.
+BOOKING_RATE = env.str("BOOKING_RATE", default="60/m")
+AVAILABILITY_RATE = env.str("AVAILABILITY_RATE", default="600/m")
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = RATE_LIMITS
+
+# SMS: a backend class; ConsoleBackend prints, FileBackend appends to SMS_FILE_PATH. A real
+# provider plugs in by naming its backend class here.
+SMS_BACKEND = env.str("SMS_BACKEND", default="appointments.sms.ConsoleBackend")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / ".data" / "sms.log")
+
 REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "epassport.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }

@@ -1,0 +1,54 @@
+"""Validation and normalisation of what applicants type, shared by the forms and the API."""
+
+import re
+from datetime import date
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+IDENTITY_PATTERN = re.compile(r"^[A-Z0-9]{6,20}$")
+REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
+REFERENCE_PATTERN = re.compile(rf"^[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}$")
+
+
+def clean_national_id(value: str) -> str:
+    """NINA or passport number: upper case, without spaces, dots or hyphens."""
+    normalised = re.sub(r"[\s.\-/]", "", value or "").upper()
+    if not IDENTITY_PATTERN.match(normalised):
+        raise ValidationError(
+            _("Saisissez votre NINA ou votre numéro de passeport (6 à 20 lettres et chiffres)."),
+            code="invalid_identity",
+        )
+    return normalised
+
+
+def clean_phone(value: str, *, region: str | None = None) -> str:
+    """A phone number in E.164 (+22370123456). Without +, it is read in the office's country."""
+    try:
+        number = phonenumbers.parse(value or "", region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("Saisissez un numéro de téléphone valide, avec l’indicatif du pays (+223…)."),
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_birth_date(value: date, *, today: date) -> date:
+    if value > today:
+        raise ValidationError(_("La date de naissance est dans le futur."), code="future")
+    if value.year < today.year - 120:
+        raise ValidationError(_("Vérifiez l’année de naissance."), code="too_old")
+    return value
+
+
+def clean_reference(value: str) -> str:
+    """Accepts a reference typed or scanned with spaces, lower case or without its hyphen."""
+    compact = re.sub(r"[\s\-]", "", value or "").upper()
+    formatted = f"{compact[:4]}-{compact[4:]}"
+    if not REFERENCE_PATTERN.match(formatted):
+        raise ValidationError(_("Référence inconnue."), code="invalid_reference")
+    return formatted

@@ -1,0 +1,24 @@
+"""Domain errors: raised by services, turned into a form message on pages and into
+`{"code": ..., "detail": ...}` with the right 4xx status by the API's exception handler."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+    status = 400
+    default_detail = "The request cannot be carried out."
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = str(detail or self.default_detail)
+        self.extra = extra
+        super().__init__(self.detail)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, **self.extra}
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    default_detail = "Not found."
