@@ -1,6 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
-from .models import Office
+from . import services
+from .models import Appointment, Closure, Office, OpeningHours, OutboxMessage, Slot, Suspension
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
 
 
 @admin.register(Office)
@@ -9,3 +16,87 @@ class OfficeAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active", "country"]
     search_fields = ["code", "name", "name_en", "city"]
     ordering = ["kind", "country", "city"]
+    inlines = [OpeningHoursInline]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    """Closures go through the service: their slots close and the appointments booked in
+    them become `displaced`. A closure is not edited once saved: delete it (its slots
+    reopen) and create another."""
+
+    list_display = ["start_date", "end_date", "office", "reason"]
+    list_filter = ["office"]
+    date_hierarchy = "start_date"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["office", "start_date", "end_date", "reason", "reason_en"]
+        return []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        closure, displaced = services.closure_create(
+            office=obj.office,
+            start_date=obj.start_date,
+            end_date=obj.end_date,
+            reason=obj.reason,
+            reason_en=obj.reason_en,
+        )
+        obj.pk = closure.pk
+        if displaced:
+            messages.warning(
+                request,
+                _("%(n)d rendez-vous déjà réservés sont à reprogrammer.") % {"n": displaced},
+            )
+
+    def delete_model(self, request, obj):
+        services.closure_delete(closure=obj)
+
+    def delete_queryset(self, request, queryset):
+        for closure in queryset:
+            services.closure_delete(closure=closure)
+
+
+@admin.register(Suspension)
+class SuspensionAdmin(admin.ModelAdmin):
+    list_display = ["starts_at", "reopens_at", "message"]
+    filter_horizontal = ["offices"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services: visible to administrators, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Slot)
+class SlotAdmin(ReadOnlyAdmin):
+    list_display = ["office", "starts_at", "capacity", "booked", "is_open"]
+    list_filter = ["office", "is_open"]
+    list_select_related = ["office"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "office", "slot", "status", "surname", "given_names"]
+    list_filter = ["status", "office"]
+    list_select_related = ["office", "slot__office"]
+    search_fields = ["reference", "surname", "national_id", "email"]
+    exclude = ["manage_token_hash"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "channel", "recipient", "status", "attempts"]
+    list_filter = ["status", "channel", "kind"]
+    exclude = ["payload"]

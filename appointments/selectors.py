@@ -84,7 +84,7 @@ def offices_with_free_slots(*, now: datetime | None = None) -> QuerySet[Office]:
     """Active offices annotated with `has_free_slot` and `suspended_now`, in one query."""
     now = now or timezone.now()
     free = Slot.objects.filter(office=OuterRef("pk")).filter(_free_slot_filter(now=now))
-    free = free.filter(_not_suspended(OuterRef("office_id")))
+    free = free.filter(_not_suspended(OuterRef(OuterRef("office_id"))))
     links = Suspension.offices.through.objects
     suspended = Suspension.objects.filter(
         Q(reopens_at__isnull=True) | Q(reopens_at__gt=now), starts_at__lte=now
@@ -148,3 +148,27 @@ def offices_now(*, now: datetime | None = None) -> dict[str, list[OfficeNow]]:
             )
         )
     return groups
+
+
+@dataclass(frozen=True)
+class FreeDay:
+    day: date
+    free_slots: int
+
+
+def free_days(
+    *, office: Office, date_from: date, date_to: date, now: datetime | None = None
+) -> list[FreeDay]:
+    """Local days with at least one free slot and how many: one aggregate query."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    rows = (
+        free_slots(office=office, date_from=date_from, date_to=date_to, now=now)
+        .annotate(day=TruncDate("starts_at", tzinfo=office.timezone))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    return [FreeDay(day=row["day"], free_slots=row["n"]) for row in rows]

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from epassport.errors import NotFound
 
@@ -68,8 +69,16 @@ def opening_hours_set(
     slot_minutes: int,
     counters: int,
 ) -> list[OpeningHours]:
-    """Replace the opening hours of these weekdays by these periods (idempotent)."""
-    OpeningHours.objects.filter(office=office, weekday__in=weekdays).delete()
+    """Replace the opening hours of these weekdays by these periods (idempotent: rows that
+    are already as wanted are left untouched)."""
+    existing = OpeningHours.objects.filter(office=office, weekday__in=weekdays)
+    wanted = {
+        (day, start, end, slot_minutes, counters) for day in weekdays for start, end in periods
+    }
+    current = {(o.weekday, o.starts, o.ends, o.slot_minutes, o.counters) for o in existing}
+    if current == wanted:
+        return list(existing)
+    existing.delete()
     rows = [
         OpeningHours(
             office=office,
@@ -279,7 +288,7 @@ def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
         query = query.filter(office=office)
     slot = query.filter(pk=slot_id).first()
     if slot is None:
-        raise NotFound("Unknown slot.")
+        raise NotFound(_("Ce créneau n’existe pas."))
     return slot
 
 
@@ -336,7 +345,7 @@ def booking_for_token(*, reference: str, token: str) -> Appointment:
     )
     expected = appointment.manage_token_hash if appointment else "0" * 64
     if not hmac.compare_digest(expected, hash_token(token or "")) or appointment is None:
-        raise NotFound("Unknown booking.")
+        raise NotFound(_("Rendez-vous introuvable."))
     return appointment
 
 
@@ -372,7 +381,7 @@ def booking_reschedule(
     if locked.status != Appointment.Status.BOOKED or locked.slot.starts_at <= now:
         raise NotChangeable()
     if slot.office_id != locked.office_id:
-        raise NotFound("Unknown slot.")
+        raise NotFound(_("Ce créneau n’existe pas."))
     if slot.pk == locked.slot_id:
         return locked
     _check_bookable(slot=slot, now=now)

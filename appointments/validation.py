@@ -7,6 +7,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+E164_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
 IDENTITY_PATTERN = re.compile(r"^[A-Z0-9]{6,20}$")
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
 REFERENCE_PATTERN = re.compile(rf"^[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}$")
@@ -34,7 +35,13 @@ def clean_phone(value: str, *, region: str | None = None) -> str:
             _("Saisissez un numéro de téléphone valide, avec l’indicatif du pays (+223…)."),
             code="invalid_phone",
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not E164_PATTERN.match(e164):  # what the database accepts (appointment_phone_e164)
+        raise ValidationError(
+            _("Saisissez un numéro de téléphone valide, avec l’indicatif du pays (+223…)."),
+            code="invalid_phone",
+        )
+    return e164
 
 
 def clean_birth_date(value: date, *, today: date) -> date:

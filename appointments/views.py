@@ -1,10 +1,27 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+"""Pages for applicants: offices, free days and times, booking, and the manage link.
 
-from . import selectors
-from .models import Office
+No account: the manage link (reference + secret token) is the applicant's key. Every page
+works without JavaScript; only the anti-bot proof of work on the booking form uses it.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from epassport.errors import NotFound
+
+from . import documents, protection, selectors, services
+from .errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
+from .forms import BookingForm
+from .models import Appointment, Office, Slot
+
+BOOKING_HORIZON_DAYS = 60
 
 
 @require_GET
@@ -28,3 +45,215 @@ def home(request: HttpRequest) -> HttpResponse:
             ]
         },
     )
+
+
+def _office(code: str) -> Office:
+    return get_object_or_404(Office, code=code, active=True)
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "appointments/too_many.html", status=429)
+
+
+def _availability_limited(request: HttpRequest) -> bool:
+    from django.conf import settings
+
+    return protection.rate_limited(request, group="availability", rate=settings.AVAILABILITY_RATE)
+
+
+def _office_context(office: Office) -> dict:
+    now = timezone.now()
+    local_now = now.astimezone(office.timezone)
+    suspension = selectors.suspension_at(office=office, at=now)
+    return {
+        "office": office,
+        "local_now": local_now,
+        "offset_label": selectors.utc_offset_label(local_now),
+        "suspension": suspension,
+        "today": local_now.date(),
+        "what_to_bring": documents.WHAT_TO_BRING,
+    }
+
+
+@require_GET
+def office_detail(request: HttpRequest, code: str) -> HttpResponse:
+    if _availability_limited(request):
+        return _too_many(request)
+    office = _office(code)
+    context = _office_context(office)
+    days = []
+    if context["suspension"] is None:
+        days = selectors.free_days(
+            office=office,
+            date_from=context["today"],
+            date_to=context["today"] + timedelta(days=BOOKING_HORIZON_DAYS),
+        )
+    context["days"] = days
+    return render(request, "appointments/office.html", context)
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Http404("bad date") from None
+
+
+@require_GET
+def office_day(request: HttpRequest, code: str, day: str) -> HttpResponse:
+    if _availability_limited(request):
+        return _too_many(request)
+    office = _office(code)
+    context = _office_context(office)
+    chosen = _parse_day(day)
+    slots = []
+    if context["suspension"] is None:
+        slots = list(selectors.free_slots(office=office, date_from=chosen, date_to=chosen))
+    context.update({"day": chosen, "slots": slots})
+    return render(request, "appointments/day.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
+    from django.conf import settings
+
+    office = _office(code)
+    slot = get_object_or_404(Slot.objects.select_related("office"), pk=slot_id, office=office)
+    context = _office_context(office)
+    context.update({"slot": slot, "next_free": [], "challenge_on": settings.BOOKING_CHALLENGE})
+    form = BookingForm(request.POST or None, office=office)
+    if request.method == "POST":
+        if protection.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
+            return _too_many(request)
+        if form.is_valid():
+            try:
+                protection.challenge_verify(form.cleaned_data["altcha"])
+                appointment, token = services.booking_create(slot=slot, applicant=form.applicant())
+            except protection.ChallengeFailed as error:
+                form.add_error(None, error.detail)
+            except AlreadyBooked as error:
+                form.add_error("national_id", error.detail)
+            except SlotFull as error:
+                form.add_error(None, error.detail)
+                context["next_free"] = error.extra.get("next_free", [])
+            except (BookingClosed, SlotInPast) as error:
+                form.add_error(None, error.detail)
+            else:
+                messages.success(request, _("Votre rendez-vous est réservé."))
+                return redirect(
+                    "appointments:manage", reference=appointment.reference, token=token
+                )
+    context["form"] = form
+    status = 200 if request.method == "GET" or not form.errors else 400
+    return render(request, "appointments/book.html", context, status=status)
+
+
+# The manage link -------------------------------------------------------------------------
+
+
+def _appointment(reference: str, token: str) -> Appointment:
+    try:
+        return services.booking_for_token(reference=reference, token=token)
+    except NotFound:
+        raise Http404("unknown booking") from None
+
+
+def _manage_context(appointment: Appointment, token: str) -> dict:
+    context = _office_context(appointment.office)
+    slot = appointment.slot
+    context.update(
+        {
+            "appointment": appointment,
+            "token": token,
+            "slot": slot,
+            "changeable": appointment.status == Appointment.Status.BOOKED
+            and slot.starts_at > timezone.now(),
+        }
+    )
+    return context
+
+
+@require_GET
+def manage(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    appointment = _appointment(reference, token)
+    response = render(request, "appointments/manage.html", _manage_context(appointment, token))
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def manage_ics(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    appointment = _appointment(reference, token)
+    response = HttpResponse(documents.appointment_ics(appointment), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="{appointment.reference}.ics"'
+    return response
+
+
+@require_GET
+def manage_pdf(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    appointment = _appointment(reference, token)
+    pdf = documents.appointment_pdf(
+        appointment, manage_url=documents.manage_url(appointment, token)
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="convocation-{appointment.reference}.pdf"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def manage_cancel(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    appointment = _appointment(reference, token)
+    context = _manage_context(appointment, token)
+    if request.method == "POST":
+        try:
+            services.booking_cancel(appointment=appointment)
+        except NotChangeable as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, _("Votre rendez-vous est annulé. La place est libérée."))
+        return redirect("appointments:manage", reference=reference, token=token)
+    return render(request, "appointments/cancel.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def manage_move(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    appointment = _appointment(reference, token)
+    context = _manage_context(appointment, token)
+    office = appointment.office
+    if request.method == "POST":
+        try:
+            slot_id = int(request.POST.get("slot", ""))
+        except ValueError:
+            slot_id = 0
+        slot = Slot.objects.select_related("office").filter(pk=slot_id, office=office).first()
+        if slot is None:
+            messages.error(request, _("Choisissez un horaire dans la liste."))
+            return redirect(request.path)
+        try:
+            services.booking_reschedule(appointment=appointment, slot=slot)
+        except (SlotFull, BookingClosed, SlotInPast, NotChangeable) as error:
+            messages.error(request, error.detail)
+            return redirect(request.path)
+        messages.success(request, _("Votre rendez-vous est déplacé."))
+        return redirect("appointments:manage", reference=reference, token=token)
+    if _availability_limited(request):
+        return _too_many(request)
+    chosen = request.GET.get("jour")
+    if chosen and context["suspension"] is None:
+        day = _parse_day(chosen)
+        context.update(
+            {
+                "day": day,
+                "slots": list(selectors.free_slots(office=office, date_from=day, date_to=day)),
+            }
+        )
+    elif context["suspension"] is None:
+        context["days"] = selectors.free_days(
+            office=office,
+            date_from=context["today"],
+            date_to=context["today"] + timedelta(days=BOOKING_HORIZON_DAYS),
+        )
+    context["move_url"] = reverse(
+        "appointments:manage-move", kwargs={"reference": reference, "token": token}
+    )
+    return render(request, "appointments/move.html", context)

@@ -6,12 +6,13 @@ their own steps to `seed()`.
 """
 
 from dataclasses import dataclass
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from appointments.services import office_upsert
+from appointments.services import office_upsert, opening_hours_set, slots_generate
 from consulates.services import mission_upsert
 from production.services import centre_upsert
 
@@ -26,6 +27,7 @@ CENTRES = [
         "city": "Bamako",
         "address": "Direction générale de la police nationale, ACI 2000, Bamako",
         "daily_capacity": 400,
+        "counters": 6,
     },
     {
         "code": "sikasso-centre",
@@ -34,6 +36,7 @@ CENTRES = [
         "city": "Sikasso",
         "address": "Quartier Wayerma, Sikasso",
         "daily_capacity": 120,
+        "counters": 3,
     },
     {
         "code": "kayes-centre",
@@ -42,6 +45,7 @@ CENTRES = [
         "city": "Kayes",
         "address": "Quartier Plateau, Kayes",
         "daily_capacity": 100,
+        "counters": 2,
     },
 ]
 
@@ -56,6 +60,7 @@ MISSIONS = [
         "address": "64 rue de Prony, 75017 Paris",
         "centre": "bko-centre",
         "pouch_weekdays": [1, 3],
+        "counters": 3,
     },
     {
         "code": "abidjan-consulat",
@@ -67,6 +72,7 @@ MISSIONS = [
         "address": "Plateau, avenue Lamblin, Abidjan",
         "centre": "sikasso-centre",
         "pouch_weekdays": [2],
+        "counters": 2,
     },
     {
         "code": "dakar-consulat",
@@ -78,6 +84,7 @@ MISSIONS = [
         "address": "Avenue Cheikh Anta Diop, Fann, Dakar",
         "centre": "kayes-centre",
         "pouch_weekdays": [0, 3],
+        "counters": 2,
     },
     {
         "code": "washington-ambassade",
@@ -89,6 +96,7 @@ MISSIONS = [
         "address": "2130 R Street NW, Washington, DC 20008",
         "centre": "bko-centre",
         "pouch_weekdays": [4],
+        "counters": 2,
     },
 ]
 
@@ -117,6 +125,7 @@ def seed() -> list[Credential]:
             active=True,
         )
         centres[spec["code"]] = centre_upsert(office=office, daily_capacity=spec["daily_capacity"])
+        _opening_hours(office, counters=spec["counters"])
     for spec in MISSIONS:
         office = office_upsert(
             code=spec["code"],
@@ -132,7 +141,20 @@ def seed() -> list[Credential]:
         mission_upsert(
             office=office, centre=centres[spec["centre"]], pouch_weekdays=spec["pouch_weekdays"]
         )
+        _opening_hours(office, counters=spec["counters"])
+    slots_generate(days=60)
     return [_administrator()]
+
+
+def _opening_hours(office, *, counters: int) -> None:
+    """Monday to Friday, morning and afternoon, 15-minute slots (idempotent)."""
+    opening_hours_set(
+        office=office,
+        weekdays=[0, 1, 2, 3, 4],
+        periods=[(time(8, 0), time(12, 30)), (time(14, 0), time(16, 30))],
+        slot_minutes=15,
+        counters=counters,
+    )
 
 
 def _administrator() -> Credential:

@@ -3,11 +3,13 @@
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     code = "error"
     status = 400
-    default_detail = "The request cannot be carried out."
+    default_detail = _("La demande ne peut pas être traitée.")
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = str(detail or self.default_detail)
@@ -21,4 +23,4 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
-    default_detail = "Not found."
+    default_detail = _("Introuvable.")

@@ -173,7 +173,12 @@ RATE_LIMITS = env.bool("RATE_LIMITS", default=True)
 BOOKING_RATE = env.str("BOOKING_RATE", default="60/m")
 AVAILABILITY_RATE = env.str("AVAILABILITY_RATE", default="600/m")
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_ENABLE = RATE_LIMITS
+# Always on for django-ratelimit itself: appointments.protection checks RATE_LIMITS at each
+# request, so that tests and operators have one switch.
+RATELIMIT_ENABLE = True
+
+# Benchmarks only: serve /bench/floor/, a view running just the two statements of a booking.
+BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
 
 # SMS: a backend class; ConsoleBackend prints, FileBackend appends to SMS_FILE_PATH. A real
 # provider plugs in by naming its backend class here.
@@ -184,6 +189,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "epassport.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["epassport.parsers.JSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "e-passport Premium API",
@@ -194,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "appointments.models.Appointment.Status",
+        "OfficeKindEnum": "appointments.models.Office.Kind",
+        "LanguageEnum": "appointments.models.Appointment.Language",
+    },
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -11,6 +12,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("appointments.api.urls")),
 ]
 
 # Pages for people: French at the root, English under /en/.
@@ -19,3 +21,8 @@ urlpatterns += i18n_patterns(
     path("", include("appointments.urls")),
     prefix_default_language=False,
 )
+
+if settings.BENCH_FLOOR:  # benchmarks only (bench/booking_rush.py)
+    from bench.floor import floor_booking
+
+    urlpatterns += [path("bench/floor/", floor_booking)]

@@ -7,14 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Office
-from appointments.tests.factories import CentreOfficeFactory, OfficeFactory
+from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def offices():
-    return {
+    offices = {
         "bamako": CentreOfficeFactory(
             code="bko-centre", name="Centre de Bamako", name_en="Bamako centre", city="Bamako"
         ),
@@ -34,6 +34,9 @@ def offices():
             timezone=ZoneInfo("America/New_York"),
         ),
     }
+    for office in offices.values():
+        SlotFactory(office=office)
+    return offices
 
 
 def _section(html: str, heading: str) -> str:
@@ -99,6 +102,22 @@ def test_local_times_follow_daylight_saving_time(client, offices, freeze):
     assert "(America/New_York, UTC-4)" in _office(html, "washington-ambassade")
 
 
+def test_an_office_without_free_slots_or_suspended_is_shown_closed(client, offices):
+    from django.utils import timezone
+
+    from appointments.models import Slot, Suspension
+
+    Slot.objects.filter(office=offices["bamako"]).update(is_open=False)
+    suspension = Suspension.objects.create(
+        starts_at=timezone.now(), message="Service suspendu", message_en="Suspended"
+    )
+    suspension.offices.add(offices["washington"])
+    html = client.get("/").content.decode()
+    assert "Réservation Premium fermée" in _office(html, "bko-centre")
+    assert "Réservation Premium fermée" in _office(html, "washington-ambassade")
+    assert "Réservation Premium ouverte" in _office(html, "paris-consulat")
+
+
 def test_inactive_offices_are_not_listed(client, offices):
     offices["washington"].active = False
     offices["washington"].save(update_fields=["active"])
@@ -111,7 +130,7 @@ def test_the_query_count_does_not_grow_with_the_number_of_offices(client, office
     with CaptureQueriesContext(connection) as few:
         assert client.get("/").status_code == 200
     for n in range(40):
-        OfficeFactory(code=f"mission-{n}", kind=Office.Kind.MISSION)
+        SlotFactory(office=OfficeFactory(code=f"mission-{n}", kind=Office.Kind.MISSION))
         CentreOfficeFactory(code=f"centre-{n}")
     with CaptureQueriesContext(connection) as many:
         response = client.get("/")

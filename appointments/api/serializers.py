@@ -1,0 +1,276 @@
+"""Serializers of the booking API: input ones validate (with the rules of validation.py,
+shared with the HTML form), output ones shape. Times leave at the office's UTC offset."""
+
+import re
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from epassport.errors import NotFound
+
+from .. import services, validation
+from ..models import Appointment, Office, Slot
+
+# Ids are PostgreSQL bigints: a larger number is not an id (and would overflow the query).
+MAX_ID = 2**63 - 1
+# The longest range of the free slots endpoint, both ends included.
+MAX_RANGE_DAYS = 92
+# Dates outside these years are typing mistakes, and would overflow a datetime near the
+# ends of Python's calendar once moved to an office's timezone.
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+# The phone check constraint of Appointment (appointment_phone_e164).
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+class LocalDateTimeField(serializers.DateTimeField):
+    """An instant in ISO 8601 at the UTC offset of the office, whose timezone the caller
+    puts in the context (`{"timezone": office.timezone}`): `2026-03-30T09:00:00+02:00`."""
+
+    def to_representation(self, value):
+        return value.astimezone(self.context["timezone"]).isoformat()
+
+
+# Output --------------------------------------------------------------------------------------
+
+
+class OfficeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", help_text="Name in the request language.")
+    country = serializers.CharField(source="country.code", help_text="ISO 3166-1 alpha-2 code.")
+    timezone = serializers.CharField(source="timezone.key", help_text="IANA timezone name.")
+    booking_open = serializers.SerializerMethodField(
+        help_text="A free slot is bookable in the future and the service is not suspended."
+    )
+
+    class Meta:
+        model = Office
+        fields = ["code", "name", "kind", "city", "country", "timezone", "booking_open"]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_booking_open(self, office: Office) -> bool:
+        # Annotated by selectors.offices_with_free_slots: no query per office.
+        return bool(office.has_free_slot and not office.suspended_now)
+
+
+class SlotSerializer(serializers.ModelSerializer):
+    starts_at = LocalDateTimeField()
+    ends_at = LocalDateTimeField()
+    remaining = serializers.IntegerField(help_text="Seats still free.")
+
+    class Meta:
+        model = Slot
+        fields = ["id", "starts_at", "ends_at", "remaining"]
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    office = serializers.CharField(source="office.code", help_text="Code of the office.")
+    starts_at = LocalDateTimeField(source="slot.starts_at")
+    ends_at = LocalDateTimeField(source="slot.ends_at")
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "reference",
+            "status",
+            "office",
+            "starts_at",
+            "ends_at",
+            "surname",
+            "given_names",
+        ]
+
+
+class BookingCreatedSerializer(serializers.ModelSerializer):
+    manage_token = serializers.SerializerMethodField(
+        help_text="Secret that authorises managing the booking (header X-Booking-Token). "
+        "Given once: only its hash is kept."
+    )
+    office = serializers.CharField(source="slot.office.code", help_text="Code of the office.")
+    starts_at = LocalDateTimeField(source="slot.starts_at")
+
+    class Meta:
+        model = Appointment
+        fields = ["reference", "manage_token", "status", "office", "starts_at"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_manage_token(self, appointment: Appointment) -> str:
+        return self.context["manage_token"]
+
+
+class ChallengeSerializer(serializers.Serializer):
+    """An altcha (v1) challenge: find `number` in [0, maxnumber] with
+    SHA-256(salt + number) == challenge, then send base64(JSON {algorithm, challenge,
+    number, salt, signature}) as `altcha` with the booking."""
+
+    algorithm = serializers.CharField()
+    challenge = serializers.CharField()
+    maxnumber = serializers.IntegerField()
+    salt = serializers.CharField()
+    signature = serializers.CharField()
+
+
+# Errors (for the schema: the exception handler writes them) ---------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable identifier of the error.")
+    detail = serializers.CharField(help_text="Message for people, in the request language.")
+
+
+class InvalidErrorSerializer(ErrorSerializer):
+    fields_ = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages by field name (`code` is `invalid`).",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["fields"] = fields.pop("fields_")  # `fields` is an attribute of serializers
+        return fields
+
+
+class ConflictErrorSerializer(ErrorSerializer):
+    next_free = SlotSerializer(
+        many=True, required=False, help_text="With `slot_full`: the next free slots."
+    )
+    reopens_at = serializers.DateTimeField(
+        allow_null=True,
+        required=False,
+        help_text="With `booking_closed`: planned reopening, null when none is planned.",
+    )
+
+
+# Input ---------------------------------------------------------------------------------------
+
+
+def _within_calendar(value: date) -> None:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise serializers.ValidationError(_("Cette date est hors de la période acceptée."))
+
+
+class SlotRangeSerializer(serializers.Serializer):
+    """Query of the free slots endpoint: `?from=YYYY-MM-DD&to=YYYY-MM-DD` (local dates of the
+    office, both included)."""
+
+    from_ = serializers.DateField(validators=[_within_calendar])
+    to = serializers.DateField(validators=[_within_calendar])
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # `from` is a Python keyword
+        return fields
+
+    def validate(self, attrs):
+        first, last = attrs["from"], attrs["to"]
+        if last < first:
+            raise serializers.ValidationError(
+                {"to": _("La date de fin précède la date de début.")}
+            )
+        if last - first >= timedelta(days=MAX_RANGE_DAYS):
+            raise serializers.ValidationError(
+                {"to": _("Demandez au plus %(days)s jours à la fois.") % {"days": MAX_RANGE_DAYS}}
+            )
+        return attrs
+
+
+def _bookable_slot(slot_id: int, office: Office | None = None) -> Slot:
+    try:
+        return services.slot_for_booking(slot_id=slot_id, office=office)
+    except NotFound:
+        raise serializers.ValidationError(_("Ce créneau n’existe pas.")) from None
+
+
+def _fits(value: str, field_name: str) -> str:
+    """Normalising can lengthen text ('ß'.upper() is 'SS'): check the column still holds it."""
+    max_length = Appointment._meta.get_field(field_name).max_length
+    if len(value) > max_length:
+        message = serializers.CharField.default_error_messages["max_length"]
+        raise serializers.ValidationError(message.format(max_length=max_length))
+    return value
+
+
+class BookingInputSerializer(serializers.Serializer):
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of a free slot.")
+    surname = serializers.CharField(max_length=100)
+    given_names = serializers.CharField(max_length=150)
+    birth_date = serializers.DateField()
+    national_id = serializers.CharField(max_length=40, help_text="NINA or passport number.")
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(
+        max_length=30, help_text="E.164 (+22376123456), or national in the office's country."
+    )
+    language = serializers.ChoiceField(
+        choices=Appointment.Language.choices,
+        required=False,
+        help_text="Language of the messages; the request language when omitted.",
+    )
+    altcha = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        write_only=True,
+        help_text="Solution of a challenge from /api/v1/challenge/, when the challenge is on.",
+    )
+
+    def validate_slot(self, value: int) -> Slot:
+        return _bookable_slot(value)
+
+    def validate_surname(self, value: str) -> str:
+        return _fits(" ".join(value.split()).upper(), "surname")
+
+    def validate_given_names(self, value: str) -> str:
+        return _fits(" ".join(value.split()), "given_names")
+
+    def validate_birth_date(self, value: date) -> date:
+        return validation.clean_birth_date(value, today=timezone.localdate())
+
+    def validate_national_id(self, value: str) -> str:
+        return validation.clean_national_id(value)
+
+    def validate_email(self, value: str) -> str:
+        return _fits(value.strip().lower(), "email")
+
+    def validate(self, attrs):
+        # The phone is read in the office's country when typed without +: needs the slot.
+        try:
+            phone = validation.clean_phone(
+                attrs["phone"], region=attrs["slot"].office.country.code
+            )
+            if not E164.match(phone):
+                # A few valid numbers (e.g. Iranian voicemail +989601) are shorter than the
+                # database's check allows: refuse them as invalid rather than fail on insert.
+                # An empty value makes clean_phone raise its own message.
+                validation.clean_phone("")
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"phone": error.messages}) from None
+        attrs["phone"] = phone
+        attrs.setdefault("language", "en" if (get_language() or "fr").startswith("en") else "fr")
+        attrs.pop("altcha", None)
+        return attrs
+
+    def applicant(self) -> services.Applicant:
+        data = self.validated_data
+        return services.Applicant(
+            surname=data["surname"],
+            given_names=data["given_names"],
+            birth_date=data["birth_date"],
+            national_id=data["national_id"],
+            email=data["email"],
+            phone=data["phone"],
+            language=data["language"],
+        )
+
+
+class RescheduleInputSerializer(serializers.Serializer):
+    """The new slot, of the booking's office (given in the context as `office`)."""
+
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of a free slot.")
+
+    def validate_slot(self, value: int) -> Slot:
+        return _bookable_slot(value, office=self.context["office"])

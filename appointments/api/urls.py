@@ -1,0 +1,25 @@
+"""Routes of the booking API, included under /api/v1/ by epassport/urls.py."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "appointments-api"
+
+urlpatterns = [
+    path("offices/", views.OfficeListView.as_view(), name="offices"),
+    path("offices/<str:code>/slots/", views.OfficeSlotsView.as_view(), name="office-slots"),
+    path("bookings/", views.BookingCreateView.as_view(), name="bookings"),
+    path("bookings/<str:reference>/", views.BookingDetailView.as_view(), name="booking"),
+    path(
+        "bookings/<str:reference>/cancel/",
+        views.BookingCancelView.as_view(),
+        name="booking-cancel",
+    ),
+    path(
+        "bookings/<str:reference>/reschedule/",
+        views.BookingRescheduleView.as_view(),
+        name="booking-reschedule",
+    ),
+    path("challenge/", views.ChallengeView.as_view(), name="challenge"),
+]

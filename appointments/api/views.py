@@ -1,0 +1,297 @@
+"""Views of the booking API: one per operation, thin. Each checks the address's rate limit
+(and, to book, the anti-bot challenge), validates with an input serializer, calls a selector
+or a service and shapes the answer with an output serializer. Errors are raised, and turned
+into `{"code": ..., "detail": ...}` by epassport.api.exception_handler.
+
+Public endpoints: no session, no CSRF, no account. A booking is managed with its secret
+token in the X-Booking-Token header; a wrong or missing token answers 404, exactly as an
+unknown reference does.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import translation
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from epassport.errors import NotFound
+from epassport.parsers import JSONParser
+
+from .. import protection, selectors, services
+from ..models import Appointment
+from ..validation import clean_reference
+from .serializers import (
+    BookingCreatedSerializer,
+    BookingInputSerializer,
+    BookingSerializer,
+    ChallengeSerializer,
+    ConflictErrorSerializer,
+    ErrorSerializer,
+    InvalidErrorSerializer,
+    OfficeSerializer,
+    RescheduleInputSerializer,
+    SlotRangeSerializer,
+    SlotSerializer,
+)
+
+TOKEN_HEADER = "X-Booking-Token"  # noqa: S105 - a header name, not a secret
+
+RATE_LIMITED = OpenApiResponse(ErrorSerializer, description="`rate_limited`: too many requests.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="`not_found`.")
+BOOKING_NOT_FOUND = OpenApiResponse(
+    ErrorSerializer,
+    description="`not_found`: unknown reference, or missing or wrong X-Booking-Token.",
+)
+INVALID = OpenApiResponse(
+    InvalidErrorSerializer, description="`invalid`: messages by field in `fields`."
+)
+CONFLICT = OpenApiResponse(
+    ConflictErrorSerializer,
+    description="`slot_full` (with `next_free`), `booking_closed` (with `reopens_at`), "
+    "`slot_past` or `not_changeable`.",
+)
+TOKEN = OpenApiParameter(
+    TOKEN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The manage token returned when the booking was made.",
+)
+REFERENCE = OpenApiParameter(
+    "reference",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="Booking reference, e.g. `ACDE-FGHJ`.",
+)
+
+
+class PublicAPIView(APIView):
+    """No authentication (hence no CSRF check), JSON in and out, a per-address rate limit
+    in `rate_group` at the rate named by the setting `rate_setting`."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    rate_group = protection.AVAILABILITY_GROUP
+    rate_setting = "AVAILABILITY_RATE"
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # The language of names and messages: LocaleMiddleware gives every path outside
+        # i18n_patterns the default language (French), so the API reads the request's own
+        # choice: the language cookie, then Accept-Language.
+        language = translation.get_language_from_request(request, check_path=False)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        super().initial(request, *args, **kwargs)
+        rate = getattr(settings, self.rate_setting)
+        if protection.rate_limited(request, group=self.rate_group, rate=rate):
+            raise protection.RateLimited()
+
+
+def _private(response: Response) -> Response:
+    """Answers that carry a booking (and its token) are kept by no cache."""
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+def _booking(request: Request, reference: str) -> Appointment:
+    """The booking this request holds the token of; NotFound otherwise, the same answer for
+    a malformed reference, an unknown one and a wrong token."""
+    try:
+        reference = clean_reference(reference)
+        return services.booking_for_token(
+            reference=reference, token=request.headers.get(TOKEN_HEADER, "")
+        )
+    except (DjangoValidationError, NotFound):
+        raise NotFound(_("Rendez-vous introuvable.")) from None
+
+
+def _booking_response(appointment: Appointment) -> Response:
+    context = {"timezone": appointment.office.timezone}
+    return _private(Response(BookingSerializer(appointment, context=context).data))
+
+
+class OfficeListView(PublicAPIView):
+    """Active offices, each with `booking_open`; one query whatever their number."""
+
+    @extend_schema(
+        operation_id="offices_list",
+        summary="Offices and whether Premium booking is open at each",
+        responses={200: OfficeSerializer(many=True), 429: RATE_LIMITED},
+        tags=["offices"],
+    )
+    def get(self, request: Request) -> Response:
+        offices = selectors.offices_with_free_slots()
+        return Response(OfficeSerializer(offices, many=True).data)
+
+
+class OfficeSlotsView(PublicAPIView):
+    """Free slots of an office between two of its local dates (both included)."""
+
+    @extend_schema(
+        operation_id="offices_slots_list",
+        summary="Free slots of an office between two local dates",
+        description="Times at the office's UTC offset. At most 92 days, both ends included.",
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, required=True, description="First local date."
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, required=True, description="Last local date (included)."
+            ),
+        ],
+        responses={
+            200: SlotSerializer(many=True),
+            400: INVALID,
+            404: NOT_FOUND,
+            429: RATE_LIMITED,
+        },
+        tags=["offices"],
+    )
+    def get(self, request: Request, code: str) -> Response:
+        office = selectors.office_list_public().filter(code=code).first()
+        if office is None:
+            raise NotFound(_("Bureau inconnu."))
+        query = SlotRangeSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        slots = selectors.free_slots(
+            office=office,
+            date_from=query.validated_data["from"],
+            date_to=query.validated_data["to"],
+        )
+        context = {"timezone": office.timezone}
+        return Response(SlotSerializer(slots, many=True, context=context).data)
+
+
+class ChallengeView(PublicAPIView):
+    """An altcha proof-of-work challenge, valid ten minutes and accepted once."""
+
+    @extend_schema(
+        operation_id="challenge_create",
+        summary="A proof-of-work challenge to solve before booking",
+        responses={200: ChallengeSerializer, 429: RATE_LIMITED},
+        tags=["bookings"],
+    )
+    def get(self, request: Request) -> Response:
+        return _private(Response(protection.challenge_create()))
+
+
+class BookingCreateView(PublicAPIView):
+    """Book a seat of a free slot; the answer carries the manage token, given once."""
+
+    rate_group = protection.BOOKING_GROUP
+    rate_setting = "BOOKING_RATE"
+
+    @extend_schema(
+        operation_id="bookings_create",
+        summary="Book a free slot",
+        description="When the anti-bot challenge is on, `altcha` carries the solution of a "
+        "challenge from /api/v1/challenge/ (each is accepted once); without it the answer "
+        "is 400 `challenge_failed`.",
+        request=BookingInputSerializer,
+        responses={
+            201: BookingCreatedSerializer,
+            400: OpenApiResponse(
+                InvalidErrorSerializer,
+                description="`invalid` (messages by field in `fields`; an unknown slot in "
+                "`fields.slot`) or `challenge_failed`.",
+            ),
+            409: OpenApiResponse(
+                ConflictErrorSerializer,
+                description="`slot_full` (with `next_free`), `already_booked`, "
+                "`booking_closed` (with `reopens_at`) or `slot_past`.",
+            ),
+            429: RATE_LIMITED,
+        },
+        tags=["bookings"],
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        protection.challenge_verify(data.get("altcha") if isinstance(data, dict) else None)
+        serializer = BookingInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        appointment, token = services.booking_create(
+            slot=serializer.validated_data["slot"], applicant=serializer.applicant()
+        )
+        context = {"timezone": appointment.slot.office.timezone, "manage_token": token}
+        body = BookingCreatedSerializer(appointment, context=context).data
+        return _private(Response(body, status=201))
+
+
+class BookingDetailView(PublicAPIView):
+    """A booking, for whoever holds its manage token."""
+
+    @extend_schema(
+        operation_id="bookings_retrieve",
+        summary="A booking, authorised by its manage token",
+        parameters=[REFERENCE, TOKEN],
+        responses={200: BookingSerializer, 404: BOOKING_NOT_FOUND, 429: RATE_LIMITED},
+        tags=["bookings"],
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return _booking_response(_booking(request, reference))
+
+
+class BookingCancelView(PublicAPIView):
+    """Cancel a booked appointment; its seat is freed at once."""
+
+    rate_group = protection.BOOKING_GROUP
+    rate_setting = "BOOKING_RATE"
+
+    @extend_schema(
+        operation_id="bookings_cancel",
+        summary="Cancel a booking; its seat is freed at once",
+        parameters=[REFERENCE, TOKEN],
+        request=None,
+        responses={
+            200: BookingSerializer,
+            404: BOOKING_NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer, description="`not_changeable`: not booked, or already past."
+            ),
+            429: RATE_LIMITED,
+        },
+        tags=["bookings"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        appointment = services.booking_cancel(appointment=_booking(request, reference))
+        return _booking_response(appointment)
+
+
+class BookingRescheduleView(PublicAPIView):
+    """Move a booked appointment to another free slot of its office, atomically."""
+
+    rate_group = protection.BOOKING_GROUP
+    rate_setting = "BOOKING_RATE"
+
+    @extend_schema(
+        operation_id="bookings_reschedule",
+        summary="Move a booking to another free slot of the same office",
+        parameters=[REFERENCE, TOKEN],
+        request=RescheduleInputSerializer,
+        responses={
+            200: BookingSerializer,
+            400: INVALID,
+            404: BOOKING_NOT_FOUND,
+            409: CONFLICT,
+            429: RATE_LIMITED,
+        },
+        tags=["bookings"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        appointment = _booking(request, reference)
+        serializer = RescheduleInputSerializer(
+            data=request.data, context={"office": appointment.office}
+        )
+        serializer.is_valid(raise_exception=True)
+        appointment = services.booking_reschedule(
+            appointment=appointment, slot=serializer.validated_data["slot"]
+        )
+        return _booking_response(appointment)

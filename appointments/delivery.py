@@ -1,0 +1,237 @@
+"""Sending the outbox: each message once, retried with backoff while the mail server or the
+SMS provider is down.
+
+A message is claimed by locking its row (`SELECT ... FOR UPDATE SKIP LOCKED`) in a
+transaction that lasts while it is sent and its outcome recorded. A second worker (the task
+of the same message arriving twice, or several sweeps at once) skips a locked row instead of
+waiting for it, and then finds it sent: each message is sent once. Should the database fail
+between a successful send and the commit, the message would be sent again on the next sweep:
+at least once, never lost.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import documents, sms
+from .models import Appointment, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+# Never hold a row lock (and a worker) for long on a mail server that does not answer.
+DEFAULT_EMAIL_TIMEOUT = 30
+
+# Kinds whose email carries the calendar file and the convocation.
+WITH_DOCUMENTS = ("booking_confirmed", "booking_rescheduled")
+
+SMS_TEXTS = {
+    "booking_confirmed": gettext_lazy(
+        "Passeport Premium : rendez-vous %(reference)s confirmé le %(when)s, %(office)s."
+    ),
+    "booking_rescheduled": gettext_lazy(
+        "Passeport Premium : rendez-vous %(reference)s déplacé au %(when)s, %(office)s."
+    ),
+    "booking_cancelled": gettext_lazy(
+        "Passeport Premium : rendez-vous %(reference)s du %(when)s annulé."
+    ),
+    "booking_displaced": gettext_lazy(
+        "Passeport Premium : le rendez-vous %(reference)s du %(when)s ne peut pas être "
+        "maintenu (fermeture du bureau). Choisissez un nouveau créneau : %(url)s"
+    ),
+}
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait after the n-th failure: 1, 2, 4, 8... minutes, at most 6 hours."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def _claimable(now: datetime) -> QuerySet[OutboxMessage]:
+    # SKIP LOCKED: a row another worker is sending is skipped, not waited for. Once a row
+    # is locked PostgreSQL checks the conditions again on its latest version, so a message
+    # another worker has just sent no longer matches and is never sent twice.
+    return (
+        OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("appointment__office", "appointment__slot")
+        .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+    )
+
+
+def outbox_deliver(*, message_id: int) -> bool:
+    """Send this message if it is pending, due and not being sent by another worker.
+
+    Returns True when it was sent now; False when there was nothing to do (already sent,
+    taken by another worker, not due yet) or when sending failed (a retry is scheduled).
+    Idempotent; never raises for a failed send.
+    """
+    with transaction.atomic():
+        message = _claimable(timezone.now()).filter(pk=message_id).first()
+        if message is None:
+            return False
+        return _send_claimed(message)
+
+
+def outbox_sweep(*, limit: int = 200) -> int:
+    """Send up to `limit` due pending messages, oldest first; returns how many were sent.
+
+    Each message is claimed and sent in its own short transaction, so that several sweeps
+    can run at once, each taking rows the others have not locked.
+    """
+    # Due as of the start of the sweep: a message that fails now is due again only later,
+    # so one sweep tries each message at most once.
+    now = timezone.now()
+    sent = 0
+    for _index in range(limit):
+        with transaction.atomic():
+            message = _claimable(now).order_by("next_attempt_at", "pk").first()
+            if message is None:
+                break
+            sent += _send_claimed(message)
+    return sent
+
+
+def _send_claimed(message: OutboxMessage) -> bool:
+    """Send a message whose row the current transaction has locked; record the outcome."""
+    try:
+        # A savepoint: should a query fail while rendering, the transaction is still usable
+        # to record the failure.
+        with transaction.atomic():
+            if message.channel == OutboxMessage.Channel.EMAIL:
+                _send_email(message)
+            else:
+                _send_sms(message)
+    except Exception as error:
+        _record_failure(message, error)
+        return False
+    message.status = OutboxMessage.Status.SENT
+    message.sent_at = timezone.now()
+    message.payload = {}  # the manage token leaves the database once it has been sent
+    message.save(update_fields=["status", "sent_at", "payload"])
+    return True
+
+
+def _record_failure(message: OutboxMessage, error: Exception) -> None:
+    message.attempts += 1
+    message.last_error = repr(error)[:2000]
+    message.next_attempt_at = timezone.now() + backoff(message.attempts)
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxMessage.Status.FAILED
+        logger.error(
+            "outbox message %s (%s to %s) abandoned after %s attempts: %s",
+            message.pk,
+            message.channel,
+            message.recipient,
+            message.attempts,
+            message.last_error,
+        )
+    else:
+        logger.warning(
+            "outbox message %s (%s) failed (attempt %s), retry at %s: %s",
+            message.pk,
+            message.channel,
+            message.attempts,
+            message.next_attempt_at.isoformat(),
+            message.last_error,
+        )
+    message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+
+
+def _appointment_of(message: OutboxMessage) -> Appointment:
+    if message.appointment is None:
+        raise ValueError(f"outbox message {message.pk} has no appointment")
+    return message.appointment
+
+
+def _manage_url(message: OutboxMessage, appointment: Appointment) -> str:
+    token = message.payload.get("manage_token")
+    return documents.manage_url(appointment, token) if token else ""
+
+
+# Email -----------------------------------------------------------------------------------
+
+
+def _email_context(message: OutboxMessage, appointment: Appointment) -> dict:
+    office, slot = appointment.office, appointment.slot
+    return {
+        "language": message.language,
+        "reference": appointment.reference,
+        "name": documents.applicant_name(appointment),
+        "when": documents.local_datetime_label(slot.starts_at, office.timezone),
+        "office_name": office.display_name,
+        "office_address_lines": documents.address_lines(appointment),
+        "what_to_bring": [str(item) for item in documents.WHAT_TO_BRING],
+        "manage_url": _manage_url(message, appointment),
+        "portal_url": documents.portal_url(message.language),
+    }
+
+
+def render_email(message: OutboxMessage) -> mail.EmailMultiAlternatives:
+    """The email of an outbox message, in its language, with its attachments."""
+    appointment = _appointment_of(message)
+    with translation.override(message.language):
+        context = _email_context(message, appointment)
+        template = f"appointments/email/{message.kind}"
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        context["subject"] = subject
+        email = mail.EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(f"{template}.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient],
+            headers={"Content-Language": message.language, "Auto-Submitted": "auto-generated"},
+        )
+        email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        if message.kind in WITH_DOCUMENTS:
+            reference = appointment.reference
+            email.attach(
+                f"{reference}.ics", documents.appointment_ics(appointment), "text/calendar"
+            )
+            email.attach(
+                f"convocation-{reference}.pdf",
+                documents.appointment_pdf(appointment, manage_url=context["manage_url"] or None),
+                "application/pdf",
+            )
+    return email
+
+
+def _send_email(message: OutboxMessage) -> None:
+    email = render_email(message)
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_EMAIL_TIMEOUT
+    email.connection = mail.get_connection(timeout=timeout)
+    email.send()
+
+
+# SMS -------------------------------------------------------------------------------------
+
+
+def sms_text(message: OutboxMessage) -> str:
+    """The SMS of an outbox message, in its language: short, with the manage link when the
+    message carries the token."""
+    appointment = _appointment_of(message)
+    office, slot = appointment.office, appointment.slot
+    with translation.override(message.language):
+        manage = _manage_url(message, appointment)
+        text = SMS_TEXTS[message.kind] % {
+            "reference": appointment.reference,
+            "when": documents.local_datetime_label(slot.starts_at, office.timezone),
+            "office": office.display_name,
+            "url": manage or documents.portal_url(message.language),
+        }
+        if manage and message.kind != "booking_displaced":
+            text += " " + _("Déplacer ou annuler : %(url)s") % {"url": manage}
+    return text
+
+
+def _send_sms(message: OutboxMessage) -> None:
+    sms.get_backend().send(to=message.recipient, text=sms_text(message))

@@ -1,0 +1,91 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from . import validation
+from .models import Appointment, Office
+from .services import Applicant
+
+
+class BookingForm(forms.Form):
+    surname = forms.CharField(label=_("Nom"), max_length=100)
+    given_names = forms.CharField(label=_("Prénoms"), max_length=150)
+    birth_date = forms.DateField(
+        label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    national_id = forms.CharField(
+        label=_("NINA ou numéro de passeport"),
+        max_length=40,
+        help_text=_("Le numéro de votre carte NINA, ou de votre passeport actuel."),
+    )
+    email = forms.EmailField(
+        label=_("Adresse e-mail"),
+        help_text=_("La confirmation et le lien pour gérer le rendez-vous y seront envoyés."),
+    )
+    phone = forms.CharField(
+        label=_("Téléphone"),
+        max_length=30,
+        help_text=_("Avec l’indicatif du pays, par exemple +223 76 12 34 56."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    language = forms.ChoiceField(
+        label=_("Langue des messages"), choices=Appointment.Language.choices
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "J’accepte que ces données soient utilisées pour traiter ma demande de passeport."
+        ),
+    )
+    altcha = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, office: Office, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.office = office
+        self.fields["language"].initial = (get_language() or "fr")[:2]
+        self.fields["surname"].widget.attrs["autocomplete"] = "family-name"
+        self.fields["given_names"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+    def clean_surname(self) -> str:
+        surname = " ".join(self.cleaned_data["surname"].split()).upper()
+        if len(surname) > 100:  # upper case can lengthen a name ("ß" becomes "SS")
+            raise ValidationError(_("Ce nom est trop long."), code="max_length")
+        return surname
+
+    def clean_given_names(self) -> str:
+        return " ".join(self.cleaned_data["given_names"].split())
+
+    def clean_birth_date(self):
+        return validation.clean_birth_date(
+            self.cleaned_data["birth_date"], today=timezone.localdate()
+        )
+
+    def clean_national_id(self) -> str:
+        return validation.clean_national_id(self.cleaned_data["national_id"])
+
+    def clean_phone(self) -> str:
+        return validation.clean_phone(self.cleaned_data["phone"], region=self.office.country.code)
+
+    def clean_altcha(self) -> str:
+        value = self.cleaned_data.get("altcha", "")
+        if settings.BOOKING_CHALLENGE and not value:
+            raise ValidationError(
+                _("La vérification anti-robots n’est pas terminée. Patientez puis réessayez.")
+            )
+        return value
+
+    def applicant(self) -> Applicant:
+        data = self.cleaned_data
+        return Applicant(
+            surname=data["surname"],
+            given_names=data["given_names"],
+            birth_date=data["birth_date"],
+            national_id=data["national_id"],
+            email=data["email"].strip().lower(),
+            phone=data["phone"],
+            language=data["language"],
+        )

@@ -1,0 +1,202 @@
+"""Bot protection of booking, shared by the API and the HTML booking form.
+
+Two layers, neither calling a third party:
+
+- a proof-of-work challenge (altcha, protocol v1: the browser or API client finds the
+  number whose SHA-256 with the salt gives the challenge). Challenges are signed with a key
+  derived from SECRET_KEY, expire after CHALLENGE_TTL, and each solved challenge is
+  accepted once: its signature is remembered in the Redis cache until it expires.
+- per-IP rate limits counted in Redis (django-ratelimit's core).
+
+Both are turned off by settings (BOOKING_CHALLENGE, RATE_LIMITS) for benchmarks and for
+tests of other behaviour.
+"""
+
+import base64
+import binascii
+import ipaddress
+import json
+import logging
+import time
+from datetime import timedelta
+
+from altcha import v1 as altcha
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
+
+from epassport.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+CHALLENGE_TTL = timedelta(minutes=10)
+CHALLENGE_ALGORITHM = altcha.SHA256
+# A payload is a base64 JSON of five short fields: anything much longer is not one.
+PAYLOAD_MAX_LENGTH = 2000
+
+# Rate limit groups: the API and the HTML pages share them, so that one address has one
+# budget whichever door it uses.
+BOOKING_GROUP = "booking"
+AVAILABILITY_GROUP = "availability"
+
+
+class ChallengeFailed(DomainError):
+    code = "challenge_failed"
+    status = 400
+    default_detail = _(
+        "La vérification anti-robots a échoué ou a expiré. Rechargez la page et réessayez."
+    )
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+    default_detail = _("Trop de demandes depuis votre connexion. Réessayez dans une minute.")
+
+
+# Proof of work -----------------------------------------------------------------------------
+
+
+def _hmac_key() -> str:
+    # A key of its own, derived from SECRET_KEY: a leaked challenge signature says nothing
+    # about the keys of sessions, password resets or manage tokens.
+    return salted_hmac(
+        "appointments.protection.altcha", "challenge", algorithm="sha256"
+    ).hexdigest()
+
+
+def challenge_create() -> dict:
+    """A fresh challenge, as the altcha widget and API clients fetch it."""
+    challenge = altcha.create_challenge(
+        algorithm=CHALLENGE_ALGORITHM,
+        max_number=settings.BOOKING_CHALLENGE_MAX_NUMBER,
+        salt_length=altcha.DEFAULT_SALT_LENGTH,
+        hmac_key=_hmac_key(),
+        salt="",
+        number=None,
+        expires=timezone.now() + CHALLENGE_TTL,
+        params=None,
+    )
+    # The field names of the altcha protocol (altcha-lib, the widget): `maxnumber`.
+    return {
+        "algorithm": challenge.algorithm,
+        "challenge": challenge.challenge,
+        "maxnumber": challenge.max_number,
+        "salt": challenge.salt,
+        "signature": challenge.signature,
+    }
+
+
+def _decode(payload: object) -> dict | None:
+    """The solution a client sends (base64 of a JSON object), or None if it is not one.
+
+    Checked here, field by field, because the library trusts the shape of what it decodes
+    (an integer salt or a JSON list would raise instead of answering False)."""
+    if not isinstance(payload, str) or not payload or len(payload) > PAYLOAD_MAX_LENGTH:
+        return None
+    try:
+        data = json.loads(base64.b64decode(payload, validate=True).decode())
+    except (ValueError, binascii.Error):  # UnicodeDecodeError and JSONDecodeError included
+        return None
+    if not isinstance(data, dict):
+        return None
+    if data.get("algorithm") != CHALLENGE_ALGORITHM:
+        return None
+    if not all(isinstance(data.get(key), str) for key in ("challenge", "salt", "signature")):
+        return None
+    number = data.get("number")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        return None
+    return {key: data[key] for key in ("algorithm", "challenge", "number", "salt", "signature")}
+
+
+def _expires_at(solution: dict) -> float | None:
+    expires = altcha.extract_params(solution).get("expires")
+    try:
+        return float(expires[0]) if expires else None
+    except ValueError:
+        return None
+
+
+def challenge_verify(payload: str | None) -> None:
+    """Accept a solved challenge once; raise ChallengeFailed when it is missing, malformed,
+    wrong, expired or already used. Does nothing when BOOKING_CHALLENGE is off."""
+    if not settings.BOOKING_CHALLENGE:
+        return
+    solution = _decode(payload)
+    if solution is None:
+        raise ChallengeFailed()
+    expires_at = _expires_at(solution)
+    # Every challenge we sign carries an expiry; one without it was not made here.
+    if expires_at is None or expires_at <= time.time():
+        raise ChallengeFailed()
+    ok, _error = altcha.verify_solution(solution, _hmac_key(), check_expires=True)
+    if not ok:
+        raise ChallengeFailed()
+    # Refuse replay: the first request with this solution takes it (`add` is atomic in
+    # Redis: SET NX). Kept until the challenge expires, after which the expiry refuses it.
+    ttl = max(1, int(expires_at - time.time()) + 5)
+    try:
+        first_use = cache.add(f"altcha-used:{solution['signature']}", 1, timeout=ttl)
+    except (RedisError, OSError):
+        # Redis down: the proof of work is still checked; replay protection resumes with
+        # Redis. Refusing every booking instead would close the service to everybody.
+        logger.warning("altcha replay check skipped: cache unreachable", exc_info=True)
+        return
+    if not first_use:
+        raise ChallengeFailed()
+
+
+# Rate limits -------------------------------------------------------------------------------
+
+
+def _network_key(address: str) -> str | None:
+    """The address as a rate limit key: an IPv4 address, or the /64 of an IPv6 address (one
+    subscriber usually holds a whole /64). None when it is not an address."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:198.51.100.7 is 198.51.100.7
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)
+
+
+def client_ip(group: str, request: HttpRequest) -> str:
+    """The client's address (a django-ratelimit key function: `(group, request)`).
+
+    REMOTE_ADDR, except behind our TLS proxy (SECURE_PROXY_SSL_HEADER set), where it is the
+    proxy's own address and the client's is in X-Forwarded-For. There we take the hop our
+    proxy wrote, the last one: the ones before it come from the client, who could otherwise
+    change them at will to escape the limit. (A proxy that replaces the header writes one
+    hop only, which is then also the last.)"""
+    remote = request.META.get("REMOTE_ADDR") or ""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            key = _network_key(hops[-1])
+            if key is not None:
+                return key
+    return _network_key(remote) or remote or "unknown"
+
+
+def rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:
+    """Count this request against the address's budget for `group`; True when over it.
+
+    Always False when RATE_LIMITS is off. When Redis cannot be reached the request passes
+    (and a warning is logged): closing booking to everybody would be worse."""
+    if not settings.RATE_LIMITS:
+        return False
+    try:
+        return is_ratelimited(request, group=group, key=client_ip, rate=rate, increment=True)
+    except (RedisError, OSError):
+        logger.warning("rate limit %s skipped: cache unreachable", group, exc_info=True)
+        return False

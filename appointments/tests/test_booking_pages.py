@@ -1,0 +1,257 @@
+"""The applicant's pages: office, day, booking form, confirmation and the manage link."""
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from appointments import services
+from appointments.models import Appointment, Slot
+from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "surname": "  Traoré ",
+    "given_names": "Aminata  Fatoumata",
+    "birth_date": "1990-05-17",
+    "national_id": "1234 5678 9012 A",
+    "email": "Aminata@Example.org",
+    "phone": "06 12 34 56 78",
+    "language": "fr",
+    "consent": "on",
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_challenge_no_limits(settings):
+    settings.BOOKING_CHALLENGE = False
+    settings.RATE_LIMITS = False
+
+
+@pytest.fixture
+def paris():
+    return OfficeFactory(
+        code="paris-consulat",
+        name="Consulat général du Mali à Paris",
+        city="Paris",
+        country="FR",
+        timezone=ZoneInfo("Europe/Paris"),
+        address="64 rue de Prony, Paris",
+    )
+
+
+def tomorrow_at(office, hour: int, minute: int = 0):
+    local = timezone.now().astimezone(office.timezone) + timedelta(days=1)
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def slot_at(office, hour, minute=0, **kwargs):
+    start = tomorrow_at(office, hour, minute)
+    return SlotFactory(
+        office=office, starts_at=start, ends_at=start + timedelta(minutes=15), **kwargs
+    )
+
+
+def test_the_office_page_lists_days_with_free_slots(client, paris):
+    slot_at(paris, 9)
+    slot_at(paris, 10)
+    full = slot_at(paris, 11, capacity=1)
+    services.booking_create(slot=full, applicant=applicant())
+    html = client.get(f"/bureaux/{paris.code}/").content.decode()
+    day = tomorrow_at(paris, 9).date().isoformat()
+    assert f'href="/bureaux/{paris.code}/jour/{day}/"' in html
+    assert "2 horaires libres" in html
+    assert "À apporter le jour du rendez-vous" in html
+
+
+def test_the_day_page_shows_times_in_the_offices_timezone(client, paris):
+    slot = slot_at(paris, 9, 30)
+    day = tomorrow_at(paris, 9).date().isoformat()
+    html = client.get(f"/bureaux/{paris.code}/jour/{day}/").content.decode()
+    assert ">09:30</time>" in html
+    assert "Europe/Paris" in html
+    assert f'href="/bureaux/{paris.code}/creneau/{slot.pk}/"' in html
+
+
+def test_availability_pages_cost_a_bounded_number_of_queries(client, paris):
+    day = tomorrow_at(paris, 8).date().isoformat()
+    slot_at(paris, 8)
+    with CaptureQueriesContext(connection) as few_office:
+        client.get(f"/bureaux/{paris.code}/")
+    with CaptureQueriesContext(connection) as few_day:
+        client.get(f"/bureaux/{paris.code}/jour/{day}/")
+    start = tomorrow_at(paris, 8, 15)
+    Slot.objects.bulk_create(
+        Slot(
+            office=paris,
+            starts_at=start + timedelta(days=d, minutes=m),
+            ends_at=start + timedelta(days=d, minutes=m + 1),
+            capacity=2,
+        )
+        for d in range(30)
+        for m in range(0, 600, 5)
+    )
+    with CaptureQueriesContext(connection) as many_office:
+        response = client.get(f"/bureaux/{paris.code}/")
+    assert response.content.decode().count('class="day"') >= 30
+    with CaptureQueriesContext(connection) as many_day:
+        response = client.get(f"/bureaux/{paris.code}/jour/{day}/")
+    assert response.content.decode().count('class="time"') > 100
+    assert len(many_office.captured_queries) == len(few_office.captured_queries) <= 4
+    assert len(many_day.captured_queries) == len(few_day.captured_queries) <= 4
+
+
+def test_booking_through_the_form_shows_the_confirmation(client, paris):
+    slot = slot_at(paris, 9)
+    response = client.post(f"/bureaux/{paris.code}/creneau/{slot.pk}/", FORM)
+    assert response.status_code == 302
+    match = re.fullmatch(r"/rendez-vous/([A-Z0-9]{4}-[A-Z0-9]{4})/([\w-]+)/", response.url)
+    assert match
+    appointment = Appointment.objects.get(reference=match[1])
+    assert appointment.surname == "TRAORÉ"
+    assert appointment.given_names == "Aminata Fatoumata"
+    assert appointment.national_id == "123456789012A"
+    assert appointment.phone == "+33612345678"  # read in the office's country, stored E.164
+    assert appointment.email == "aminata@example.org"
+    page = client.get(response.url).content.decode()
+    assert appointment.reference in page
+    assert "Votre rendez-vous est réservé." in page
+    assert "09:00" in page
+    assert "Europe/Paris" in page
+    assert "64 rue de Prony" in page
+    assert f"{response.url}convocation.pdf" in page
+    assert f"{response.url}calendrier.ics" in page
+    slot.refresh_from_db()
+    assert slot.booked == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "12", "numéro de téléphone valide"),
+        ("phone", "+989601", "numéro de téléphone valide"),  # valid but too short for E.164
+        ("surname", "ß" * 100, "trop long"),  # 200 characters once in upper case
+        ("national_id", "AB", "NINA"),
+        ("birth_date", "2999-01-01", "futur"),
+        ("email", "not-an-email", "adresse e-mail valide"),
+        ("consent", "", "Ce champ est obligatoire"),
+    ],
+)
+def test_invalid_fields_get_a_clear_message_and_book_nothing(client, paris, field, value, message):
+    slot = slot_at(paris, 9)
+    data = {**FORM, field: value}
+    if not value:
+        data.pop(field)
+    response = client.post(f"/bureaux/{paris.code}/creneau/{slot.pk}/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_a_full_slot_offers_the_next_free_times(client, paris):
+    slot = slot_at(paris, 9, capacity=1)
+    later = slot_at(paris, 10)
+    services.booking_create(slot=slot, applicant=applicant())
+    response = client.post(f"/bureaux/{paris.code}/creneau/{slot.pk}/", FORM)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Ce créneau est complet" in html
+    assert f"/bureaux/{paris.code}/creneau/{later.pk}/" in html
+
+
+def test_booking_twice_with_the_same_identity_says_how_to_manage(client, paris):
+    client.post(f"/bureaux/{paris.code}/creneau/{slot_at(paris, 9).pk}/", FORM)
+    response = client.post(f"/bureaux/{paris.code}/creneau/{slot_at(paris, 10).pk}/", FORM)
+    assert response.status_code == 400
+    assert "lien reçu par e-mail" in response.content.decode()
+    assert Appointment.objects.count() == 1
+
+
+def test_a_slot_in_the_past_cannot_be_booked(client, paris):
+    start = timezone.now() - timedelta(hours=1)
+    slot = SlotFactory(office=paris, starts_at=start, ends_at=start + timedelta(minutes=15))
+    response = client.post(f"/bureaux/{paris.code}/creneau/{slot.pk}/", FORM)
+    assert "déjà passé" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_a_suspended_office_refuses_bookings_and_says_when_it_reopens(client, paris):
+    from appointments.models import Suspension
+
+    slot = slot_at(paris, 9)
+    Suspension.objects.create(
+        starts_at=timezone.now() - timedelta(days=1),
+        reopens_at=timezone.now() + timedelta(days=3),
+        message="Le service Premium est suspendu pour maintenance.",
+    )
+    page = client.get(f"/bureaux/{paris.code}/").content.decode()
+    assert "Le service Premium est suspendu pour maintenance." in page
+    assert "Réouverture prévue le" in page
+    response = client.post(f"/bureaux/{paris.code}/creneau/{slot.pk}/", FORM)
+    assert response.status_code == 400
+    assert not Appointment.objects.exists()
+
+
+def test_another_offices_slot_is_not_found(client, paris):
+    other = SlotFactory()
+    assert client.get(f"/bureaux/{paris.code}/creneau/{other.pk}/").status_code == 404
+
+
+def test_the_manage_link_cancels_and_frees_the_seat(client, paris):
+    slot = slot_at(paris, 9, capacity=1)
+    appointment, token = services.booking_create(slot=slot, applicant=applicant())
+    url = f"/rendez-vous/{appointment.reference}/{token}/"
+    assert "Oui, annuler" in client.get(url + "annuler/").content.decode()
+    response = client.post(url + "annuler/", follow=True)
+    assert "Votre rendez-vous est annulé" in response.content.decode()
+    appointment.refresh_from_db()
+    slot.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert slot.booked == 0
+
+
+def test_the_manage_link_moves_the_appointment(client, paris):
+    first = slot_at(paris, 9)
+    second = slot_at(paris, 11)
+    appointment, token = services.booking_create(slot=first, applicant=applicant())
+    url = f"/rendez-vous/{appointment.reference}/{token}/deplacer/"
+    day = tomorrow_at(paris, 9).date().isoformat()
+    page = client.get(url + f"?jour={day}").content.decode()
+    assert f'value="{second.pk}"' in page
+    response = client.post(url, {"slot": second.pk}, follow=True)
+    assert "Votre rendez-vous est déplacé." in response.content.decode()
+    appointment.refresh_from_db()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert appointment.slot_id == second.pk
+    assert (first.booked, second.booked) == (0, 1)
+
+
+def test_a_wrong_token_is_not_found(client, paris):
+    appointment, token = services.booking_create(slot=slot_at(paris, 9), applicant=applicant())
+    assert client.get(f"/rendez-vous/{appointment.reference}/{token}x/").status_code == 404
+    assert client.get(f"/rendez-vous/{appointment.reference}/{token}/").status_code == 200
+    assert client.post(f"/rendez-vous/{appointment.reference}/wrong/annuler/").status_code == 404
+
+
+def test_calendar_file_and_pdf_are_served_from_the_manage_link(client, paris):
+    appointment, token = services.booking_create(slot=slot_at(paris, 9), applicant=applicant())
+    url = f"/rendez-vous/{appointment.reference}/{token}/"
+    ics = client.get(url + "calendrier.ics")
+    assert ics["Content-Type"].startswith("text/calendar")
+    assert b"BEGIN:VCALENDAR" in ics.content
+    pdf = client.get(url + "convocation.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_the_booking_pages_in_english(client, paris):
+    slot = slot_at(paris, 9)
+    html = client.get(f"/en/bureaux/{paris.code}/creneau/{slot.pk}/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Confirm the appointment" in html

@@ -1,0 +1,286 @@
+"""Bot protection: the proof-of-work challenge (accepted once, refused when wrong, expired or
+malformed) and the per-address rate limits, against the real Redis."""
+
+import base64
+import json
+import logging
+import time
+from datetime import timedelta
+
+import pytest
+from altcha import v1 as altcha
+from django.test import RequestFactory
+from django.utils import timezone
+
+from appointments import protection
+from appointments.protection import ChallengeFailed
+
+
+@pytest.fixture
+def challenge_on(settings):
+    settings.BOOKING_CHALLENGE = True
+    settings.BOOKING_CHALLENGE_MAX_NUMBER = 2_000  # quick to solve in tests
+
+
+def solve(challenge: dict, *, number: int | None = None, **changes) -> str:
+    """What the widget sends: base64 of the JSON of the solved challenge."""
+    if number is None:
+        solution = altcha.solve_challenge(
+            challenge["challenge"],
+            challenge["salt"],
+            challenge["algorithm"],
+            challenge["maxnumber"],
+        )
+        number = solution.number
+    payload = {
+        "algorithm": challenge["algorithm"],
+        "challenge": challenge["challenge"],
+        "number": number,
+        "salt": challenge["salt"],
+        "signature": challenge["signature"],
+        **changes,
+    }
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def encoded(value) -> str:
+    return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+# Challenge -------------------------------------------------------------------------------
+
+
+def test_a_challenge_has_the_fields_of_the_altcha_protocol_and_expires_in_ten_minutes(
+    challenge_on,
+):
+    challenge = protection.challenge_create()
+    assert set(challenge) == {"algorithm", "challenge", "maxnumber", "salt", "signature"}
+    assert challenge["algorithm"] == "SHA-256"
+    assert challenge["maxnumber"] == 2_000
+    expires = altcha.extract_params(challenge)["expires"][0]
+    assert 9 * 60 < int(expires) - time.time() <= 10 * 60
+    assert protection.challenge_create()["salt"] != challenge["salt"]
+
+
+def test_a_solved_challenge_is_accepted_once_and_refused_on_replay(challenge_on):
+    payload = solve(protection.challenge_create())
+    protection.challenge_verify(payload)  # accepted
+    with pytest.raises(ChallengeFailed) as caught:
+        protection.challenge_verify(payload)
+    assert caught.value.code == "challenge_failed"
+    assert caught.value.status == 400
+
+
+def test_two_challenges_each_accepted_once(challenge_on):
+    first, second = solve(protection.challenge_create()), solve(protection.challenge_create())
+    protection.challenge_verify(first)
+    protection.challenge_verify(second)
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(second)
+
+
+def test_a_wrong_number_is_refused(challenge_on):
+    challenge = protection.challenge_create()
+    right = altcha.solve_challenge(
+        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxnumber"]
+    ).number
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(solve(challenge, number=right + 1))
+    # A refused attempt does not burn the challenge: the right answer still passes once.
+    protection.challenge_verify(solve(challenge, number=right))
+
+
+def test_a_challenge_signed_with_another_key_is_refused(challenge_on):
+    forged = altcha.create_challenge(
+        hmac_key="not-our-key",
+        max_number=100,
+        expires=timezone.now() + timedelta(minutes=5),
+    ).to_dict()
+    forged["maxnumber"] = forged.pop("maxNumber")
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(solve(forged))
+
+
+def test_a_tampered_expiry_is_refused(challenge_on):
+    challenge = protection.challenge_create()
+    nonce = challenge["salt"].split("?")[0]
+    later = int(time.time()) + 86_400
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(solve(challenge, salt=f"{nonce}?expires={later}&"))
+
+
+def test_an_expired_challenge_is_refused(challenge_on, freeze):
+    challenge = protection.challenge_create()
+    payload = solve(challenge)
+    freeze(timezone.now() + timedelta(minutes=11))
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(payload)
+
+
+def test_a_challenge_without_expiry_is_refused_even_if_signed_with_our_key(challenge_on):
+    unexpiring = altcha.create_challenge(hmac_key=protection._hmac_key(), max_number=100)
+    challenge = unexpiring.to_dict()
+    challenge["maxnumber"] = challenge.pop("maxNumber")
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(solve(challenge))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        "",
+        "   ",
+        "not base64 at all!",
+        base64.b64encode(b"\xff\xfe not utf-8").decode(),
+        base64.b64encode(b"{not json").decode(),
+        encoded([1, 2, 3]),
+        encoded(42),
+        encoded(None),
+        encoded({}),
+        encoded({"algorithm": "SHA-256"}),
+        encoded(
+            {"algorithm": "MD5", "challenge": "a", "number": 1, "salt": "s", "signature": "x"}
+        ),
+        encoded(
+            {"algorithm": "SHA-256", "challenge": "a", "number": 1, "salt": 7, "signature": "x"}
+        ),
+        encoded(
+            {
+                "algorithm": "SHA-256",
+                "challenge": "a",
+                "number": "1",
+                "salt": "s",
+                "signature": "x",
+            }
+        ),
+        encoded(
+            {
+                "algorithm": "SHA-256",
+                "challenge": "a",
+                "number": True,
+                "salt": "s",
+                "signature": "x",
+            }
+        ),
+        encoded(
+            {
+                "algorithm": "SHA-256",
+                "challenge": "a",
+                "number": 1,
+                "salt": "s?expires=soon&",
+                "signature": "x",
+            }
+        ),
+        "A" * 100_000,
+        12345,
+        {"number": 1},
+    ],
+)
+def test_malformed_payloads_are_refused_never_crash(challenge_on, payload):
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(payload)
+
+
+def test_verification_is_a_no_op_when_the_challenge_is_off(settings):
+    settings.BOOKING_CHALLENGE = False
+    protection.challenge_verify(None)
+    protection.challenge_verify("garbage")
+
+
+def test_replay_protection_lets_the_proof_of_work_through_when_redis_is_down(
+    challenge_on, settings, caplog
+):
+    payload = solve(protection.challenge_create())
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="appointments.protection"):
+        protection.challenge_verify(payload)
+    assert "replay check skipped" in caplog.text
+    with pytest.raises(ChallengeFailed):  # the proof of work itself is still checked
+        protection.challenge_verify(encoded({"algorithm": "SHA-256"}))
+
+
+# Client address --------------------------------------------------------------------------
+
+
+def request_from(remote_addr: str, forwarded: str | None = None):
+    headers = {"REMOTE_ADDR": remote_addr}
+    if forwarded is not None:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().post("/api/v1/bookings/", **headers)
+
+
+def test_client_ip_is_remote_addr_and_ignores_forwarded_for_without_our_proxy(settings):
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert protection.client_ip("g", request_from("198.51.100.7")) == "198.51.100.7"
+    assert protection.client_ip("g", request_from("198.51.100.7", "203.0.113.9")) == (
+        "198.51.100.7"
+    )
+
+
+def test_behind_our_proxy_the_hop_it_wrote_is_the_client(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert protection.client_ip("g", request_from("10.0.0.2", "203.0.113.9")) == "203.0.113.9"
+    # A client sending its own X-Forwarded-For cannot choose its key: the proxy appends.
+    spoofed = request_from("10.0.0.2", "1.2.3.4, 203.0.113.9")
+    assert protection.client_ip("g", spoofed) == "203.0.113.9"
+    # Garbage or an empty header: the connection's address.
+    assert protection.client_ip("g", request_from("10.0.0.2", "not-an-ip")) == "10.0.0.2"
+    assert protection.client_ip("g", request_from("10.0.0.2", "")) == "10.0.0.2"
+
+
+def test_ipv6_addresses_share_the_budget_of_their_64(settings):
+    settings.SECURE_PROXY_SSL_HEADER = None
+    one = protection.client_ip("g", request_from("2001:db8:1:2::1"))
+    other = protection.client_ip("g", request_from("2001:db8:1:2:ffff::9"))
+    elsewhere = protection.client_ip("g", request_from("2001:db8:1:3::1"))
+    assert one == other == "2001:db8:1:2::"
+    assert elsewhere != one
+
+
+# Rate limits -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limits_on(settings, freeze):
+    settings.RATE_LIMITS = True
+    settings.RATELIMIT_ENABLE = True
+    settings.SECURE_PROXY_SSL_HEADER = None
+    freeze(timezone.now())  # one rate limit window for the whole test
+
+
+def test_rate_limit_counts_per_address_and_per_group(limits_on):
+    first, second = request_from("198.51.100.7"), request_from("198.51.100.8")
+    results = [protection.rate_limited(first, group="booking", rate="3/m") for _ in range(4)]
+    assert results == [False, False, False, True]
+    assert protection.rate_limited(second, group="booking", rate="3/m") is False
+    assert protection.rate_limited(first, group="availability", rate="3/m") is False
+
+
+def test_rate_limits_off(settings, limits_on):
+    settings.RATE_LIMITS = False
+    request = request_from("198.51.100.7")
+    assert not any(protection.rate_limited(request, group="booking", rate="1/m") for _ in range(5))
+
+
+def test_rate_limits_let_requests_through_when_redis_is_down(limits_on, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="appointments.protection"):
+        limited = protection.rate_limited(request_from("198.51.100.7"), group="b", rate="1/m")
+    assert limited is False
+    assert "cache unreachable" in caplog.text
+
+
+def test_an_ipv4_mapped_ipv6_address_is_its_ipv4_address(settings):
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert protection.client_ip("g", request_from("::ffff:198.51.100.7")) == "198.51.100.7"

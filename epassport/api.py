@@ -1,0 +1,99 @@
+"""The one exception handler of the API (REST_FRAMEWORK["EXCEPTION_HANDLER"]).
+
+Every error leaves as `{"code": ..., "detail": ...}` plus the extras of its kind, with the
+right 4xx status: domain errors raised by services (epassport.errors.DomainError and its
+subclasses) and DRF's own errors alike. Codes are stable English identifiers that other
+systems test; details are for people, in the request's language (French by default).
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from .errors import DomainError
+
+# DRF exception class -> our code, where DRF's default code is not the one we publish.
+CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ValidationError: "invalid",
+    exceptions.ParseError: "invalid",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Turn an exception raised in an API view into its JSON error response; None (a 500,
+    logged by Django) for anything that is not a known error."""
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(_domain_body(exc), status=exc.status)
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    code = _code_of(exc)
+    if isinstance(exc, exceptions.ValidationError):
+        body = {
+            "code": code,
+            "detail": _("Certaines données sont invalides."),
+            "fields": _fields(exc.detail),
+        }
+    elif isinstance(exc, exceptions.ParseError):
+        # DRF's parse messages are English and technical; its default one is translated.
+        body = {"code": code, "detail": str(exceptions.ParseError.default_detail), "fields": {}}
+    else:
+        body = {"code": code, "detail": str(exc.detail)}
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    for cls in type(exc).__mro__:
+        if cls in CODES:
+            return CODES[cls]
+    return exc.default_code
+
+
+def _fields(detail: Any) -> dict:
+    """Field errors as `{field: [messages]}`; errors not tied to a field under
+    `non_field_errors`, as DRF names them."""
+    if isinstance(detail, dict):
+        return detail
+    if not isinstance(detail, list):
+        detail = [detail]
+    return {"non_field_errors": detail}
+
+
+def _domain_body(exc: DomainError) -> dict[str, Any]:
+    body = exc.as_dict()
+    if "next_free" in body:
+        body["next_free"] = _slots(body["next_free"])
+    if exc.code == "booking_closed":
+        body.setdefault("reopens_at", None)
+    return body
+
+
+def _slots(slots: Any) -> list[dict]:
+    """Slots offered instead of a full one, with their times at the office's UTC offset."""
+    from appointments.api.serializers import SlotSerializer
+
+    slots = list(slots or [])
+    if not slots:
+        return []
+    # All offered slots are of the office of the full one: load it once, not per slot.
+    office = slots[0].office
+    return SlotSerializer(slots, many=True, context={"timezone": office.timezone}).data
