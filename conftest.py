@@ -12,6 +12,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _french_by_default():
+    # A request in English leaves English active in the thread; every test starts in French.
+    from django.utils import translation
+
+    translation.activate("fr")
+    yield
+    translation.activate("fr")
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # Static files straight from the finders (no collectstatic manifest in tests).
     settings.STORAGES = {

@@ -84,14 +84,11 @@ def zone_name(tz: tzinfo) -> str:
 def local_datetime_label(moment: datetime, tz: tzinfo) -> str:
     """'lundi 24 novembre 2025 à 08:30 (Africa/Bamako, UTC)', in the active language."""
     local = moment.astimezone(tz)
-    return (
-        _("%(date)s à %(time)s")
-        % {
-            "date": dateformat.format(local, "l j F Y"),
-            "time": dateformat.format(local, "H:i"),
-        }
-        + f" ({zone_name(tz)}, {utc_offset_label(local)})"
-    )
+    when = _("%(date)s à %(time)s") % {
+        "date": dateformat.format(local, "l j F Y"),
+        "time": dateformat.format(local, "H:i"),
+    }
+    return f"{when} ({zone_name(tz)}, {utc_offset_label(local)})"
 
 
 def applicant_name(appointment: Appointment) -> str:

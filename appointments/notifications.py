@@ -51,8 +51,11 @@ def enqueue(
 def _send_soon(ids: list[int]) -> None:
     from .tasks import outbox_send
 
-    for message_id in ids:
+    for index, message_id in enumerate(ids):
         try:
             outbox_send.delay(message_id)
-        except Exception:  # broker down: the periodic sweep will send it
-            logger.warning("outbox message %s left for the sweep (broker unreachable)", message_id)
+        except Exception:  # broker down: the periodic sweep will send them
+            logger.warning(
+                "outbox messages %s left for the sweep (broker unreachable)", ids[index:]
+            )
+            break

@@ -59,6 +59,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import itertools
 import json
 import multiprocessing
 import os
@@ -97,6 +98,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--hot-duration", type=float, default=None, help="seconds of the hot phase (duration/2)"
     )
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds (3)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds of floor and spread (3)"
+    )
     parser.add_argument("--slots", type=int, default=20000, help="slots to spread over (20000)")
     parser.add_argument("--capacity", type=int, default=4, help="seats per slot (4)")
     parser.add_argument(
@@ -353,8 +357,6 @@ def stop_gunicorn(process: subprocess.Popen | None) -> None:
 
 
 # CPU accounting --------------------------------------------------------------------------
-
-
 def _proc_stat(pid: int) -> tuple[str, int, int] | None:
     """(comm, ppid, utime + stime in ticks) of a process, or None when it is gone."""
     try:
@@ -366,8 +368,16 @@ def _proc_stat(pid: int) -> tuple[str, int, int] | None:
     return comm, int(fields[1]), int(fields[11]) + int(fields[12])
 
 
-def cpu_snapshot(gunicorn_pid: int) -> dict[str, dict[int, int]]:
-    """CPU ticks per process of the gunicorn tree and of every postgres process."""
+def _machine_busy() -> int:
+    """Ticks the whole machine spent busy (every core), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def cpu_snapshot(gunicorn_pid: int, database: str) -> dict[str, dict[int, int]]:
+    """CPU ticks per process of the gunicorn tree and of the PostgreSQL backends serving the
+    benchmark's database, and of the whole machine."""
     stats = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -375,8 +385,15 @@ def cpu_snapshot(gunicorn_pid: int) -> dict[str, dict[int, int]]:
             if stat:
                 stats[int(entry)] = stat
     server = {pid: s[2] for pid, s in stats.items() if pid == gunicorn_pid or s[1] == gunicorn_pid}
-    postgres = {pid: s[2] for pid, s in stats.items() if s[0] == "postgres"}
-    return {"gunicorn": server, "postgres": postgres}
+    postgres = {}
+    for pid, stat in stats.items():
+        if stat[0] == "postgres":
+            with contextlib.suppress(OSError):
+                # "postgres: [cluster:] user database host(port) state"
+                words = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+                if database.encode() in words[1:5]:
+                    postgres[pid] = stat[2]
+    return {"gunicorn": server, "postgres": postgres, "machine": {0: _machine_busy()}}
 
 
 def cpu_used(before: dict, after: dict) -> dict[str, float]:
@@ -390,47 +407,45 @@ def cpu_used(before: dict, after: dict) -> dict[str, float]:
 
 # Load generators -------------------------------------------------------------------------
 
-
-@dataclass
-class PhaseResult:
-    name: str
-    path: str
-    clients: int
-    seconds: float
-    requests: int
-    created: int
-    conflicts: dict[str, int]  # 409s by code
-    other_statuses: dict[str, int]  # anything but 201 and 409, by status
-    socket_errors: int
-    requests_per_second: float
-    bookings_per_second: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-    cpu_seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def failures(self) -> int:
-        return sum(self.other_statuses.values()) + self.socket_errors
+# Each run reports its latency distribution as these percentiles (plus min and max); the
+# runs of a phase are merged through them (exact for one run, within 0.5% for several).
+GRID = [i / 2 for i in range(1, 200)]
 
 
 @dataclass
 class Load:
-    """What the clients send: bodies for `path`, slots `first` .. `first + count - 1` in
-    round robin over all clients (count 1: the hot slot), national ids `prefix` + n."""
+    """What the clients of one run send: POST `path` with a unique JSON booking body per
+    request, on slots `first` .. `first + count - 1` in round robin over all clients
+    starting at position `start` (count 1: the hot slot); national ids start with
+    `prefix` (unique per run)."""
 
-    name: str
     path: str
     first: int
     count: int
     prefix: str
+    start: int = 0
+
+
+@dataclass
+class Run:
+    """What one run of the load generator saw."""
+
+    requests: int
+    in_flight: int  # sent but left unanswered at the deadline (wrk), carried out or not
+    seconds: float
+    statuses: dict[int, int]
+    codes: dict[str, int]  # 409s by code
+    socket_errors: int
+    quantiles: list[tuple[float, float]]  # (percent, ms), from (0, min) to (100, max)
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 WRK_LUA = r"""
--- Built by bench/booking_rush.py: unique booking bodies, answers counted by status/code.
-local path, first, count, prefix = "%(path)s", %(first)d, %(count)d, "%(prefix)s"
-local nthreads = %(threads)d
+-- Built by bench/booking_rush.py: a unique booking body per request, answers counted by
+-- status and by "code", latency percentiles on a grid for merging runs.
+local path, first, count, start = "%(path)s", %(first)d, %(count)d, %(start)d
+local prefix, nthreads = "%(prefix)s", %(threads)d
+local grid = {%(grid)s}
 local threads = {}
 local headers = {["Content-Type"] = "application/json", ["Accept"] = "application/json"}
 
@@ -446,14 +461,13 @@ function init(args)
 end
 
 function request()
-  local k = n * nthreads + tid - 1
+  local k = start + n * nthreads + tid - 1
   n = n + 1
-  local slot = first + (k %% count)
-  local nid = prefix .. tid .. "N" .. n
+  local nid = prefix .. "T" .. tid .. "N" .. n
   local body = string.format(
     '{"slot":%%d,"surname":"BENCH","given_names":"Charge Test","birth_date":"1990-01-01",' ..
     '"national_id":"%%s","email":"%%s@bench.example.com","phone":"+22376123456",' ..
-    '"language":"fr"}', slot, nid, string.lower(nid))
+    '"language":"fr"}', first + (k %% count), nid, string.lower(nid))
   return wrk.format("POST", path, headers, body)
 end
 
@@ -466,107 +480,103 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-  local st, cd = {}, {}
+  local st, cd, sent = {}, {}, 0
   for _, thread in ipairs(threads) do
+    sent = sent + thread:get("n")
     for k, v in pairs(thread:get("statuses")) do st[k] = (st[k] or 0) + v end
     for k, v in pairs(thread:get("codes")) do cd[k] = (cd[k] or 0) + v end
   end
-  local parts = {}
-  for k, v in pairs(st) do table.insert(parts, string.format('"%%d":%%d', k, v)) end
-  local cparts = {}
-  for k, v in pairs(cd) do table.insert(cparts, string.format('"%%s":%%d', k, v)) end
+  local sp, cp, qp = {}, {}, {}
+  for k, v in pairs(st) do table.insert(sp, string.format('"%%d":%%d', k, v)) end
+  for k, v in pairs(cd) do table.insert(cp, string.format('"%%s":%%d', k, v)) end
+  table.insert(qp, string.format("[0,%%d]", latency.min))
+  for _, p in ipairs(grid) do
+    table.insert(qp, string.format("[%%s,%%d]", p, latency:percentile(p)))
+  end
+  table.insert(qp, string.format("[100,%%d]", latency.max))
   local e = summary.errors
   io.write(string.format(
-    'WRKJSON {"requests":%%d,"duration_us":%%d,"statuses":{%%s},"codes":{%%s},' ..
-    '"errors":{"connect":%%d,"read":%%d,"write":%%d,"timeout":%%d},' ..
-    '"p50":%%d,"p95":%%d,"p99":%%d,"max":%%d}\n',
-    summary.requests, summary.duration, table.concat(parts, ","), table.concat(cparts, ","),
-    e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+    'WRKJSON {"requests":%%d,"sent":%%d,"duration_us":%%d,"statuses":{%%s},"codes":{%%s},' ..
+    '"errors":%%d,"quantiles_us":[%%s]}\n',
+    summary.requests, sent, summary.duration, table.concat(sp, ","), table.concat(cp, ","),
+    e.connect + e.read + e.write + e.timeout, table.concat(qp, ",")))
 end
 """
 
 
-def wrk_available(install: bool) -> str | None:
+def wrk_available() -> str | None:
+    """wrk, installed with apt-get when missing (as root or with password-less sudo)."""
     found = shutil.which("wrk")
-    if found or not install:
-        return found
     apt = shutil.which("apt-get")
-    if apt is None:
-        return None
-    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    if prefix and shutil.which("sudo") is None:
+    if found or apt is None:
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if sudo and shutil.which("sudo") is None:
         return None
     print("wrk is missing: installing it with apt-get…", flush=True)
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": False}
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run([*prefix, apt, "install", "-y", "wrk"], env=env, **quiet).returncode:
-        subprocess.run([*prefix, apt, "update"], env=env, **quiet)
-        subprocess.run([*prefix, apt, "install", "-y", "wrk"], env=env, **quiet)
+    if subprocess.run([*sudo, apt, "install", "-y", "wrk"], env=env, **quiet).returncode:
+        subprocess.run([*sudo, apt, "update"], env=env, **quiet)
+        subprocess.run([*sudo, apt, "install", "-y", "wrk"], env=env, **quiet)
     return shutil.which("wrk")
 
 
-def run_wrk(wrk: str, port: int, load: Load, clients: int, seconds: float) -> dict:
-    threads = max(1, min(2, clients))
+def run_wrk(wrk: str, port: int, load: Load, clients: int, seconds: int) -> Run:
+    threads = max(1, min(2, clients))  # wrk needs little CPU: leave the cores to the server
     script = WRK_LUA % {
         "path": load.path,
         "first": load.first,
         "count": load.count,
+        "start": load.start,
         "prefix": load.prefix,
         "threads": threads,
+        "grid": ",".join(str(p) for p in GRID),
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
         command = [
-            wrk,
-            f"-t{threads}",
-            f"-c{clients}",
-            f"-d{max(1, round(seconds))}s",
-            "--timeout",
-            "30s",
-            "-s",
-            handle.name,
-            f"http://127.0.0.1:{port}{load.path}",
+            *(wrk, f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s"),
+            *("-s", handle.name, f"http://127.0.0.1:{port}{load.path}"),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + 120, check=False
+        )
     finally:
         os.unlink(handle.name)
     for line in done.stdout.splitlines():
         if line.startswith("WRKJSON "):
-            raw = json.loads(line[len("WRKJSON ") :])
+            raw = json.loads(line.removeprefix("WRKJSON "))
             break
     else:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    statuses = {int(k): v for k, v in raw["statuses"].items()}
-    return {
-        "requests": raw["requests"],
-        "seconds": raw["duration_us"] / 1e6,
-        "statuses": statuses,
-        "codes": raw["codes"],
-        "socket_errors": sum(raw["errors"].values()),
-        "p50": raw["p50"] / 1000,
-        "p95": raw["p95"] / 1000,
-        "p99": raw["p99"] / 1000,
-        "max": raw["max"] / 1000,
-    }
+    return Run(
+        requests=raw["requests"],
+        in_flight=max(0, raw["sent"] - raw["requests"]),
+        seconds=raw["duration_us"] / 1e6,
+        statuses={int(k): v for k, v in raw["statuses"].items()},
+        codes=raw["codes"],
+        socket_errors=raw["errors"],
+        quantiles=[(p, us / 1000) for p, us in raw["quantiles_us"]],
+    )
 
 
 def _python_client(port, load, index, stride, deadline, out):
-    """One client: requests on one keep-alive connection until the deadline."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    """One client: bookings one after the other on one keep-alive connection."""
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     n = 0
     while time.monotonic() < deadline:
-        slot = load.first + ((n * stride + index) % load.count)
-        nid = f"{load.prefix}{index}N{n}"
+        nid = f"{load.prefix}T{index}N{n}"
+        slot = load.first + ((load.start + n * stride + index) % load.count)
+        n += 1
         body = (
             f'{{"slot":{slot},"surname":"BENCH","given_names":"Charge Test",'
             f'"birth_date":"1990-01-01","national_id":"{nid}",'
             f'"email":"{nid.lower()}@bench.example.com","phone":"+22376123456",'
-            f'"language":"fr"}}'
+            '"language":"fr"}'
         )
-        n += 1
         started = time.perf_counter()
         try:
             connection.request("POST", load.path, body=body, headers=headers)
@@ -580,7 +590,7 @@ def _python_client(port, load, index, stride, deadline, out):
         elapsed = time.perf_counter() - started
         code = ""
         if response.status == 409:
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, AttributeError):
                 code = json.loads(payload).get("code", "?")
         out.append((response.status, code, elapsed))
         if response.will_close:
@@ -590,8 +600,7 @@ def _python_client(port, load, index, stride, deadline, out):
 
 
 def _python_process(port, load, indexes, stride, start_at, seconds, queue):
-    while time.time() < start_at:
-        time.sleep(0.001)
+    time.sleep(max(0.0, start_at - time.time()))
     deadline = time.monotonic() + seconds
     out: list = []
     threads = [
@@ -605,7 +614,8 @@ def _python_process(port, load, indexes, stride, start_at, seconds, queue):
     queue.put(out)
 
 
-def run_python(port: int, load: Load, clients: int, seconds: float) -> dict:
+def run_python(port: int, load: Load, clients: int, seconds: int) -> Run:
+    """The fallback: one process per core, the clients spread over them as threads."""
     processes = max(1, min(os.cpu_count() or 1, clients))
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
@@ -624,80 +634,176 @@ def run_python(port: int, load: Load, clients: int, seconds: float) -> dict:
         worker.join()
     statuses: dict[int, int] = {}
     codes: dict[str, int] = {}
-    latencies = []
-    errors = 0
-    for status, code, elapsed in results:
-        if status == 0:
-            errors += 1
-            continue
-        statuses[status] = statuses.get(status, 0) + 1
+    latencies = sorted(elapsed * 1000 for status, _, elapsed in results if status)
+    for status, code, _ in results:
+        if status:
+            statuses[status] = statuses.get(status, 0) + 1
         if status == 409:
             codes[code] = codes.get(code, 0) + 1
-        latencies.append(elapsed * 1000)
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return (
-            latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] if latencies else 0
-        )
-
-    return {
-        "requests": len(results) - errors,
-        "seconds": seconds,
-        "statuses": statuses,
-        "codes": codes,
-        "socket_errors": errors,
-        "p50": pct(50),
-        "p95": pct(95),
-        "p99": pct(99),
-        "max": latencies[-1] if latencies else 0,
-    }
+    quantiles = []
+    if latencies:
+        last = len(latencies) - 1
+        quantiles = [(0.0, latencies[0])]
+        quantiles += [(p, latencies[min(last, int(len(latencies) * p / 100))]) for p in GRID]
+        quantiles.append((100.0, latencies[-1]))
+    return Run(
+        requests=len(latencies),
+        in_flight=0,
+        seconds=float(seconds),
+        statuses=statuses,
+        codes=codes,
+        socket_errors=len(results) - len(latencies),
+        quantiles=quantiles,
+    )
 
 
 class Driver:
-    def __init__(self, kind: str, wrk: str | None, port: int, gunicorn_pid: int):
-        self.kind, self.wrk, self.port, self.gunicorn_pid = kind, wrk, port, gunicorn_pid
+    """Runs the load generator (wrk or Python) and the CPU accounting around each run."""
 
-    def run(self, load: Load, clients: int, seconds: float) -> dict:
+    def __init__(self, kind: str, wrk: str | None, port: int, gunicorn_pid: int, database: str):
+        self.kind, self.wrk, self.port = kind, wrk, port
+        self.gunicorn_pid, self.database = gunicorn_pid, database
+
+    def run(self, load: Load, clients: int, seconds: int) -> Run:
+        before, children = cpu_snapshot(self.gunicorn_pid, self.database), os.times()
         if self.kind == "wrk":
-            return run_wrk(self.wrk, self.port, load, clients, seconds)
-        return run_python(self.port, load, clients, seconds)
-
-    def phase(self, load: Load, clients: int, seconds: float) -> PhaseResult:
-        before = cpu_snapshot(self.gunicorn_pid)
-        children = os.times()
-        raw = self.run(load, clients, seconds)
-        after_children = os.times()
-        cpu = cpu_used(before, cpu_snapshot(self.gunicorn_pid))
+            run = run_wrk(self.wrk, self.port, load, clients, seconds)
+        else:
+            run = run_python(self.port, load, clients, seconds)
+        after = os.times()
+        run.cpu = cpu_used(before, cpu_snapshot(self.gunicorn_pid, self.database))
         # wrk and the Python generator's processes are children, waited for: os.times()
-        # has their CPU time.
-        cpu["load generator"] = (after_children.children_user + after_children.children_system) - (
+        # counts their CPU time.
+        run.cpu["load generator"] = (after.children_user + after.children_system) - (
             children.children_user + children.children_system
         )
-        statuses = raw["statuses"]
+        machine = run.cpu.pop("machine")
+        run.cpu["others"] = max(0.0, machine - sum(run.cpu.values()))
+        return run
+
+
+# Phases ------------------------------------------------------------------------------------
+
+
+def _cdf(quantiles: list[tuple[float, float]], x: float) -> float:
+    """Fraction of one run's requests at or below x ms (linear between grid points)."""
+    if not quantiles or x < quantiles[0][1]:
+        return 0.0
+    for (p0, v0), (p1, v1) in itertools.pairwise(quantiles):
+        if v0 <= x < v1:
+            return (p0 + (p1 - p0) * (x - v0) / (v1 - v0)) / 100
+    return 1.0
+
+
+def merged_percentile(runs: list[Run], percent: float) -> float:
+    """The percentile of the requests of several runs together (bisection on the merged
+    distribution); for one run, its own percentile."""
+    runs = [run for run in runs if run.requests and run.quantiles]
+    if not runs:
+        return 0.0
+    if len(runs) == 1:
+        for p, value in runs[0].quantiles:
+            if p >= percent:
+                return value
+    total = sum(run.requests for run in runs)
+    low = min(run.quantiles[0][1] for run in runs)
+    high = max(run.quantiles[-1][1] for run in runs)
+    for _ in range(60):
+        middle = (low + high) / 2
+        share = sum(run.requests * _cdf(run.quantiles, middle) for run in runs) / total
+        low, high = (middle, high) if share < percent / 100 else (low, middle)
+    return high
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    path: str
+    clients: int
+    runs: int
+    seconds: float
+    requests: int
+    created: int
+    conflicts: dict[str, int]  # 409s by code
+    other_statuses: dict[str, int]  # anything but 201 and 409, by status
+    socket_errors: int
+    requests_per_second: float
+    bookings_per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    cpu_seconds: dict[str, float]
+
+    @classmethod
+    def of(cls, name: str, path: str, clients: int, runs: list[Run]) -> PhaseResult:
+        seconds = sum(run.seconds for run in runs)
+        requests = sum(run.requests for run in runs)
+        statuses: dict[int, int] = {}
+        codes: dict[str, int] = {}
+        cpu: dict[str, float] = {}
+        for run in runs:
+            for status, number in run.statuses.items():
+                statuses[status] = statuses.get(status, 0) + number
+            for code, number in run.codes.items():
+                codes[code] = codes.get(code, 0) + number
+            for group, used in run.cpu.items():
+                cpu[group] = cpu.get(group, 0) + used
         created = statuses.get(201, 0)
-        other = {str(k): v for k, v in sorted(statuses.items()) if k not in (201, 409)}
-        return PhaseResult(
-            name=load.name,
-            path=load.path,
+        return cls(
+            name=name,
+            path=path,
             clients=clients,
-            seconds=round(raw["seconds"], 2),
-            requests=raw["requests"],
+            runs=len(runs),
+            seconds=round(seconds, 2),
+            requests=requests,
             created=created,
-            conflicts=dict(sorted(raw["codes"].items())),
-            other_statuses=other,
-            socket_errors=raw["socket_errors"],
-            requests_per_second=round(raw["requests"] / raw["seconds"], 1),
-            bookings_per_second=round(created / raw["seconds"], 1),
-            p50_ms=round(raw["p50"], 1),
-            p95_ms=round(raw["p95"], 1),
-            p99_ms=round(raw["p99"], 1),
-            max_ms=round(raw["max"], 1),
+            conflicts=dict(sorted(codes.items())),
+            other_statuses={str(k): v for k, v in sorted(statuses.items()) if k not in (201, 409)},
+            socket_errors=sum(run.socket_errors for run in runs),
+            requests_per_second=round(requests / seconds, 1) if seconds else 0.0,
+            bookings_per_second=round(created / seconds, 1) if seconds else 0.0,
+            p50_ms=round(merged_percentile(runs, 50), 1),
+            p95_ms=round(merged_percentile(runs, 95), 1),
+            p99_ms=round(merged_percentile(runs, 99), 1),
+            max_ms=round(
+                max((run.quantiles[-1][1] for run in runs if run.quantiles), default=0), 1
+            ),
             cpu_seconds={k: round(v, 1) for k, v in cpu.items()},
         )
 
 
-# Checks and report -----------------------------------------------------------------------
+def print_phase(result: PhaseResult) -> None:
+    conflicts = ", ".join(f"{k} {v}" for k, v in result.conflicts.items()) or "none"
+    other = ", ".join(f"{k}: {v}" for k, v in result.other_statuses.items()) or "none"
+    cpu = ", ".join(f"{k} {v:.1f}s" for k, v in result.cpu_seconds.items())
+    cpu = cpu.replace("others", "rest of the machine")
+    runs = f" in {result.runs} runs" if result.runs > 1 else ""
+    print(
+        f"\n== {result.name}: POST {result.path}, {result.clients} clients, "
+        f"{result.seconds}s{runs}"
+    )
+    print(f"  requests          {result.requests}")
+    print(f"  201 created       {result.created}")
+    print(f"  409 by code       {conflicts}")
+    print(f"  other statuses    {other}; socket errors: {result.socket_errors}")
+    print(f"  requests/s        {result.requests_per_second}")
+    print(f"  bookings/s        {result.bookings_per_second}")
+    print(
+        f"  latency ms        p50 {result.p50_ms}  p95 {result.p95_ms}  p99 {result.p99_ms}"
+        f"  max {result.max_ms}"
+    )
+    cores = os.cpu_count() or 1
+    print(f"  CPU used          {cpu} (of {result.seconds * cores:.0f}s on {cores} cores)")
+    if result.requests:
+        per = {k: v / result.requests * 1000 for k, v in result.cpu_seconds.items()}
+        print(
+            f"  CPU per request   gunicorn {per.get('gunicorn', 0):.2f} ms, "
+            f"postgres {per.get('postgres', 0):.2f} ms"
+        )
+
+
+# Checks ------------------------------------------------------------------------------------
 
 
 def database_counts(fixture: Fixture) -> dict[str, int]:
@@ -705,6 +811,7 @@ def database_counts(fixture: Fixture) -> dict[str, int]:
     its trigger), overbooked floor slots, and the rows each side holds."""
     from django.db import connection
 
+    seat_holding = list(SEAT_HOLDING)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -716,7 +823,7 @@ def database_counts(fixture: Fixture) -> dict[str, int]:
                 HAVING count(*) > s.capacity
             ) AS overbooked
             """,
-            [list(SEAT_HOLDING)],
+            [seat_holding],
         )
         overbooked = cursor.fetchone()[0]
         cursor.execute(
@@ -730,13 +837,13 @@ def database_counts(fixture: Fixture) -> dict[str, int]:
         floor_overbooked = cursor.fetchone()[0]
         cursor.execute(
             "SELECT count(*) FROM appointments_appointment WHERE status = ANY(%s)",
-            [list(SEAT_HOLDING)],
+            [seat_holding],
         )
         appointments = cursor.fetchone()[0]
         cursor.execute(
             "SELECT count(*) FROM appointments_appointment"
             " WHERE slot_id = %s AND status = ANY(%s)",
-            [fixture.hot_slot, list(SEAT_HOLDING)],
+            [fixture.hot_slot, seat_holding],
         )
         hot = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM bench_floor_booking")
@@ -751,26 +858,8 @@ def database_counts(fixture: Fixture) -> dict[str, int]:
     }
 
 
-def print_phase(result: PhaseResult) -> None:
-    conflicts = ", ".join(f"{k} {v}" for k, v in result.conflicts.items()) or "none"
-    other = ", ".join(f"{k}: {v}" for k, v in result.other_statuses.items()) or "none"
-    cpu = ", ".join(f"{k} {v:.1f}s" for k, v in result.cpu_seconds.items())
-    print(f"\n== {result.name}: POST {result.path}, {result.clients} clients, {result.seconds}s")
-    print(f"  requests          {result.requests}")
-    print(f"  201 created       {result.created}")
-    print(f"  409 by code       {conflicts}")
-    print(f"  other statuses    {other}; socket errors: {result.socket_errors}")
-    print(f"  requests/s        {result.requests_per_second}")
-    print(f"  bookings/s        {result.bookings_per_second}")
-    print(
-        f"  latency ms        p50 {result.p50_ms}  p95 {result.p95_ms}  p99 {result.p99_ms}"
-        f"  max {result.max_ms}"
-    )
-    print(f"  CPU used          {cpu} (of {result.seconds * (os.cpu_count() or 1):.0f}s)")
-
-
 def api_present(port: int) -> bool:
-    """Whether the booking API answers (anything but 404 on an empty POST)."""
+    """Whether the booking API answers (anything but 404 to an empty POST)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request(
@@ -781,20 +870,63 @@ def api_present(port: int) -> bool:
         connection.close()
 
 
+# Main --------------------------------------------------------------------------------------
+
+
+def measure(args, driver: Driver, fixture: Fixture, phases: list[str]) -> tuple[dict, dict]:
+    """Warm-ups, then the floor and spread phases in alternating rounds (so that a change of
+    the machine's load hits both alike), then the hot slot. Returns the phases' results
+    and all runs (warm-ups included) by phase."""
+    first = {"floor": fixture.floor_first, "spread": fixture.spread_first}
+    path = {"floor": FLOOR_PATH, "spread": BOOKING_PATH, "hot": BOOKING_PATH}
+    runs: dict[str, list[Run]] = {name: [] for name in phases}
+    measured: dict[str, list[Run]] = {name: [] for name in phases}
+    sent = {"floor": 0, "spread": 0}  # round robin over the slots goes on from run to run
+
+    def one(name: str, seconds: int, tag: str) -> Run:
+        if name == "hot":
+            slot = fixture.warm_hot_slot if tag == "W" else fixture.hot_slot
+            load = Load(BOOKING_PATH, slot, 1, f"H{tag}{len(runs[name])}")
+        else:
+            load = Load(
+                path[name], first[name], args.slots, f"{name[0].upper()}{tag}{len(runs[name])}"
+            )
+            load.start = sent[name]
+        run = driver.run(load, args.clients, seconds)
+        if name in sent:
+            sent[name] += run.requests + run.in_flight + args.clients  # threads differ a little
+        runs[name].append(run)
+        return run
+
+    warmup = max(1, round(args.warmup)) if args.warmup > 0 else 0
+    for name in phases:
+        if warmup:
+            one(name, warmup, "W")
+    rounds = [name for name in ("floor", "spread") if name in phases]
+    each = max(1, round(args.duration / args.rounds))
+    for number in range(args.rounds):
+        for name in rounds if number % 2 == 0 else reversed(rounds):
+            measured[name].append(one(name, each, "M"))
+    if "hot" in phases:
+        measured["hot"].append(one("hot", max(1, round(args.hot_duration)), "M"))
+    results = {
+        name: PhaseResult.of(name, path[name], args.clients, measured[name]) for name in phases
+    }
+    return results, runs
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     env = server_env(args)
     os.environ.update(env)  # this process uses Django too (fixture and final counts)
 
-    wrk = None
-    if args.loadgen in ("auto", "wrk"):
-        wrk = wrk_available(install=True)
-        if wrk is None and args.loadgen == "wrk":
-            print("wrk is missing and could not be installed", file=sys.stderr)
-            return 1
-        if wrk is None:
-            print("wrk unavailable: falling back to the Python load generator", flush=True)
+    wrk = wrk_available() if args.loadgen in ("auto", "wrk") else None
+    if wrk is None and args.loadgen == "wrk":
+        print("wrk is missing and could not be installed", file=sys.stderr)
+        return 1
+    if wrk is None and args.loadgen == "auto":
+        print("wrk unavailable: falling back to the Python load generator", flush=True)
     loadgen = "wrk" if wrk else "python"
 
     def on_term(signum, frame):
@@ -816,45 +948,22 @@ def main(argv: list[str] | None = None) -> int:
         gunicorn, command = start_gunicorn(args, env, port, log)
         wait_ready(gunicorn, port, log)
         print(
-            f"set-up in {time.monotonic() - started:.1f}s; gunicorn {args.worker_class} "
-            f"workers={args.workers} threads={args.threads} on 127.0.0.1:{port}; "
-            f"load generator: {loadgen}; {args.slots} slots x {args.capacity} seats",
+            f"set-up in {time.monotonic() - started:.0f}s; {' '.join(command[1:])}\n"
+            f"load generator: {loadgen}; {args.slots} slots x {args.capacity} seats (and as "
+            f"many on the floor); {args.rounds} alternating rounds of floor and spread",
             flush=True,
         )
-        driver = Driver(loadgen, wrk, port, gunicorn.pid)
         phases = list(args.phases)
         if ("spread" in phases or "hot" in phases) and not api_present(port):
-            print(
-                f"\n!! {BOOKING_PATH} answers 404: the booking API is not wired; "
-                "only the floor is measured.",
-                flush=True,
-            )
+            print(f"\n!! {BOOKING_PATH} answers 404: only the floor is measured.", flush=True)
             phases = [p for p in phases if p == "floor"]
-
-        loads = {
-            "floor": Load("floor", FLOOR_PATH, fixture.floor_first, args.slots, "FLOOR"),
-            "spread": Load("spread", BOOKING_PATH, fixture.spread_first, args.slots, "SPREAD"),
-            "hot": Load("hot", BOOKING_PATH, fixture.hot_slot, 1, "HOT"),
-        }
-        warmups = {
-            "floor": Load("floor", FLOOR_PATH, fixture.floor_first, args.slots, "WFLOOR"),
-            "spread": Load("spread", BOOKING_PATH, fixture.spread_first, args.slots, "WSPREAD"),
-            "hot": Load("hot", BOOKING_PATH, fixture.warm_hot_slot, 1, "WHOT"),
-        }
-        results: dict[str, PhaseResult] = {}
-        warm: dict[str, PhaseResult] = {}
-        for name in phases:
-            # Warm-up on the same kind of requests: the floor's on floor slots (seats it
-            # then skips: round robin starts over on the same slots, so the warm-up of the
-            # spread phase books the first seats and the measure the next ones).
-            if args.warmup > 0:
-                warm[name] = driver.phase(warmups[name], args.clients, args.warmup)
-            seconds = args.hot_duration if name == "hot" else args.duration
-            results[name] = driver.phase(loads[name], args.clients, seconds)
-            print_phase(results[name])
-        gunicorn_errors = log.read_text()
+        database = urllib.parse.unquote(urllib.parse.urlsplit(args.database_url).path[1:])
+        driver = Driver(loadgen, wrk, port, gunicorn.pid, database)
+        results, runs = measure(args, driver, fixture, phases)
+        for result in results.values():
+            print_phase(result)
         counts = database_counts(fixture)
-        return report(args, command, loadgen, results, warm, counts, gunicorn_errors)
+        return report(args, command, loadgen, results, runs, counts, log.read_text())
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -871,47 +980,61 @@ def main(argv: list[str] | None = None) -> int:
             flush_redis(args.redis_url)
 
 
-def report(args, command, loadgen, results, warm, counts, gunicorn_errors) -> int:
+def report(args, command, loadgen, results, runs, counts, gunicorn_log) -> int:
     problems = []
-    for name, result in [*results.items(), *((f"{k} warm-up", v) for k, v in warm.items())]:
-        if result.other_statuses:
-            problems.append(f"{name}: unexpected statuses {result.other_statuses}")
-        if result.socket_errors:
-            problems.append(f"{name}: {result.socket_errors} socket errors/timeouts")
-    api_created = sum(r.created for k, r in [*results.items(), *warm.items()] if k != "floor")
-    floor_created = sum(r.created for k, r in [*results.items(), *warm.items()] if k == "floor")
+    for name, phase_runs in runs.items():
+        statuses: dict[int, int] = {}
+        for run in phase_runs:
+            for status, number in run.statuses.items():
+                statuses[status] = statuses.get(status, 0) + number
+        unexpected = {k: v for k, v in statuses.items() if k not in (201, 409)}
+        if unexpected:
+            problems.append(f"{name} (warm-up included): unexpected statuses {unexpected}")
+        errors = sum(run.socket_errors for run in phase_runs)
+        if errors:
+            problems.append(f"{name} (warm-up included): {errors} socket errors or timeouts")
+    created = {
+        name: sum(run.statuses.get(201, 0) for run in phase_runs)
+        for name, phase_runs in runs.items()
+    }
+    api_created = created.get("spread", 0) + created.get("hot", 0)
+    # wrk stops at its deadline without reading the answers in flight: those requests may
+    # have been carried out and not counted. The Python generator reads every answer.
+    in_flight = {
+        name: sum(run.in_flight for run in phase_runs) for name, phase_runs in runs.items()
+    }
+    api_in_flight = in_flight.get("spread", 0) + in_flight.get("hot", 0)
     if counts["overbooked_slots"]:
         problems.append(f"{counts['overbooked_slots']} overbooked slots")
     if counts["overbooked_floor_slots"]:
         problems.append(f"{counts['overbooked_floor_slots']} overbooked floor slots")
-    # wrk stops at the deadline without reading the answers in flight: up to one request
-    # per client and per run may have been carried out and not counted. The Python
-    # generator reads every answer.
-    api_runs = sum(1 for k in [*results, *warm] if k != "floor")
-    floor_runs = sum(1 for k in [*results, *warm] if k == "floor")
-    slack = args.clients if loadgen == "wrk" else 0
-    if not 0 <= counts["appointments"] - api_created <= slack * api_runs:
+    if not 0 <= counts["appointments"] - api_created <= api_in_flight:
         problems.append(
             f"{api_created} bookings answered 201 but {counts['appointments']} in the database"
         )
-    if not 0 <= counts["floor_bookings"] - floor_created <= slack * floor_runs:
+    floor_created = created.get("floor", 0)
+    if not 0 <= counts["floor_bookings"] - floor_created <= in_flight.get("floor", 0):
         problems.append(
             f"floor: {floor_created} answered 201 but {counts['floor_bookings']} in the database"
         )
-    if "hot" in results and counts["hot_slot_appointments"] != args.capacity:
-        problems.append(
-            f"hot slot holds {counts['hot_slot_appointments']} appointments, "
-            f"not its {args.capacity} seats"
-        )
-    if "hot" in results and results["hot"].created != args.capacity:
-        problems.append(f"hot slot: {results['hot'].created} answered 201, not {args.capacity}")
+    if "hot" in results:
+        if counts["hot_slot_appointments"] != args.capacity:
+            problems.append(
+                f"the hot slot holds {counts['hot_slot_appointments']} appointments, "
+                f"not its {args.capacity} seats"
+            )
+        if results["hot"].created != args.capacity:
+            problems.append(f"hot slot: {results['hot'].created} 201s, not {args.capacity}")
+        unexpected = {k: v for k, v in results["hot"].conflicts.items() if k != "slot_full"}
+        if unexpected:
+            problems.append(f"hot slot: 409s other than slot_full: {unexpected}")
+    if any(marker in gunicorn_log for marker in ("Traceback", "[ERROR]", "[CRITICAL]")):
+        problems.append("gunicorn logged errors (bench/out/booking_rush.gunicorn.log)")
 
     floor, spread = results.get("floor"), results.get("spread")
-    ratio = (
-        spread.bookings_per_second / floor.bookings_per_second
-        if floor and spread and floor.bookings_per_second
-        else None
-    )
+    ratio = None
+    if floor and spread and floor.bookings_per_second:
+        ratio = spread.bookings_per_second / floor.bookings_per_second
     goals = {}
     print("\n== summary")
     if ratio is not None:
@@ -923,10 +1046,10 @@ def report(args, command, loadgen, results, warm, counts, gunicorn_errors) -> in
         )
     if spread:
         goals["p95"] = spread.p95_ms < GOAL_P95_MS
-        at = "" if args.clients == GOAL_CLIENTS else f" (goal is stated at {GOAL_CLIENTS} clients)"
+        note = "" if args.clients == GOAL_CLIENTS else f"; the goal is at {GOAL_CLIENTS} clients"
         print(
-            f"  spread p95        {spread.p95_ms} ms at {args.clients} clients "
-            f"(goal < {GOAL_P95_MS:.0f} ms{at}): {'OK' if goals['p95'] else 'MISSED'}"
+            f"  spread p95        {spread.p95_ms} ms at {args.clients} clients (goal < "
+            f"{GOAL_P95_MS:.0f} ms{note}): {'OK' if goals['p95'] else 'MISSED'}"
         )
     if "hot" in results:
         hot = results["hot"]
@@ -936,30 +1059,26 @@ def report(args, command, loadgen, results, warm, counts, gunicorn_errors) -> in
         )
     goals["overbooked"] = counts["overbooked_slots"] == 0
     print(
-        f"  overbooked slots  {counts['overbooked_slots']} (appointments per slot in "
-        f"{'/'.join(SEAT_HOLDING)} vs capacity; floor: {counts['overbooked_floor_slots']})"
+        f"  overbooked slots  {counts['overbooked_slots']} (seat-holding appointments per "
+        f"slot vs capacity; floor: {counts['overbooked_floor_slots']})"
     )
     print(
-        f"  database          {counts['appointments']} appointments for {api_created} 201s; "
-        f"{counts['floor_bookings']} floor rows for {floor_created} 201s"
-        + (" (wrk leaves the answers in flight at its deadline unread)" if slack else "")
+        f"  database          {counts['appointments']} appointments for {api_created} 201s, "
+        f"{counts['floor_bookings']} floor rows for {floor_created} 201s (and "
+        f"{api_in_flight} + {in_flight.get('floor', 0)} requests left in flight by wrk)"
     )
-    errors = [line for line in gunicorn_errors.splitlines() if line.strip()]
-    if any("Traceback" in line or "[ERROR]" in line for line in errors):
-        problems.append("gunicorn logged errors (bench/out/booking_rush.gunicorn.log)")
     for problem in problems:
         print(f"  FAILED: {problem}")
     missed = [name for name, ok in goals.items() if not ok]
-    print(
-        "  result            "
-        + ("FAILED" if problems else "goals met" if not missed else f"goals missed: {missed}")
-    )
+    verdict = "FAILED" if problems else f"goals missed: {', '.join(missed)}" if missed else "OK"
+    print(f"  result            {verdict}")
 
     data = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "cores": os.cpu_count(),
         "clients": args.clients,
         "duration": args.duration,
+        "rounds": args.rounds,
         "warmup": args.warmup,
         "slots": args.slots,
         "capacity": args.capacity,
@@ -977,9 +1096,7 @@ def report(args, command, loadgen, results, warm, counts, gunicorn_errors) -> in
     print(f"  figures           {shown}")
     if problems:
         return 1
-    if missed and args.strict:
-        return 2
-    return 0
+    return 2 if missed and args.strict else 0
 
 
 if __name__ == "__main__":

@@ -16,9 +16,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def paris():
     office = OfficeFactory(
-        code="paris-consulat", name="Consulat général du Mali à Paris",
-        name_en="Consulate General of Mali in Paris", city="Paris", country="FR",
-        timezone=ZoneInfo("Europe/Paris"), address="64 rue de Prony, 75017 Paris",
+        code="paris-consulat",
+        name="Consulat général du Mali à Paris",
+        name_en="Consulate General of Mali in Paris",
+        city="Paris",
+        country="FR",
+        timezone=ZoneInfo("Europe/Paris"),
+        address="64 rue de Prony, 75017 Paris",
     )
     local = timezone.now().astimezone(office.timezone) + timedelta(days=2)
     start = local.replace(hour=9, minute=30, second=0, microsecond=0)

@@ -90,6 +90,7 @@ def pdf_text(pdf: bytes) -> str:
             "lundi 6 juillet 2026 à 10:00 (Europe/Paris, UTC+2)",
         ),
     ],
+    ids=["bamako", "paris-winter", "paris-summer"],
 )
 def test_a_local_time_is_labelled_with_its_zone_in_french(moment, tz, expected):
     with translation.override("fr"):
@@ -130,6 +131,7 @@ def test_the_manage_link_is_absolute_and_in_the_applicants_language(bamako):
         # Winter time in Paris: UTC+1.
         (datetime(2026, 1, 12, 10, 0, tzinfo=PARIS), datetime(2026, 1, 12, 9, 0, tzinfo=UTC)),
     ],
+    ids=["summer", "winter"],
 )
 def test_the_calendar_file_has_the_right_instant_in_utc(paris, local_start, utc_start):
     appointment, _token = book(paris, local_start)
