@@ -196,7 +196,7 @@ class Slot(models.Model):
     class Meta:
         verbose_name = _("créneau")
         verbose_name_plural = _("créneaux")
-        ordering = ["office", "starts_at"]
+        ordering = ["starts_at"]
         constraints = [
             models.UniqueConstraint(fields=["office", "starts_at"], name="slot_office_starts_key"),
             # Target of the composite foreign key (slot_id, office_id) from Appointment.

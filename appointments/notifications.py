@@ -1,17 +1,14 @@
 """Notifications to applicants, through the outbox.
 
-`enqueue` writes the messages in the caller's transaction; once it commits, a Celery task is
-asked to send them. If Redis is down at that moment nothing is lost: the periodic sweep
-sends every pending message whose time has come.
+`enqueue` writes the messages in the caller's transaction, and nothing else: the Celery
+task `appointments.outbox_sweep`, run by beat every few seconds, sends every pending
+message whose time has come (several workers may sweep at once: rows are claimed with SKIP
+LOCKED). So a booking never waits for the broker or the mail server, and nothing is lost
+while either is down; in a rush the sweep sends messages in batches instead of one task
+per booking.
 """
 
-import logging
-
-from django.db import transaction
-
 from .models import Appointment, OutboxMessage
-
-logger = logging.getLogger(__name__)
 
 KINDS = ("booking_confirmed", "booking_rescheduled", "booking_cancelled", "booking_displaced")
 
@@ -43,19 +40,4 @@ def enqueue(
             ),
         ]
     )
-    ids = [message.pk for message in messages]
-    transaction.on_commit(lambda: _send_soon(ids))
     return messages
-
-
-def _send_soon(ids: list[int]) -> None:
-    from .tasks import outbox_send
-
-    for index, message_id in enumerate(ids):
-        try:
-            outbox_send.delay(message_id)
-        except Exception:  # broker down: the periodic sweep will send them
-            logger.warning(
-                "outbox messages %s left for the sweep (broker unreachable)", ids[index:]
-            )
-            break

@@ -14,23 +14,44 @@ def office_list_public() -> QuerySet[Office]:
     return Office.objects.filter(active=True).order_by("kind", "city", "name")
 
 
-def suspensions_for(*, office: Office) -> QuerySet[Suspension]:
-    """Suspensions that apply to this office (those for all offices included)."""
-    for_all = ~Exists(Suspension.offices.through.objects.filter(suspension=OuterRef("pk")))
-    for_office = Exists(
-        Suspension.offices.through.objects.filter(suspension=OuterRef("pk"), office=office)
-    )
-    return Suspension.objects.filter(for_all | for_office)
-
-
 def suspension_at(*, office: Office, at: datetime) -> Suspension | None:
     """The suspension in force at this office at `at`, if any (the latest reopening wins)."""
-    return (
-        suspensions_for(office=office)
-        .filter(Q(reopens_at__isnull=True) | Q(reopens_at__gt=at), starts_at__lte=at)
-        .order_by(F("reopens_at").desc(nulls_first=True))
-        .first()
+    return suspension_covering(office=office, moments=[at])
+
+
+# Suspensions of one office in force at some moment of [first, last]: one plain query, on
+# the booking path of every request in a rush, hence written in SQL.
+_SUSPENSIONS_BETWEEN = """
+    SELECT s.* FROM appointments_suspension s
+    WHERE s.starts_at <= %(last)s
+      AND (s.reopens_at IS NULL OR s.reopens_at > %(first)s)
+      AND (
+        NOT EXISTS (
+          SELECT 1 FROM appointments_suspension_offices l WHERE l.suspension_id = s.id
+        )
+        OR EXISTS (
+          SELECT 1 FROM appointments_suspension_offices l
+          WHERE l.suspension_id = s.id AND l.office_id = %(office)s
+        )
+      )
+    ORDER BY s.reopens_at DESC NULLS FIRST
+"""
+
+
+def suspension_covering(*, office: Office, moments: list[datetime]) -> Suspension | None:
+    """The suspension of this office in force at any of these moments, if any (the one
+    reopening last wins). Booking checks both now and the slot's time in one query."""
+    first, last = min(moments), max(moments)
+    candidates = Suspension.objects.raw(
+        _SUSPENSIONS_BETWEEN, {"first": first, "last": last, "office": office.pk}
     )
+    for suspension in candidates:
+        for moment in moments:
+            if suspension.starts_at <= moment and (
+                suspension.reopens_at is None or suspension.reopens_at > moment
+            ):
+                return suspension
+    return None
 
 
 def _free_slot_filter(*, now: datetime) -> Q:

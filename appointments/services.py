@@ -266,9 +266,7 @@ def _check_bookable(*, slot: Slot, now: datetime) -> None:
     office = slot.office
     if not office.active or not slot.is_open:
         raise BookingClosed(reopens_at=None)
-    suspension = selectors.suspension_at(office=office, at=now) or selectors.suspension_at(
-        office=office, at=slot.starts_at
-    )
+    suspension = selectors.suspension_covering(office=office, moments=[now, slot.starts_at])
     if suspension is not None:
         raise BookingClosed(
             suspension.display_message,
@@ -286,10 +284,10 @@ def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
     query = Slot.objects.select_related("office")
     if office is not None:
         query = query.filter(office=office)
-    slot = query.filter(pk=slot_id).first()
-    if slot is None:
-        raise NotFound(_("Ce créneau n’existe pas."))
-    return slot
+    try:
+        return query.get(pk=slot_id)
+    except Slot.DoesNotExist:
+        raise NotFound(_("Ce créneau n’existe pas.")) from None
 
 
 def booking_create(

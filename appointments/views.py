@@ -166,6 +166,7 @@ def _manage_context(appointment: Appointment, token: str) -> dict:
             "appointment": appointment,
             "token": token,
             "slot": slot,
+            "manage_url": documents.manage_url(appointment, token),
             "changeable": appointment.status == Appointment.Status.BOOKED
             and slot.starts_at > timezone.now(),
         }

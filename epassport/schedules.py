@@ -29,8 +29,8 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
     DefaultSchedule(
         name="outbox sweep",
         task="appointments.outbox_sweep",
-        every_seconds=60,
-        description="Sends the notifications still pending (missed tasks and retries).",
+        every_seconds=10,
+        description="Sends the pending notifications (confirmations, changes, retries).",
     ),
     DefaultSchedule(
         name="slot generation",

@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
+from appointments import selectors
 from appointments.models import Office
 from consulates.models import Mission
 from production.models import Centre
@@ -43,6 +47,13 @@ def test_seed_demo_looks_like_the_real_service():
     assert "America/New_York" in {str(o.timezone) for o in missions.values()}
     assert Mission.objects.count() == len(missions)
     assert all(m.pouch_weekdays for m in Mission.objects.all())
+    # Every office has bookable slots on each of the next 14 days it opens.
+    today = timezone.localdate()
+    for office in Office.objects.all():
+        days = selectors.free_days(
+            office=office, date_from=today, date_to=today + timedelta(days=14)
+        )
+        assert len(days) >= 9, office.code  # two weeks of Monday-to-Friday opening
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser
     assert admin.check_password("premium-admin")

@@ -427,14 +427,11 @@ def test_a_booking_with_the_broker_down_is_notified_once_by_the_worker_later(
     )
     assert result.returncode == 0, result.stderr
     reference, seconds = result.stdout.split()
-    assert float(seconds) < 10, "booking_create waited too long for the broker"
+    assert float(seconds) < 2, "booking_create waited for the broker"
     messages = OutboxMessage.objects.filter(appointment__reference=reference)
     ids = sorted(messages.values_list("pk", flat=True))
     assert len(ids) == 2
     assert set(messages.values_list("status", "attempts")) == {("pending", 0)}
-    for message_id in ids:  # the task could not be sent: left for the sweep
-        assert "left for the sweep (broker unreachable)" in result.stderr
-        assert str(message_id) in result.stderr
     assert mail.outbox == []
 
     # Redis is back: beat's sweep runs on a real worker.
@@ -443,8 +440,8 @@ def test_a_booking_with_the_broker_down_is_notified_once_by_the_worker_later(
         tasks.outbox_sweep.apply_async(queue=queue)
         wait_until(lambda: not messages.filter(status="pending").exists())
 
-        # The tasks lost while Redis was down turn up after all, and the sweep runs again:
-        # nothing is sent twice.
+        # Tasks for these messages turn up after all (sent by hand, an administrator's
+        # retry...), and the sweep runs again: nothing is sent twice.
         for message_id in ids:
             tasks.outbox_send.apply_async((message_id,), queue=queue)
         tasks.outbox_sweep.apply_async(queue=queue)
