@@ -248,8 +248,15 @@ class Appointment(models.Model):
         EN = "en", "English"
 
     reference = models.CharField(_("référence"), max_length=16, unique=True)
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="appointments")
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
+    # Both are enforced by one composite foreign key, (slot_id, office_id) -> the slot's
+    # (id, office_id) (migration 0003): the slot exists and belongs to this office. Two more
+    # single-column keys would only add two lookups to every booking of a rush.
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="appointments", db_constraint=False
+    )
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="appointments", db_constraint=False
+    )
     status = models.CharField(
         _("statut"), max_length=12, choices=Status.choices, default=Status.BOOKED
     )

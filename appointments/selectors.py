@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -88,6 +89,41 @@ def free_slots(
         .filter(_not_suspended(office.pk))
         .order_by("starts_at")
     )
+
+
+# Per-process caches for the booking path of a rush. Offices change rarely: an edit reaches
+# every web process within OFFICE_CACHE_SECONDS (whether an office is active is still read
+# exactly, with the slot). The next free times offered with a `slot_full` answer are
+# suggestions, booked afresh if chosen: they may be NEXT_FREE_CACHE_SECONDS old.
+OFFICE_CACHE_SECONDS = 30
+NEXT_FREE_CACHE_SECONDS = 2
+_office_cache: dict[int, tuple[float, Office]] = {}
+_next_free_cache: dict[int, tuple[float, list[Slot]]] = {}
+
+
+def office_cached(*, office_id: int) -> Office:
+    now = monotonic()
+    hit = _office_cache.get(office_id)
+    if hit is None or hit[0] < now:
+        hit = (now + OFFICE_CACHE_SECONDS, Office.objects.get(pk=office_id))
+        _office_cache[office_id] = hit
+    return hit[1]
+
+
+def next_free_slots_cached(*, slot: Slot) -> list[Slot]:
+    """next_free_slots after a full slot, shared by the requests of one process for a
+    moment: a hot slot in a rush gets many `slot_full` answers in the same second."""
+    now = monotonic()
+    hit = _next_free_cache.get(slot.pk)
+    if hit is None or hit[0] < now:
+        if len(_next_free_cache) > 10_000:
+            _next_free_cache.clear()
+        hit = (
+            now + NEXT_FREE_CACHE_SECONDS,
+            next_free_slots(office=slot.office, after=slot.starts_at),
+        )
+        _next_free_cache[slot.pk] = hit
+    return hit[1]
 
 
 def next_free_slots(*, office: Office, after: datetime, limit: int = 5) -> list[Slot]:

@@ -234,4 +234,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # A 409 (slot full) or 429 is an answer, not an incident: in a reopening rush there are
+    # thousands a minute. Server errors are still logged.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }

@@ -1,0 +1,86 @@
+"""The database itself refuses what the booking services refuse: whatever writes the row
+(a bug, the shell, a future code path), a slot never holds more than its seats."""
+
+from datetime import date
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from appointments import services
+from appointments.models import Appointment
+from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
+
+pytestmark = pytest.mark.django_db
+
+
+def raw_appointment(slot, *, office=None, national_id="ID000001", status="booked"):
+    return Appointment.objects.create(
+        reference=services.new_reference(),
+        office=office or slot.office,
+        slot=slot,
+        status=status,
+        surname="TRAORÉ",
+        given_names="Awa",
+        birth_date=date(1990, 1, 1),
+        national_id=national_id,
+        email="awa@example.org",
+        phone="+22376123456",
+        manage_token_hash="0" * 64,
+    )
+
+
+def test_an_insert_past_the_capacity_is_refused_and_the_count_stays_right():
+    slot = SlotFactory(capacity=2)
+    raw_appointment(slot, national_id="ID000001")
+    raw_appointment(slot, national_id="ID000002")
+    with pytest.raises(IntegrityError, match="slot_within_capacity"), transaction.atomic():
+        raw_appointment(slot, national_id="ID000003")
+    slot.refresh_from_db()
+    assert slot.booked == 2
+
+
+def test_cancelling_frees_the_seat_and_reviving_a_cancelled_one_needs_a_seat():
+    slot = SlotFactory(capacity=1)
+    first = raw_appointment(slot, national_id="ID000001")
+    Appointment.objects.filter(pk=first.pk).update(status="cancelled")
+    slot.refresh_from_db()
+    assert slot.booked == 0
+    raw_appointment(slot, national_id="ID000002")
+    with pytest.raises(IntegrityError, match="slot_within_capacity"), transaction.atomic():
+        Appointment.objects.filter(pk=first.pk).update(status="booked")
+
+
+def test_deleting_an_appointment_frees_its_seat():
+    slot = SlotFactory(capacity=1)
+    raw_appointment(slot).delete()
+    slot.refresh_from_db()
+    assert slot.booked == 0
+
+
+def test_an_appointment_in_a_slot_of_another_office_is_refused():
+    slot = SlotFactory()
+    with pytest.raises(IntegrityError, match="appointment_slot_of_office"), transaction.atomic():
+        raw_appointment(slot, office=OfficeFactory())
+
+
+def test_two_active_appointments_for_one_identity_are_refused():
+    slot = SlotFactory(capacity=5)
+    raw_appointment(slot, national_id="ID000001")
+    refused = pytest.raises(IntegrityError, match="appointment_one_active_per_identity")
+    with refused, transaction.atomic():
+        raw_appointment(slot, national_id="ID000001")
+    # A cancelled or enrolled one does not count.
+    raw_appointment(slot, national_id="ID000002", status="cancelled")
+    raw_appointment(slot, national_id="ID000002")
+
+
+def test_the_service_maps_each_refusal_to_its_code():
+    slot = SlotFactory(capacity=1)
+    person = applicant()
+    services.booking_create(slot=slot, applicant=person)
+    other = SlotFactory(office=slot.office, capacity=3)
+    with pytest.raises(services.AlreadyBooked):
+        services.booking_create(slot=other, applicant=person)
+    slot.refresh_from_db()
+    with pytest.raises(services.SlotFull):
+        services.booking_create(slot=slot, applicant=applicant())
