@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -294,94 +294,164 @@ def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
     return slot
 
 
-# The one write of a booking, in SQL: it runs for every request of a reopening rush, and
-# Model.objects.create() costs four times its CPU. The seat is taken by the trigger of
-# migration 0003 in the same statement, and refused by slot_within_capacity when full.
-_INSERT_APPOINTMENT = """
-    INSERT INTO appointments_appointment
-        (reference, office_id, slot_id, status, surname, given_names, birth_date, national_id,
-         email, phone, language, manage_token_hash, created_at, updated_at)
-    VALUES (%s, %s, %s, 'booked', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-    RETURNING id
-"""
-
-
-def _insert_appointment(*, slot: Slot, applicant: Applicant, token_hash: str) -> Appointment:
-    now = timezone.now()  # the clock, as auto_now_add would read it
-    appointment = Appointment(
-        reference=new_reference(),
-        office_id=slot.office_id,
-        slot=slot,
-        status=Appointment.Status.BOOKED,
-        surname=applicant.surname,
-        given_names=applicant.given_names,
-        birth_date=applicant.birth_date,
-        national_id=applicant.national_id,
-        email=applicant.email,
-        phone=applicant.phone,
-        language=applicant.language,
-        manage_token_hash=token_hash,
-        created_at=now,
-        updated_at=now,
+# A booking is one statement: the appointment is inserted only if its slot is bookable at
+# `now` (office active, slot open, in the future, not full in this snapshot, outside every
+# suspension of the office, now and at the slot's time). The seat itself is taken by the
+# trigger of migration 0003 in the same statement, which the check constraint
+# slot_within_capacity refuses when two bookings race for the last seat. When no row comes
+# back, _refusal() reads why. Written in SQL, and prepared once per database connection,
+# because it runs for every request of a reopening rush: the ORM's create() and separate
+# checks cost four times the CPU, and planning this statement costs more than running it.
+_BOOK_PARAMS = [
+    ("reference", "text"),
+    ("surname", "text"),
+    ("given_names", "text"),
+    ("birth_date", "date"),
+    ("national_id", "text"),
+    ("email", "text"),
+    ("phone", "text"),
+    ("language", "text"),
+    ("token_hash", "text"),
+    ("created_at", "timestamptz"),
+    ("slot", "bigint"),
+    ("now", "timestamptz"),
+]
+_BOOK = """
+    WITH booked AS (
+        INSERT INTO appointments_appointment
+            (reference, office_id, slot_id, status, surname, given_names, birth_date,
+             national_id, email, phone, language, manage_token_hash, created_at, updated_at)
+        SELECT $1, s.office_id, s.id, 'booked', $2, $3, $4, $5, $6, $7, $8, $9, $10, $10
+        FROM appointments_slot s JOIN appointments_office o ON o.id = s.office_id
+        WHERE s.id = $11 AND o.active AND s.is_open
+          AND s.starts_at > $12 AND s.booked < s.capacity
+          AND NOT EXISTS (
+            SELECT 1 FROM appointments_suspension x
+            WHERE (x.starts_at <= $12 AND (x.reopens_at IS NULL OR x.reopens_at > $12)
+                   OR x.starts_at <= s.starts_at
+                      AND (x.reopens_at IS NULL OR x.reopens_at > s.starts_at))
+              AND (NOT EXISTS (SELECT 1 FROM appointments_suspension_offices l
+                               WHERE l.suspension_id = x.id)
+                   OR EXISTS (SELECT 1 FROM appointments_suspension_offices l
+                              WHERE l.suspension_id = x.id AND l.office_id = s.office_id))
+          )
+        RETURNING id, slot_id
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_APPOINTMENT,
-            [
-                appointment.reference,
-                slot.office_id,
-                slot.pk,
-                applicant.surname,
-                applicant.given_names,
-                applicant.birth_date,
-                applicant.national_id,
-                applicant.email,
-                applicant.phone,
-                applicant.language,
-                token_hash,
-                now,
-                now,
-            ],
-        )
-        appointment.pk = cursor.fetchone()[0]
-    appointment._state.adding = False
-    appointment._state.db = connection.alias
-    return appointment
+    SELECT booked.id, s.id, s.office_id, s.starts_at, s.ends_at, s.capacity, s.booked, s.is_open
+    FROM booked JOIN appointments_slot s ON s.id = booked.slot_id
+"""
+_BOOK_PREPARE = "PREPARE epassport_book ({}) AS {}".format(
+    ", ".join(kind for _name, kind in _BOOK_PARAMS), _BOOK
+)
+_BOOK_EXECUTE = "EXECUTE epassport_book ({})".format(", ".join(["%s"] * len(_BOOK_PARAMS)))
+
+
+def _execute_book(cursor, params: dict) -> tuple | None:
+    # A prepared statement lives as long as its database session (a rollback keeps it), so
+    # it is prepared once per connection: remember which connection it was prepared on.
+    raw = connection.connection
+    if getattr(connection, "_epassport_book_prepared_on", None) is not raw:
+        cursor.execute(_BOOK_PREPARE)
+        connection._epassport_book_prepared_on = raw
+    cursor.execute(_BOOK_EXECUTE, [params[name] for name, _kind in _BOOK_PARAMS])
+    return cursor.fetchone()
+
+
+def _refusal(*, slot_id: int, now: datetime) -> Exception | None:
+    """Why a slot could not be booked at `now` (None: it can be, after all)."""
+    slot = Slot.objects.filter(pk=slot_id).first()
+    if slot is None:
+        return NotFound(_("Ce créneau n’existe pas."))
+    slot.office = selectors.office_cached(office_id=slot.office_id)
+    try:
+        _check_bookable(slot=slot, now=now)
+    except (BookingClosed, SlotInPast) as error:
+        return error
+    if slot.booked >= slot.capacity:
+        return _slot_full(slot)
+    return None
 
 
 def booking_create(
-    *, slot: Slot, applicant: Applicant, now: datetime | None = None
+    *, slot: Slot | int, applicant: Applicant, now: datetime | None = None
 ) -> tuple[Appointment, str]:
-    """Book a seat of `slot` for the applicant; returns the appointment and its manage token
-    (shown once, only its hash is stored). Raises SlotFull, AlreadyBooked, BookingClosed or
-    SlotInPast."""
+    """Book a seat of `slot` (a Slot or its id) for the applicant; returns the appointment
+    and its manage token (shown once: only its hash is stored). Raises NotFound (no such
+    slot), SlotFull, AlreadyBooked, BookingClosed or SlotInPast."""
     now = now or timezone.now()
-    _check_bookable(slot=slot, now=now)
-    if slot.booked >= slot.capacity:  # fast answer in a rush; the database has the last word
-        raise _slot_full(slot)
+    slot_id = slot if isinstance(slot, int) else slot.pk
     token = secrets.token_urlsafe(24)
     for _attempt in range(5):
+        params = {
+            "reference": new_reference(),
+            "slot": slot_id,
+            "now": now,
+            "created_at": timezone.now(),  # the clock, as auto_now_add would read it
+            "token_hash": hash_token(token),
+            **asdict(applicant),
+        }
         try:
-            with transaction.atomic():
-                appointment = _insert_appointment(
-                    slot=slot, applicant=applicant, token_hash=hash_token(token)
-                )
-                notifications.enqueue(
-                    appointment=appointment,
-                    kind="booking_confirmed",
-                    payload={"manage_token": token},
-                )
+            with transaction.atomic(), connection.cursor() as cursor:
+                row = _execute_book(cursor, params)
+                if row is not None:
+                    appointment = _booked_appointment(row, params)
+                    notifications.enqueue(
+                        appointment=appointment,
+                        kind="booking_confirmed",
+                        payload={"manage_token": token},
+                    )
         except IntegrityError as error:
             constraint = _constraint_of(error)
-            if constraint == "slot_within_capacity":
-                raise _slot_full(slot) from None
+            if constraint == "slot_within_capacity":  # lost the race for the last seat
+                raise _slot_full(Slot.objects.get(pk=slot_id)) from None
             if constraint == "appointment_one_active_per_identity":
                 raise AlreadyBooked() from None
             if "reference" in constraint:
                 continue  # astronomically rare: draw another reference
             raise
-        return appointment, token
-    raise RuntimeError("could not draw a free reference")
+        if row is not None:
+            return appointment, token
+        refusal = _refusal(slot_id=slot_id, now=now)
+        if refusal is not None:
+            raise refusal
+        # Full in the statement's snapshot, free a moment later: try again.
+    raise SlotFull()
+
+
+def _booked_appointment(row: tuple, params: dict) -> Appointment:
+    appointment_id, slot_id, office_id, starts_at, ends_at, capacity, booked, is_open = row
+    slot = Slot(
+        id=slot_id,
+        office_id=office_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        booked=booked,
+        is_open=is_open,
+    )
+    slot._state.adding = False
+    slot.office = selectors.office_cached(office_id=office_id)
+    appointment = Appointment(
+        id=appointment_id,
+        reference=params["reference"],
+        office_id=office_id,
+        slot=slot,
+        status=Appointment.Status.BOOKED,
+        surname=params["surname"],
+        given_names=params["given_names"],
+        birth_date=params["birth_date"],
+        national_id=params["national_id"],
+        email=params["email"],
+        phone=params["phone"],
+        language=params["language"],
+        manage_token_hash=params["token_hash"],
+        created_at=params["created_at"],
+        updated_at=params["created_at"],
+    )
+    appointment._state.adding = False
+    appointment._state.db = slot._state.db = connection.alias
+    appointment.office = slot.office
+    return appointment
 
 
 def booking_for_token(*, reference: str, token: str) -> Appointment:

@@ -59,17 +59,16 @@ and cannot be installed with ``apt-get`` (as root or with password-less sudo). I
 the default because it takes a quarter of a core from the server it measures: on the floor,
 back to back, 720 requests/s and p95 97-117 ms against wrk's 850-860 and 80 ms.
 
-gunicorn: ``gthread`` workers, 2 per core, 2 threads each, ``--keep-alive 75`` (options
-``--worker-class``, ``--workers``, ``--threads``). Spread-phase bookings/s measured here
-(10 s runs, 2 cores): 4 workers x 1 thread 160-201, 5 x 1 191, 3 x 1 224, 4 x 2 142-213,
-3 x 2 116-255, 4 x 4 188-206, 2 x 4 181, sync x 5 205. The machine is shared and the same
-configuration varies by half from one run to the next, so these do not rank the
-configurations; the choice rests on how they work. A gthread worker keeps its clients'
-connections alive (a sync worker closes each one, and the 32 clients then wait in the
-listen backlog); 2 threads let a worker's second request use the CPU while the first
-waits on PostgreSQL (round trips, commit); more threads only add GIL contention between
-the CPU-bound requests of one process (4 threads: 7.1-7.2 ms of gunicorn CPU per booking,
-against 6.3-6.7 with 1); 2 processes per core keep both cores busy.
+gunicorn: ``sync`` workers, 2 per core + 1 (gunicorn's own advice), as the README tells
+to run the portal behind its reverse proxy; options ``--worker-class``, ``--workers``,
+``--threads``. Measured on 2 cores, 10 s runs, with the booking path as it is now: sync x 5
+gave 41% of the floor and a spread p95 of 106 ms; gthread 3 x 8, 4 x 8, 2 x 16 and 6 x 2
+gave 37-47% but p95 of 160-230 ms. The reason is the tail, not the throughput: a gthread
+worker keeps the connections it accepted, so 32 keep-alive clients spread unevenly over the
+workers and those of the busiest worker wait (p95 about 2.2 x p50, on the floor too), while
+sync workers take each new request from one shared listen queue, first come first served
+(p95 about 1.4 x p50). Closing the connection after each answer costs little on loopback
+and nothing behind a proxy that pools them.
 """
 
 from __future__ import annotations
@@ -127,8 +126,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="throwaway database, dropped and re-created (its name must contain 'bench')",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (2 per core)")
+    parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (2 per core + 1)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="threads per gthread worker (2)")
     parser.add_argument("--loadgen", default="auto", choices=["auto", "wrk", "python"])
     parser.add_argument(

@@ -15,6 +15,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -217,9 +218,12 @@ class BookingCreateView(PublicAPIView):
         protection.challenge_verify(data.get("altcha") if isinstance(data, dict) else None)
         serializer = BookingInputSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        appointment, token = services.booking_create(
-            slot=serializer.validated_data["slot"], applicant=serializer.applicant()
-        )
+        try:
+            appointment, token = services.booking_create(
+                slot=serializer.validated_data["slot"], applicant=serializer.applicant()
+            )
+        except NotFound as error:
+            raise ValidationError({"slot": [error.detail]}) from None
         context = {"timezone": appointment.slot.office.timezone, "manage_token": token}
         body = BookingCreatedSerializer(appointment, context=context).data
         return _private(Response(body, status=201))
