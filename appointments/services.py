@@ -466,10 +466,9 @@ def booking_for_token(*, reference: str, token: str) -> Appointment:
     return appointment
 
 
-@transaction.atomic
-def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
-    """Cancel a booked appointment; its seat is freed at once (same transaction)."""
-    now = now or timezone.now()
+def _lock_changeable(*, appointment: Appointment, now: datetime) -> Appointment:
+    """Lock the appointment's row (of=self: not the joined slot, whose lock is taken later
+    and in a fixed order) and check that the applicant may still change it."""
     locked = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("slot")
@@ -477,6 +476,14 @@ def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> 
     )
     if locked.status != Appointment.Status.BOOKED or locked.slot.starts_at <= now:
         raise NotChangeable()
+    return locked
+
+
+@transaction.atomic
+def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """Cancel a booked appointment; its seat is freed at once (same transaction)."""
+    now = now or timezone.now()
+    locked = _lock_changeable(appointment=appointment, now=now)
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
     notifications.enqueue(appointment=locked, kind="booking_cancelled")
@@ -490,13 +497,7 @@ def booking_reschedule(
     """Move a booked appointment to another slot of the same office, atomically: the old
     seat is freed and the new one taken in one statement, never both nor neither."""
     now = now or timezone.now()
-    locked = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("slot")
-        .get(pk=appointment.pk)
-    )
-    if locked.status != Appointment.Status.BOOKED or locked.slot.starts_at <= now:
-        raise NotChangeable()
+    locked = _lock_changeable(appointment=appointment, now=now)
     if slot.office_id != locked.office_id:
         raise NotFound(_("Ce créneau n’existe pas."))
     if slot.pk == locked.slot_id:

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from epassport import health, schedules
 from epassport.celery import app
 from epassport.tasks import heartbeat
+from tests.support import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,15 +61,6 @@ def test_a_real_worker_runs_the_heartbeat_sent_through_redis(client):
     assert client.get("/healthz").json() == {"database": "ok", "redis": "ok", "celery": "ok"}
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    host = db["HOST"] or db["OPTIONS"].get("host", "")
-    port = db["PORT"] or db["OPTIONS"].get("port", "")
-    query = f"host={host}" + (f"&port={port}" if port else "")
-    return f"postgresql://{credentials}@/{db['NAME']}?{query}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_beat_and_a_worker_together_keep_healthz_green():
     # Beat reads its schedule from the (committed) test database; one beat per second.
@@ -79,7 +70,7 @@ def test_beat_and_a_worker_together_keep_healthz_green():
     queue = f"test-{uuid.uuid4().hex}"
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
         "CELERY_QUEUE": queue,
     }

@@ -1,39 +1,16 @@
 """Nobody ever gets a seat that does not exist: real threads against the real PostgreSQL."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from appointments import services
 from appointments.errors import AlreadyBooked, SlotFull
 from appointments.models import Appointment, Slot
 from appointments.tests.factories import SlotFactory, applicant
+from tests.support import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(functions) -> list:
-    """Run the functions in threads released at the same instant; results or exceptions."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def worker(index, function):
-        try:
-            barrier.wait()
-            results[index] = function()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def outcome(result) -> str:

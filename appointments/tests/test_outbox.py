@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 from kombu import Exchange, Queue
 
@@ -22,6 +21,7 @@ from appointments import delivery, services, sms, tasks
 from appointments.models import Appointment, OutboxMessage, Slot
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory, applicant
 from epassport.celery import app as celery_app
+from tests.support import database_url, run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 BAMAKO = ZoneInfo("Africa/Bamako")
@@ -73,29 +73,6 @@ def book(slot: Slot | None = None, **fields) -> tuple[Appointment, str]:
 
 def message_of(appointment: Appointment, kind: str, channel: str) -> OutboxMessage:
     return OutboxMessage.objects.get(appointment=appointment, kind=kind, channel=channel)
-
-
-def run_together(functions) -> list:
-    """Run the functions in threads released at the same instant; results or exceptions."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def worker(index, function):
-        try:
-            barrier.wait()
-            results[index] = function()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def wait_until(condition, seconds: float = 30) -> None:
@@ -392,15 +369,6 @@ print(appointment.reference, f"{time.monotonic() - started:.1f}")
 """
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    host = db["HOST"] or db["OPTIONS"].get("host", "")
-    port = db["PORT"] or db["OPTIONS"].get("port", "")
-    query = f"host={host}" + (f"&port={port}" if port else "")
-    return f"postgresql://{credentials}@/{db['NAME']}?{query}"
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(180)
 @pytest.mark.usefixtures("purge_default_queue")
@@ -413,7 +381,7 @@ def test_a_booking_with_the_broker_down_is_notified_once_by_the_worker_later(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "epassport.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "PYTHONPATH": str(ROOT),
     }
