@@ -23,6 +23,8 @@ def _french_by_default():
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
+    # Hashing passwords slowly protects them; in tests it only slows the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Static files straight from the finders (no collectstatic manifest in tests).
     settings.STORAGES = {
         **settings.STORAGES,

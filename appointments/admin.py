@@ -2,7 +2,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Appointment, Closure, Office, OpeningHours, OutboxMessage, Slot, Suspension
+from .models import (
+    Appointment,
+    Closure,
+    Membership,
+    Office,
+    OpeningHours,
+    OutboxMessage,
+    Slot,
+    Suspension,
+)
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -100,3 +109,14 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "channel", "recipient", "status", "attempts"]
     list_filter = ["status", "channel", "kind"]
     exclude = ["payload"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Who works where, with which role (also `manage.py create_staff`)."""
+
+    list_display = ["user", "role", "office"]
+    list_filter = ["role", "office"]
+    list_select_related = ["user", "office"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]

@@ -367,3 +367,52 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient} ({self.status})"
+
+
+class Membership(models.Model):
+    """A member of staff's role at an office. Administrators of the ministry have the role
+    `admin` with no office: they see every office."""
+
+    class Role(models.TextChoices):
+        AGENT = "agent", _("agent d’accueil")
+        SUPERVISOR = "supervisor", _("superviseur")
+        OPERATOR = "operator", _("opérateur de production")
+        ADMIN = "admin", _("administrateur du ministère")
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="memberships", verbose_name=_("agent")
+    )
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        null=True,
+        blank=True,
+        verbose_name=_("bureau"),
+    )
+    role = models.CharField(_("rôle"), max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("affectation")
+        verbose_name_plural = _("affectations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "office", "role"],
+                name="membership_unique",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["agent", "supervisor", "operator", "admin"]),
+                name="membership_role_valid",
+            ),
+            # An administrator's role covers every office; every other role is at one.
+            models.CheckConstraint(
+                condition=Q(role="admin", office__isnull=True)
+                | (~Q(role="admin") & Q(office__isnull=False)),
+                name="membership_office_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.office or '*'}"

@@ -24,3 +24,9 @@ class NotFound(DomainError):
     code = "not_found"
     status = 404
     default_detail = _("Introuvable.")
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    default_detail = _("Votre rôle ne permet pas cette action.")

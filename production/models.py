@@ -38,3 +38,97 @@ class Centre(models.Model):
             raise ValidationError(
                 {"office": _("Un centre de production doit être un bureau de type centre.")}
             )
+
+
+class FileStatus(models.TextChoices):
+    ON_HOLD = "on_hold", _("mis en attente")
+    ENROLLED = "enrolled", _("dossier reçu")
+    QUEUED = "queued", _("en attente de production")
+    IN_PRODUCTION = "in_production", _("en production")
+    QUALITY_CHECK = "quality_check", _("contrôle qualité")
+    IN_TRANSIT = "in_transit", _("en acheminement")
+    READY = "ready", _("disponible")
+    DELIVERED = "delivered", _("remis")
+    REJECTED = "rejected", _("rejeté")
+
+
+class PassportFile(models.Model):
+    """A passport file ("dossier"), created when an applicant is enrolled at an office and
+    produced by a centre. Its status changes only through production.services.file_transition,
+    each change leaving a FileEvent."""
+
+    reference = models.CharField(_("numéro de dossier"), max_length=16, unique=True)
+    appointment = models.OneToOneField(
+        "appointments.Appointment",
+        on_delete=models.PROTECT,
+        related_name="passport_file",
+        null=True,
+        blank=True,
+    )
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        related_name="files",
+        verbose_name=_("bureau d’enrôlement"),
+    )
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        related_name="files",
+        verbose_name=_("centre de production"),
+    )
+    status = models.CharField(
+        _("statut"), max_length=14, choices=FileStatus.choices, default=FileStatus.ENROLLED
+    )
+    surname = models.CharField(_("nom"), max_length=100)
+    given_names = models.CharField(_("prénoms"), max_length=150)
+    national_id = models.CharField(_("NINA ou numéro de passeport"), max_length=20)
+    due_date = models.DateField(_("date de remise prévue"))
+    rejection_reason = models.TextField(_("motif du rejet"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dossier passeport")
+        verbose_name_plural = _("dossiers passeport")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[value for value, _label in FileStatus.choices]),
+                name="file_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="file_rejection_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["office", "status"], name="file_office_status"),
+            models.Index(fields=["centre", "status"], name="file_centre_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class FileEvent(models.Model):
+    """One change of a file's status: append-only (the database refuses UPDATE and DELETE,
+    migration 0004), the source of the applicant's timeline."""
+
+    file = models.ForeignKey(PassportFile, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=14, choices=FileStatus.choices, blank=True)
+    to_status = models.CharField(max_length=14, choices=FileStatus.choices)
+    by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("événement du dossier")
+        verbose_name_plural = _("événements du dossier")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["file", "at"], name="file_event_file_at")]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}: {self.from_status or '∅'} → {self.to_status}"

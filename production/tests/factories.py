@@ -1,7 +1,12 @@
+import itertools
+from datetime import date
+
 import factory
 
 from appointments.tests.factories import CentreOfficeFactory
-from production.models import Centre
+from production.models import Centre, FileStatus, PassportFile
+
+_file_number = itertools.count(1)
 
 
 class CentreFactory(factory.django.DjangoModelFactory):
@@ -10,3 +15,20 @@ class CentreFactory(factory.django.DjangoModelFactory):
 
     office = factory.SubFactory(CentreOfficeFactory)
     daily_capacity = 200
+
+
+class PassportFileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PassportFile
+
+    reference = factory.LazyFunction(lambda: f"DOS-{next(_file_number):07d}")
+    centre = factory.SubFactory(CentreFactory)
+    office = factory.LazyAttribute(lambda o: o.centre.office)
+    status = FileStatus.ENROLLED
+    surname = "COULIBALY"
+    given_names = "Fanta"
+    national_id = factory.Sequence(lambda n: f"NINA{n:011d}")
+    due_date = date(2026, 12, 15)
+    rejection_reason = factory.LazyAttribute(
+        lambda o: "Dossier incomplet" if o.status == FileStatus.REJECTED else ""
+    )

@@ -1,0 +1,28 @@
+import pytest
+from django.contrib.auth.models import User
+
+from production import services
+from production.tests.factories import PassportFileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_files_are_read_only_in_the_admin_with_their_events(client):
+    admin = User.objects.create_superuser("minister", "m@example.org", "pw")
+    file = PassportFileFactory()
+    from appointments.models import Membership
+
+    Membership.objects.create(user=admin, role="admin")
+    services.file_transition(file=file, to="queued", expected="enrolled", by=admin, note="Lot 12")
+    client.force_login(admin)
+
+    page = client.get(f"/admin/production/passportfile/{file.pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Lot 12" in html  # the event, inline
+    assert 'name="_save"' not in html  # nothing to save
+    assert client.get("/admin/production/passportfile/add/").status_code == 403
+    response = client.post(f"/admin/production/passportfile/{file.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    file.refresh_from_db()
+    assert file.status == "queued"

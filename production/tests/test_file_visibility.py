@@ -1,0 +1,37 @@
+"""files_visible_to: the one selector every staff read of files goes through."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from appointments.models import Membership, Office
+from appointments.tests.factories import OfficeFactory
+from production.selectors import files_visible_to
+from production.tests.factories import CentreFactory, PassportFileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def member(role, office=None):
+    user = User.objects.create_user(f"{role}-{User.objects.count()}")
+    Membership.objects.create(user=user, role=role, office=office)
+    return user
+
+
+def test_each_member_of_staff_sees_only_the_files_of_their_offices():
+    bamako = CentreFactory(office__code="bko-centre")
+    kayes = CentreFactory(office__code="kayes-centre")
+    paris = OfficeFactory(code="paris-consulat", kind=Office.Kind.MISSION)
+    dakar = OfficeFactory(code="dakar-consulat", kind=Office.Kind.MISSION)
+    at_paris = PassportFileFactory(centre=bamako, office=paris)
+    at_bamako = PassportFileFactory(centre=bamako)
+    at_dakar = PassportFileFactory(centre=kayes, office=dakar)
+
+    def visible(user):
+        return set(files_visible_to(user=user))
+
+    assert visible(member("agent", paris)) == {at_paris}
+    assert visible(member("supervisor", dakar)) == {at_dakar}
+    assert visible(member("operator", bamako.office)) == {at_paris, at_bamako}
+    assert visible(member("operator", kayes.office)) == {at_dakar}
+    assert visible(member("admin")) == {at_paris, at_bamako, at_dakar}
+    assert visible(User.objects.create_user("nobody")) == set()

@@ -1,0 +1,52 @@
+"""The one table of allowed moves of a passport file, and who may make each.
+
+Roles are those a member of staff holds *for this file*: at the office where the file was
+enrolled (agent, supervisor) or at the centre that produces it (operator); an
+administrator of the ministry holds `admin` everywhere.
+"""
+
+from appointments.models import Membership
+
+from .models import FileStatus as S
+
+R = Membership.Role
+AGENT, SUPERVISOR, OPERATOR, ADMIN = R.AGENT, R.SUPERVISOR, R.OPERATOR, R.ADMIN
+
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    # Suspension and reopening.
+    (S.ENROLLED, S.ON_HOLD): frozenset({SUPERVISOR, ADMIN}),
+    (S.QUEUED, S.ON_HOLD): frozenset({OPERATOR, ADMIN}),
+    (S.ON_HOLD, S.ENROLLED): frozenset({SUPERVISOR, ADMIN}),
+    (S.ON_HOLD, S.QUEUED): frozenset({OPERATOR, ADMIN}),
+    # The office sends the file to production.
+    (S.ENROLLED, S.QUEUED): frozenset({AGENT, SUPERVISOR, OPERATOR, ADMIN}),
+    # Production at the centre.
+    (S.QUEUED, S.IN_PRODUCTION): frozenset({OPERATOR, ADMIN}),
+    (S.IN_PRODUCTION, S.QUALITY_CHECK): frozenset({OPERATOR, ADMIN}),
+    (S.QUALITY_CHECK, S.IN_PRODUCTION): frozenset({OPERATOR, ADMIN}),  # failed: made again
+    (S.QUALITY_CHECK, S.READY): frozenset({OPERATOR, ADMIN}),  # enrolled at a centre
+    (S.QUALITY_CHECK, S.IN_TRANSIT): frozenset({OPERATOR, ADMIN}),  # for a mission: pouch
+    # At the office again.
+    (S.IN_TRANSIT, S.READY): frozenset({AGENT, SUPERVISOR, ADMIN}),
+    (S.READY, S.DELIVERED): frozenset({AGENT, SUPERVISOR, ADMIN}),
+    # Rejection, with a reason, before the passport exists.
+    (S.ON_HOLD, S.REJECTED): frozenset({SUPERVISOR, ADMIN}),
+    (S.ENROLLED, S.REJECTED): frozenset({SUPERVISOR, OPERATOR, ADMIN}),
+    (S.QUEUED, S.REJECTED): frozenset({SUPERVISOR, OPERATOR, ADMIN}),
+    (S.IN_PRODUCTION, S.REJECTED): frozenset({OPERATOR, ADMIN}),
+    (S.QUALITY_CHECK, S.REJECTED): frozenset({OPERATOR, ADMIN}),
+}
+
+
+def route_allows(*, start: str, to: str, enrolled_at_mission: bool) -> bool:
+    """A file enrolled at a mission reaches `ready` only through the pouch (in_transit);
+    one enrolled at a centre is ready where it was made and never travels."""
+    if to == S.IN_TRANSIT:
+        return enrolled_at_mission
+    if (start, to) == (S.QUALITY_CHECK, S.READY):
+        return not enrolled_at_mission
+    return True
+
+
+def next_statuses(current: str) -> list[str]:
+    return [to for (start, to) in TRANSITIONS if start == current]
