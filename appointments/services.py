@@ -569,3 +569,61 @@ def staff_upsert(*, username: str, password: str, role: str, office_codes: list[
         ]
     )
     return user
+
+
+# Counter work at the office -------------------------------------------------------------
+
+
+def staff_may_work_at(*, user, office_id: int) -> bool:
+    """Whether a member of staff works at the counter of this office (agent, supervisor)
+    or is an administrator."""
+    from .models import Membership
+
+    return Membership.objects.filter(
+        Q(role=Membership.Role.ADMIN)
+        | Q(office_id=office_id, role__in=[Membership.Role.AGENT, Membership.Role.SUPERVISOR]),
+        user=user,
+    ).exists()
+
+
+def appointment_lock_for_counter(*, appointment: Appointment | int, by) -> Appointment:
+    """Lock an appointment for counter work by `by`; NotFound if it is not of their office."""
+    appointment_id = appointment if isinstance(appointment, int) else appointment.pk
+    locked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot", "office")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if locked is None or not staff_may_work_at(user=by, office_id=locked.office_id):
+        raise NotFound(_("Rendez-vous introuvable."))
+    return locked
+
+
+@transaction.atomic
+def appointment_check_in(*, appointment: Appointment | int, by) -> Appointment:
+    """The applicant is at the counter (idempotent: checking in twice changes nothing)."""
+    locked = appointment_lock_for_counter(appointment=appointment, by=by)
+    if locked.status == Appointment.Status.CHECKED_IN:
+        return locked
+    if locked.status != Appointment.Status.BOOKED:
+        raise NotChangeable()
+    locked.status = Appointment.Status.CHECKED_IN
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def appointment_no_show(
+    *, appointment: Appointment | int, by, now: datetime | None = None
+) -> Appointment:
+    """The applicant did not come: only once the appointment's time has begun."""
+    now = now or timezone.now()
+    locked = appointment_lock_for_counter(appointment=appointment, by=by)
+    if locked.status == Appointment.Status.NO_SHOW:
+        return locked
+    if locked.status != Appointment.Status.BOOKED or locked.slot.starts_at > now:
+        raise NotChangeable()
+    locked.status = Appointment.Status.NO_SHOW
+    locked.save(update_fields=["status", "updated_at"])
+    return locked

@@ -187,6 +187,11 @@ RATELIMIT_USE_CACHE = "default"
 # request, so that tests and operators have one switch.
 RATELIMIT_ENABLE = True
 
+# The Premium promise: working days from enrolment to the passport being ready, and the
+# working days a mission's passports spend in the diplomatic pouch on top.
+PREMIUM_DUE_WORKING_DAYS = env.int("PREMIUM_DUE_WORKING_DAYS", default=3)
+PREMIUM_POUCH_WORKING_DAYS = env.int("PREMIUM_POUCH_WORKING_DAYS", default=5)
+
 # Benchmarks only: serve /bench/floor/, a view running just the two statements of a booking.
 BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
 

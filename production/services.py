@@ -1,10 +1,18 @@
 """Every write about centres and passport files."""
 
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from appointments.models import Office
+from appointments import services as appointment_services
+from appointments.errors import NotChangeable
+from appointments.models import Appointment, Office
+from appointments.validation import REFERENCE_ALPHABET
 from epassport.errors import Forbidden, NotFound
 
 from . import selectors, transitions
@@ -73,3 +81,60 @@ def file_transition(
     locked.save(update_fields=fields)
     FileEvent.objects.create(file=locked, from_status=previous, to_status=to, by=by, note=note)
     return locked
+
+
+def file_reference() -> str:
+    """A file number that cannot be guessed: D + 10 characters without look-alikes."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+    return f"D{chars[:5]}-{chars[5:]}"
+
+
+def producing_centre(*, office: Office) -> Centre:
+    """The centre that produces the passports of an office: itself for a centre; for a
+    mission, the centre it is attached to (read through the reverse relation, so that this
+    app need not import consulates, which depends on it)."""
+    if office.kind == Office.Kind.CENTRE:
+        return Centre.objects.get(office=office)
+    return Centre.objects.get(missions__office=office)
+
+
+def premium_due_date(*, office: Office, enrolled_on: date) -> date:
+    """The Premium promise: working days of production, plus the pouch for a mission."""
+    days = settings.PREMIUM_DUE_WORKING_DAYS
+    if office.kind == Office.Kind.MISSION:
+        days += settings.PREMIUM_POUCH_WORKING_DAYS
+    due = enrolled_on
+    while days:
+        due += timedelta(days=1)
+        if due.weekday() < 5:
+            days -= 1
+    return due
+
+
+@transaction.atomic
+def file_enrol(*, appointment: Appointment | int, by: User) -> tuple[PassportFile, bool]:
+    """Enrol the applicant of an appointment: this creates the passport file, produced by
+    the office's centre, with its Premium due date and its first event. Idempotent: a
+    second call (a double click) returns the same file, with `created` False."""
+    locked = appointment_services.appointment_lock_for_counter(appointment=appointment, by=by)
+    if locked.status == Appointment.Status.ENROLLED:
+        return PassportFile.objects.get(appointment=locked), False
+    if locked.status not in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN):
+        raise NotChangeable()
+    office = locked.office
+    today = timezone.now().astimezone(office.timezone).date()
+    file = PassportFile.objects.create(
+        reference=file_reference(),
+        appointment=locked,
+        office=office,
+        centre=producing_centre(office=office),
+        status=FileStatus.ENROLLED,
+        surname=locked.surname,
+        given_names=locked.given_names,
+        national_id=locked.national_id,
+        due_date=premium_due_date(office=office, enrolled_on=today),
+    )
+    FileEvent.objects.create(file=file, from_status="", to_status=FileStatus.ENROLLED, by=by)
+    locked.status = Appointment.Status.ENROLLED
+    locked.save(update_fields=["status", "updated_at"])
+    return file, True
