@@ -143,7 +143,9 @@ def seed() -> list[Credential]:
         )
         _opening_hours(office, counters=spec["counters"])
     slots_generate(days=60)
-    return [_administrator()]
+    credentials = [_administrator(), *_staff()]
+    _passport_files()
+    return credentials
 
 
 def _opening_hours(office, *, counters: int) -> None:
@@ -167,3 +169,153 @@ def _administrator() -> Credential:
         user.set_password(ADMIN_PASSWORD)
         user.save(update_fields=["is_superuser", "is_staff", "is_active", "password"])
     return Credential(role="administrateur", username=ADMIN_USERNAME, password=ADMIN_PASSWORD)
+
+
+STAFF_PASSWORD = "premium-demo"  # noqa: S105 - demo only
+
+# (username, role, office) of the demo staff: counter agents and supervisors at every
+# office, production operators at the centres.
+STAFF = [
+    *[
+        (f"agent.{code.split('-')[0]}", "agent", code)
+        for code in [
+            "bko-centre",
+            "sikasso-centre",
+            "kayes-centre",
+            "paris-consulat",
+            "abidjan-consulat",
+            "dakar-consulat",
+            "washington-ambassade",
+        ]
+    ],
+    *[
+        (f"superviseur.{code.split('-')[0]}", "supervisor", code)
+        for code in ["bko-centre", "paris-consulat", "dakar-consulat"]
+    ],
+    *[
+        (f"operateur.{code.split('-')[0]}", "operator", code)
+        for code in ["bko-centre", "sikasso-centre", "kayes-centre"]
+    ],
+]
+
+
+def _staff() -> list[Credential]:
+    from appointments.services import staff_upsert
+
+    credentials = []
+    for username, role, office in STAFF:
+        staff_upsert(username=username, password=STAFF_PASSWORD, role=role, office_codes=[office])
+        credentials.append(
+            Credential(role=f"{role} {office}", username=username, password=STAFF_PASSWORD)
+        )
+    return credentials
+
+
+DEMO_FILES = 2000
+SURNAMES = [
+    "TRAORÉ",
+    "COULIBALY",
+    "DIARRA",
+    "KEITA",
+    "SANGARÉ",
+    "TOURÉ",
+    "CISSÉ",
+    "KONATÉ",
+    "DEMBÉLÉ",
+    "MAÏGA",
+    "SIDIBÉ",
+    "DOUMBIA",
+    "BALLO",
+    "SISSOKO",
+    "CAMARA",
+    "KANTÉ",
+]
+GIVEN_NAMES = [
+    "Aminata",
+    "Moussa",
+    "Fatoumata",
+    "Boubacar",
+    "Mariam",
+    "Seydou",
+    "Awa",
+    "Ibrahim",
+    "Kadiatou",
+    "Oumar",
+    "Hawa",
+    "Mamadou",
+    "Djénéba",
+    "Adama",
+]
+PATH_CENTRE = ["enrolled", "queued", "in_production", "quality_check", "ready", "delivered"]
+PATH_MISSION = [
+    "enrolled",
+    "queued",
+    "in_production",
+    "quality_check",
+    "in_transit",
+    "ready",
+    "delivered",
+]
+
+
+def _passport_files() -> None:
+    """About 2,000 files over every status, with their event history. Created once (the
+    demo files are recognised by their reference prefix); deterministic."""
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from appointments.models import Office
+    from production.models import FileEvent, PassportFile
+    from production.services import premium_due_date, producing_centre
+
+    if PassportFile.objects.filter(reference__startswith="DDEMO").exists():
+        return
+    rng = random.Random(2025_11_24)
+    offices = list(Office.objects.filter(active=True).order_by("code"))
+    centres = {office.pk: producing_centre(office=office) for office in offices}
+    now = timezone.now()
+    files, histories = [], []
+    for number in range(DEMO_FILES):
+        office = offices[number % len(offices)]
+        path = PATH_MISSION if office.kind == "mission" else PATH_CENTRE
+        roll = rng.random()
+        if roll < 0.04:
+            statuses = ["enrolled", "on_hold"]
+        elif roll < 0.08:
+            statuses = [*path[: rng.randint(1, 4)], "rejected"]
+        else:
+            statuses = path[: rng.randint(1, len(path))]
+        enrolled_at = now - timedelta(days=rng.randint(0, 40), minutes=rng.randint(0, 600))
+        files.append(
+            PassportFile(
+                reference=f"DDEMO-{number:05d}",
+                office=office,
+                centre=centres[office.pk],
+                status=statuses[-1],
+                surname=rng.choice(SURNAMES),
+                given_names=rng.choice(GIVEN_NAMES),
+                national_id=f"DEMO{number:011d}",
+                due_date=premium_due_date(office=office, enrolled_on=enrolled_at.date()),
+                rejection_reason="Pièce d’état civil illisible"
+                if statuses[-1] == "rejected"
+                else "",
+            )
+        )
+        histories.append((enrolled_at, statuses))
+    PassportFile.objects.bulk_create(files, batch_size=1000)
+    events = []
+    for file, (enrolled_at, statuses) in zip(files, histories, strict=True):
+        previous = ""
+        for step, status in enumerate(statuses):
+            events.append(
+                FileEvent(
+                    file=file,
+                    from_status=previous,
+                    to_status=status,
+                    at=enrolled_at + timedelta(hours=6 * step),
+                )
+            )
+            previous = status
+    FileEvent.objects.bulk_create(events, batch_size=2000)

@@ -72,3 +72,22 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("seed_demo")
     assert not Office.objects.exists()
+
+
+def test_seed_demo_has_staff_at_every_office_and_files_in_every_status():
+    from appointments.models import Membership
+    from production.models import FileEvent, FileStatus, PassportFile
+
+    call_command("seed_demo", "--force")
+    call_command("seed_demo", "--force")
+    offices_with_agents = set(
+        Membership.objects.filter(role="agent").values_list("office__code", flat=True)
+    )
+    assert offices_with_agents == set(Office.objects.values_list("code", flat=True))
+    assert Membership.objects.filter(role="operator").count() == Centre.objects.count()
+    assert PassportFile.objects.count() == 2000  # not doubled by the second run
+    assert set(PassportFile.objects.values_list("status", flat=True)) == set(FileStatus.values)
+    # Every file's history ends at its status.
+    for file in PassportFile.objects.order_by("?")[:50]:
+        assert list(file.events.values_list("to_status", flat=True))[-1] == file.status
+    assert FileEvent.objects.filter(from_status="").count() == 2000
