@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Mission, Weekday
+from .models import Mission, Shipment, ShipmentItem, Weekday
 
 
 class MissionAdminForm(forms.ModelForm):
@@ -34,3 +34,33 @@ class MissionAdmin(admin.ModelAdmin):
         if db_field.name == "office":
             kwargs["queryset"] = db_field.related_model.objects.filter(kind="mission")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ShipmentItemInline(admin.TabularInline):
+    model = ShipmentItem
+    extra = 0
+    can_delete = False
+    fields = ["file", "received"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    """Pouches are sent and received through consulates.services: read-only here."""
+
+    list_display = ["mission", "centre", "status", "expected_count", "received_count", "sent_at"]
+    list_filter = ["status", "mission", "centre"]
+    list_select_related = ["mission__office", "centre__office"]
+    inlines = [ShipmentItemInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
