@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -182,6 +183,7 @@ RATE_LIMITS = env.bool("RATE_LIMITS", default=True)
 # Generous: many applicants may share one carrier-grade NAT address.
 BOOKING_RATE = env.str("BOOKING_RATE", default="60/m")
 AVAILABILITY_RATE = env.str("AVAILABILITY_RATE", default="600/m")
+LOGIN_RATE = env.str("LOGIN_RATE", default="10/m")
 RATELIMIT_USE_CACHE = "default"
 # Always on for django-ratelimit itself: appointments.protection checks RATE_LIMITS at each
 # request, so that tests and operators have one switch.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("appointments.api.urls")),
+    path("api/v1/", include("production.api.urls")),
 ]
 
 # Pages for people: French at the root, English under /en/.

@@ -12,6 +12,14 @@ API_PATHS = {
     "/api/v1/bookings/{reference}/cancel/": {"post"},
     "/api/v1/bookings/{reference}/reschedule/": {"post"},
     "/api/v1/challenge/": {"get"},
+    "/api/v1/auth/token/": {"post"},
+    "/api/v1/agenda/": {"get"},
+    "/api/v1/appointments/{reference}/check-in/": {"post"},
+    "/api/v1/appointments/{reference}/enrol/": {"post"},
+    "/api/v1/files/": {"get"},
+    "/api/v1/files/{reference}/": {"get"},
+    "/api/v1/files/{reference}/transition/": {"post"},
+    "/api/v1/files/bulk-transition/": {"post"},
 }
 
 

@@ -1,0 +1,174 @@
+"""Serializers of the staff API: input ones validate, output ones shape. Appointment times
+leave at the office's UTC offset (LocalDateTimeField, context `{"timezone": ...}`)."""
+
+import datetime
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
+
+from appointments.api.serializers import FIRST_DATE, LAST_DATE, LocalDateTimeField
+from appointments.models import Appointment
+from production.models import FileEvent, FileStatus, PassportFile
+
+# The most files one bulk transition may move.
+MAX_BULK_FILES = 500
+
+
+class FileStatusField(serializers.ChoiceField):
+    """A status of a passport file; one named enum of the schema, FileStatusEnum."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=FileStatus.choices, **kwargs)
+
+
+class FileStatusFieldExtension(OpenApiSerializerFieldExtension):
+    # Named here, not in ENUM_NAME_OVERRIDES: spectacular would otherwise name this choice
+    # set after each field (`status` colliding with AppointmentStatusEnum, `to`, ...).
+    target_class = FileStatusField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name="FileStatusEnum",
+            type=ResolvedComponent.SCHEMA,
+            object="FileStatusEnum",
+            schema={"type": "string", "enum": list(FileStatus.values)},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+# Auth ----------------------------------------------------------------------------------------
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        help_text="Send it as `Authorization: Token <token>` with every request."
+    )
+
+
+# Counter work --------------------------------------------------------------------------------
+
+
+class AgendaQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="Local date of the office.")
+    office = serializers.SlugField(max_length=40, help_text="Code of the office.")
+
+    def validate_date(self, value: datetime.date) -> datetime.date:
+        # Far dates are typing mistakes, and would overflow once moved to a timezone.
+        if not FIRST_DATE <= value <= LAST_DATE:
+            raise serializers.ValidationError(_("Cette date est hors de la période acceptée."))
+        return value
+
+
+class AgendaItemSerializer(serializers.ModelSerializer):
+    starts_at = LocalDateTimeField(source="slot.starts_at")
+
+    class Meta:
+        model = Appointment
+        fields = ["reference", "status", "starts_at", "surname", "given_names", "national_id"]
+
+
+class CheckInSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Appointment
+        fields = ["reference", "status"]
+
+
+class EnrolledSerializer(serializers.Serializer):
+    file_reference = serializers.CharField(source="reference", help_text="Number of the file.")
+    status = FileStatusField()
+
+
+# Passport files ------------------------------------------------------------------------------
+
+
+class FileQuerySerializer(serializers.Serializer):
+    status = FileStatusField(required=False)
+    office = serializers.SlugField(
+        max_length=40, required=False, help_text="Code of the enrolling office."
+    )
+    q = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text="Part of the file number, the surname or the given names.",
+    )
+
+
+class FileSerializer(serializers.ModelSerializer):
+    status = FileStatusField()
+    office = serializers.CharField(source="office.code", help_text="Code of the enrolling office.")
+    centre = serializers.CharField(
+        source="centre.office.code", help_text="Code of the producing centre."
+    )
+
+    class Meta:
+        model = PassportFile
+        fields = [
+            "reference",
+            "status",
+            "office",
+            "centre",
+            "surname",
+            "given_names",
+            "due_date",
+            "created_at",
+        ]
+
+
+class FileEventSerializer(serializers.ModelSerializer):
+    from_status = serializers.CharField(help_text="Empty for the file's first event.")
+    to_status = FileStatusField()
+    by = serializers.CharField(
+        source="by.username", allow_null=True, default=None, help_text="Username."
+    )
+
+    class Meta:
+        model = FileEvent
+        fields = ["from_status", "to_status", "by", "at", "note"]
+
+
+class FileDetailSerializer(FileSerializer):
+    events = FileEventSerializer(many=True, read_only=True)
+
+    class Meta(FileSerializer.Meta):
+        fields = [*FileSerializer.Meta.fields, "rejection_reason", "events"]
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    to = FileStatusField()
+    expected = FileStatusField(
+        help_text="The status the caller saw: 409 `status_changed` if it has changed since."
+    )
+    note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, help_text="Required to reject."
+    )
+
+
+class BulkTransitionInputSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.CharField(max_length=16),
+        min_length=1,
+        max_length=MAX_BULK_FILES,
+        help_text=f"File numbers, at most {MAX_BULK_FILES}.",
+    )
+    to = FileStatusField()
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    file = serializers.CharField(help_text="The file number as sent.")
+    ok = serializers.BooleanField()
+    status = FileStatusField(required=False, help_text="With `ok`: the new status.")
+    code = serializers.CharField(required=False, help_text="Without `ok`: the error code.")
+    detail = serializers.CharField(required=False, help_text="Without `ok`: the message.")
+
+
+class BulkTransitionSerializer(serializers.Serializer):
+    results = BulkResultSerializer(many=True)

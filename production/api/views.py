@@ -1,0 +1,403 @@
+"""Views of the staff API: one per operation, thin. Each validates with an input serializer,
+reads through a scoping selector or calls a service, and shapes the answer with an output
+serializer. Errors are raised and turned into `{"code": ..., "detail": ...}` by
+epassport.api.exception_handler.
+
+Authentication: `Authorization: Token <token>` (integrations, from /api/v1/auth/token/) or
+the session of the browser (with its CSRF token). TokenAuthentication comes first so that a
+request without credentials answers 401 (its WWW-Authenticate header), not 403.
+
+Another office's appointment or file answers 404, exactly as an unknown reference does.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from appointments import protection
+from appointments import services as appointment_services
+from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
+from appointments.models import Appointment, Membership, Office
+from epassport.errors import DomainError, NotFound
+from epassport.parsers import JSONParser
+
+from .. import selectors, services
+from ..models import FileEvent, PassportFile
+from .serializers import (
+    AgendaItemSerializer,
+    AgendaQuerySerializer,
+    BulkTransitionInputSerializer,
+    BulkTransitionSerializer,
+    CheckInSerializer,
+    EnrolledSerializer,
+    FileDetailSerializer,
+    FileQuerySerializer,
+    FileSerializer,
+    TokenInputSerializer,
+    TokenSerializer,
+    TransitionInputSerializer,
+)
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 400
+    default_detail = _("Identifiant ou mot de passe incorrect.")
+
+
+UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="`not_authenticated`.")
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="`not_found`: unknown, or not of the caller's offices."
+)
+INVALID = OpenApiResponse(
+    InvalidErrorSerializer, description="`invalid`: messages by field in `fields`."
+)
+REFERENCE = OpenApiParameter(
+    "reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="Booking reference."
+)
+FILE_REFERENCE = OpenApiParameter(
+    "reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="File number."
+)
+
+
+class StaffAPIView(APIView):
+    """A member of staff, by token or session; JSON in and out, in the request's language."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # As the public API: paths outside i18n_patterns read the language cookie, then
+        # Accept-Language, themselves.
+        language = translation.get_language_from_request(request, check_path=False)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        super().initial(request, *args, **kwargs)
+
+
+def _appointment_id(reference: str) -> int:
+    """The id of the appointment with this reference; the services check the office."""
+    appointment_id = (
+        Appointment.objects.filter(reference=reference.strip().upper())
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if appointment_id is None:
+        raise NotFound(_("Rendez-vous introuvable."))
+    return appointment_id
+
+
+def _files(request: Request) -> QuerySet[PassportFile]:
+    return selectors.files_visible_to(user=request.user).select_related("office", "centre__office")
+
+
+def _file_detail(request: Request, reference: str) -> PassportFile:
+    events = FileEvent.objects.select_related("by").order_by("at", "pk")
+    file = (
+        _files(request)
+        .prefetch_related(Prefetch("events", queryset=events))
+        .filter(reference=reference)
+        .first()
+    )
+    if file is None:
+        raise NotFound(_("Dossier introuvable."))
+    return file
+
+
+# Auth ----------------------------------------------------------------------------------------
+
+
+class TokenCreateView(APIView):
+    """A token for an integration, given to a member of staff (one with a membership)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        summary="A token for the staff API",
+        request=TokenInputSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(
+                InvalidErrorSerializer,
+                description="`invalid_credentials` (wrong username or password, or not a "
+                "member of staff) or `invalid`.",
+            ),
+            429: OpenApiResponse(ErrorSerializer, description="`rate_limited`."),
+        },
+        tags=["staff"],
+    )
+    def post(self, request: Request) -> Response:
+        translation.activate(translation.get_language_from_request(request, check_path=False))
+        # Passwords are not to be guessed: a budget of attempts per address, in Redis.
+        if protection.rate_limited(request, group="login", rate=settings.LOGIN_RATE):
+            raise protection.RateLimited()
+        serializer = TokenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        # Someone without a membership is told exactly what a wrong password is told.
+        if user is None or not Membership.objects.filter(user=user).exists():
+            raise InvalidCredentials()
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response(TokenSerializer({"token": token.key}).data)
+
+
+# Counter work --------------------------------------------------------------------------------
+
+
+class AgendaView(StaffAPIView):
+    """The appointments of an office on one of its local dates, in order of time."""
+
+    @extend_schema(
+        operation_id="agenda_list",
+        summary="Appointments of an office on a local date",
+        description="Times at the office's UTC offset. The office must be one the caller "
+        "works at (agent or supervisor), or the caller an administrator.",
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="Local date."),
+            OpenApiParameter(
+                "office", OpenApiTypes.STR, required=True, description="Code of the office."
+            ),
+        ],
+        responses={
+            200: AgendaItemSerializer(many=True),
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+        },
+        tags=["staff"],
+    )
+    def get(self, request: Request) -> Response:
+        query = AgendaQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day, code = query.validated_data["date"], query.validated_data["office"]
+        office = Office.objects.filter(code=code).first()
+        if office is None or not appointment_services.staff_may_work_at(
+            user=request.user, office_id=office.pk
+        ):
+            raise NotFound(_("Bureau inconnu."))
+        tz = office.timezone
+        start = datetime.combine(day, time.min, tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+        appointments = (
+            Appointment.objects.filter(
+                office=office, slot__starts_at__gte=start, slot__starts_at__lt=end
+            )
+            .select_related("slot")
+            .order_by("slot__starts_at", "surname", "pk")
+        )
+        context = {"timezone": tz}
+        return Response(AgendaItemSerializer(appointments, many=True, context=context).data)
+
+
+class AppointmentCheckInView(StaffAPIView):
+    """The applicant is at the counter (idempotent)."""
+
+    @extend_schema(
+        operation_id="appointments_check_in",
+        summary="Check an applicant in",
+        parameters=[REFERENCE],
+        request=None,
+        responses={
+            200: CheckInSerializer,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="`not_changeable`."),
+        },
+        tags=["staff"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        appointment = appointment_services.appointment_check_in(
+            appointment=_appointment_id(reference), by=request.user
+        )
+        return Response(CheckInSerializer(appointment).data)
+
+
+class AppointmentEnrolView(StaffAPIView):
+    """Enrol the applicant: creates the passport file. Idempotent: 201 the first time, 200
+    with the same file after."""
+
+    @extend_schema(
+        operation_id="appointments_enrol",
+        summary="Enrol an applicant, creating the passport file",
+        parameters=[REFERENCE],
+        request=None,
+        responses={
+            201: EnrolledSerializer,
+            200: OpenApiResponse(EnrolledSerializer, description="Already enrolled."),
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="`not_changeable`."),
+        },
+        tags=["staff"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        file, created = services.file_enrol(
+            appointment=_appointment_id(reference), by=request.user
+        )
+        return Response(EnrolledSerializer(file).data, status=201 if created else 200)
+
+
+# Passport files ------------------------------------------------------------------------------
+
+
+class FilePagination(PageNumberPagination):
+    page_size = 50
+
+
+class FileListView(StaffAPIView):
+    """The files the caller may see, newest first, 50 a page."""
+
+    pagination_class = FilePagination  # read by the schema; the view paginates itself
+
+    @extend_schema(
+        operation_id="files_list",
+        summary="Passport files of the caller's offices",
+        parameters=[FileQuerySerializer],
+        responses={200: FileSerializer(many=True), 400: INVALID, 401: UNAUTHENTICATED},
+        tags=["staff"],
+    )
+    def get(self, request: Request) -> Response:
+        query = FileQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        files = _files(request)
+        if "status" in filters:
+            files = files.filter(status=filters["status"])
+        if "office" in filters:
+            files = files.filter(office__code=filters["office"])
+        if filters.get("q"):
+            q = filters["q"].strip()
+            files = files.filter(
+                Q(reference__icontains=q) | Q(surname__icontains=q) | Q(given_names__icontains=q)
+            )
+        files = files.order_by("-created_at", "-pk")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(files, request, view=self)
+        return paginator.get_paginated_response(FileSerializer(page, many=True).data)
+
+
+class FileDetailView(StaffAPIView):
+    """A file and its events."""
+
+    @extend_schema(
+        operation_id="files_retrieve",
+        summary="A passport file and its history",
+        parameters=[FILE_REFERENCE],
+        responses={200: FileDetailSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        tags=["staff"],
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(FileDetailSerializer(_file_detail(request, reference)).data)
+
+
+class FileTransitionView(StaffAPIView):
+    """Move a file to its next status, if it is still at `expected`."""
+
+    @extend_schema(
+        operation_id="files_transition",
+        summary="Move a file to its next status",
+        parameters=[FILE_REFERENCE],
+        request=TransitionInputSerializer,
+        responses={
+            200: FileDetailSerializer,
+            400: OpenApiResponse(
+                InvalidErrorSerializer, description="`invalid` or `reason_required`."
+            ),
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(
+                ErrorSerializer, description="`forbidden`: the role may not make this move."
+            ),
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`status_changed` or `illegal_transition`, with `current`.",
+            ),
+        },
+        tags=["staff"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        serializer = TransitionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        file_id = _files(request).filter(reference=reference).values_list("pk", flat=True).first()
+        if file_id is None:
+            raise NotFound(_("Dossier introuvable."))
+        services.file_transition(
+            file=file_id,
+            to=data["to"],
+            expected=data["expected"],
+            by=request.user,
+            note=data.get("note", ""),
+        )
+        return Response(FileDetailSerializer(_file_detail(request, reference)).data)
+
+
+class FileBulkTransitionView(StaffAPIView):
+    """Move many files to one status, each in its own transaction: one file refused does
+    not hold back the others."""
+
+    @extend_schema(
+        operation_id="files_bulk_transition",
+        summary="Move many files to one status, each on its own",
+        description="Each file is moved only if it is still at the status it had when the "
+        "request began; otherwise its result is `status_changed`. A file that is unknown or "
+        "not of the caller's offices is `not_found`.",
+        request=BulkTransitionInputSerializer,
+        responses={200: BulkTransitionSerializer, 400: INVALID, 401: UNAUTHENTICATED},
+        tags=["staff"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = BulkTransitionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        references = list(dict.fromkeys(data["files"]))  # once each, in the order sent
+        # The status of each file as this request sees it now, in one query: a change made
+        # by someone else between now and the file's turn surfaces as status_changed.
+        seen = {
+            reference: (pk, status)
+            for reference, pk, status in _files(request)
+            .filter(reference__in=references)
+            .values_list("reference", "pk", "status")
+        }
+        results = []
+        for reference in references:
+            try:
+                if reference not in seen:
+                    raise NotFound(_("Dossier introuvable."))
+                file_id, status = seen[reference]
+                # file_transition is its own transaction: a refusal rolls back this file only.
+                file = services.file_transition(
+                    file=file_id,
+                    to=data["to"],
+                    expected=status,
+                    by=request.user,
+                    note=data.get("note", ""),
+                )
+            except DomainError as error:
+                results.append(
+                    {"file": reference, "ok": False, "code": error.code, "detail": error.detail}
+                )
+            else:
+                results.append({"file": reference, "ok": True, "status": file.status})
+        return Response(BulkTransitionSerializer({"results": results}).data)
