@@ -63,6 +63,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "epassport.urls"
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:home"
+LOGOUT_REDIRECT_URL = "staff:login"
 
 TEMPLATES = [
     {

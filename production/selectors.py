@@ -1,9 +1,11 @@
 """Reads of passport files, always scoped to what a member of staff may see."""
 
+from datetime import date, datetime, time, timedelta
+
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
-from appointments.models import Membership
+from appointments.models import Appointment, Membership, Office
 
 from .models import PassportFile
 
@@ -38,3 +40,18 @@ def roles_for_file(*, user: User, file: PassportFile) -> set[str]:
         elif membership.office_id == file.office_id:
             roles.add(membership.role)
     return roles
+
+
+def agenda(*, office: Office, day: date) -> QuerySet[Appointment]:
+    """The appointments of an office on one of its local days, in time order (one query).
+    The caller has checked that the member of staff works at this office."""
+    tz = office.timezone
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return (
+        Appointment.objects.filter(
+            office=office, slot__starts_at__gte=start, slot__starts_at__lt=end
+        )
+        .select_related("slot", "passport_file")
+        .order_by("slot__starts_at", "surname", "pk")
+    )

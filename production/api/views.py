@@ -10,8 +10,6 @@ request without credentials answers 401 (its WWW-Authenticate header), not 403.
 Another office's appointment or file answers 404, exactly as an unknown reference does.
 """
 
-from datetime import datetime, time, timedelta
-
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import Prefetch, Q, QuerySet
@@ -196,17 +194,8 @@ class AgendaView(StaffAPIView):
             user=request.user, office_id=office.pk
         ):
             raise NotFound(_("Bureau inconnu."))
-        tz = office.timezone
-        start = datetime.combine(day, time.min, tzinfo=tz)
-        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-        appointments = (
-            Appointment.objects.filter(
-                office=office, slot__starts_at__gte=start, slot__starts_at__lt=end
-            )
-            .select_related("slot")
-            .order_by("slot__starts_at", "surname", "pk")
-        )
-        context = {"timezone": tz}
+        appointments = selectors.agenda(office=office, day=day)
+        context = {"timezone": office.timezone}
         return Response(AgendaItemSerializer(appointments, many=True, context=context).data)
 
 

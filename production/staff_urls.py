@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import staff_views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", staff_views.home, name="home"),
+    path(
+        "connexion/",
+        auth_views.LoginView.as_view(
+            template_name="staff/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("agenda/<slug:code>/", staff_views.agenda, name="agenda"),
+    path("accueil/", staff_views.find, name="find"),
+    path(
+        "rendez-vous/<str:reference>/<slug:action>/",
+        staff_views.appointment_action,
+        name="appointment-action",
+    ),
+    path("dossiers/", staff_views.files, name="files"),
+    path("dossiers/<str:reference>/", staff_views.file_detail, name="file"),
+]

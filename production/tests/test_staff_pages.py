@@ -1,0 +1,139 @@
+"""The staff workspace pages: scoped to the member of staff's offices, bounded queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from appointments import services as appointment_services
+from appointments.models import Appointment, Membership, Office
+from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
+from consulates.tests.factories import MissionFactory
+from production.models import FileStatus, PassportFile
+from production.tests.factories import PassportFileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def paris():
+    return MissionFactory(office__code="paris-consulat", office__kind=Office.Kind.MISSION)
+
+
+def member(role, office, username=None):
+    user = User.objects.create_user(username or f"{role}-{office.code}", password="pw")
+    Membership.objects.create(user=user, role=role, office=office)
+    return user
+
+
+def booked(office, n=1):
+    start = timezone.now().astimezone(office.timezone).replace(hour=9, minute=0) + timedelta(
+        days=1
+    )
+    result = []
+    for i in range(n):
+        slot = SlotFactory(
+            office=office,
+            starts_at=start + timedelta(minutes=15 * i),
+            ends_at=start + timedelta(minutes=15 * (i + 1)),
+            capacity=1,
+        )
+        result.append(appointment_services.booking_create(slot=slot, applicant=applicant())[0])
+    return result
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client):
+    response = client.get("/staff/dossiers/")
+    assert response.status_code == 302
+    assert response.url.startswith("/staff/connexion/")
+
+
+def test_an_agent_logs_in_and_lands_on_the_agenda_of_their_office(client, paris):
+    member("agent", paris.office, username="awa")
+    response = client.post("/staff/connexion/", {"username": "awa", "password": "pw"})
+    assert response.status_code == 302
+    assert client.get(response.url, follow=True).request["PATH_INFO"] == (
+        f"/staff/agenda/{paris.office.code}/"
+    )
+
+
+def test_the_agenda_checks_in_and_enrols(client, paris):
+    appointment = booked(paris.office)[0]
+    client.force_login(member("agent", paris.office))
+    day = appointment.slot.starts_at.astimezone(paris.office.timezone).date().isoformat()
+    page = client.get(f"/staff/agenda/{paris.office.code}/?date={day}").content.decode()
+    assert appointment.reference in page
+    client.post(f"/staff/rendez-vous/{appointment.reference}/check-in/")
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CHECKED_IN
+    response = client.post(f"/staff/rendez-vous/{appointment.reference}/enrol/")
+    file = PassportFile.objects.get(appointment=appointment)
+    assert response.url == f"/staff/dossiers/{file.reference}/"
+    assert file.reference in client.get(response.url).content.decode()
+
+
+def test_the_check_in_desk_finds_a_reference_typed_or_scanned(client, paris):
+    appointment = booked(paris.office)[0]
+    client.force_login(member("agent", paris.office))
+    scanned = appointment.reference.lower().replace("-", " ")
+    page = client.get("/staff/accueil/", {"q": scanned}).content.decode()
+    assert appointment.surname in page
+
+
+def test_another_offices_agent_sees_and_changes_nothing(client, paris):
+    appointment = booked(paris.office)[0]
+    file = PassportFileFactory(centre=paris.centre, office=paris.office)
+    dakar = OfficeFactory(code="dakar-consulat")
+    client.force_login(member("agent", dakar))
+    assert client.get(f"/staff/agenda/{paris.office.code}/").status_code == 404
+    assert client.post(f"/staff/rendez-vous/{appointment.reference}/enrol/").status_code == 404
+    assert client.get(f"/staff/dossiers/{file.reference}/").status_code == 404
+    post = {"to": "queued", "expected": "enrolled"}
+    assert client.post(f"/staff/dossiers/{file.reference}/", post).status_code == 404
+    assert file.reference not in client.get("/staff/dossiers/").content.decode()
+    found = client.get("/staff/accueil/", {"q": appointment.reference}, follow=True)
+    assert appointment.surname not in found.content.decode()
+    appointment.refresh_from_db()
+    file.refresh_from_db()
+    assert (appointment.status, file.status) == ("booked", "enrolled")
+
+
+def test_a_file_moves_from_its_page_and_shows_its_timeline(client, paris):
+    file = PassportFileFactory(centre=paris.centre, office=paris.office)
+    client.force_login(member("operator", paris.centre.office))
+    page = client.get(f"/staff/dossiers/{file.reference}/").content.decode()
+    assert 'value="queued"' in page
+    client.post(f"/staff/dossiers/{file.reference}/", {"to": "queued", "expected": "enrolled"})
+    # A second form sent with the old status is refused, not applied twice.
+    stale = client.post(
+        f"/staff/dossiers/{file.reference}/",
+        {"to": "queued", "expected": "enrolled"},
+        follow=True,
+    )
+    assert "a changé entre-temps" in stale.content.decode()
+    file.refresh_from_db()
+    assert file.status == FileStatus.QUEUED
+    assert "en attente de production" in stale.content.decode()
+
+
+def test_pages_cost_a_bounded_number_of_queries(client, paris):
+    client.force_login(member("supervisor", paris.office))
+    booked(paris.office, 3)
+    PassportFileFactory.create_batch(3, centre=paris.centre, office=paris.office)
+    day = (timezone.now().astimezone(paris.office.timezone) + timedelta(days=1)).date()
+    agenda = f"/staff/agenda/{paris.office.code}/?date={day.isoformat()}"
+    with CaptureQueriesContext(connection) as few_agenda:
+        client.get(agenda)
+    with CaptureQueriesContext(connection) as few_files:
+        client.get("/staff/dossiers/")
+    booked(paris.office, 30)
+    PassportFileFactory.create_batch(45, centre=paris.centre, office=paris.office)
+    with CaptureQueriesContext(connection) as many_agenda:
+        assert client.get(agenda).content.decode().count("<tr>") > 30
+    with CaptureQueriesContext(connection) as many_files:
+        assert client.get("/staff/dossiers/").content.decode().count("<tr>") == 49
+    assert len(many_agenda.captured_queries) == len(few_agenda.captured_queries)
+    assert len(many_files.captured_queries) == len(few_files.captured_queries)
