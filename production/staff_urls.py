@@ -23,5 +23,6 @@ urlpatterns = [
         name="appointment-action",
     ),
     path("dossiers/", staff_views.files, name="files"),
+    path("dossiers/export.csv", staff_views.files_export, name="files-export"),
     path("dossiers/<str:reference>/", staff_views.file_detail, name="file"),
 ]

@@ -2,17 +2,19 @@
 ministry's administrators (not the Django admin). Every read goes through the scoping
 selectors; another office's appointment or file answers 404. Writes call the services."""
 
+import csv
 from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments import services as appointment_services
 from appointments.errors import NotChangeable
@@ -118,9 +120,7 @@ def find(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/appointment.html", {"appointment": appointment})
 
 
-@login_required
-@require_GET
-def files(request: HttpRequest) -> HttpResponse:
+def _filtered_files(request: HttpRequest):
     query = selectors.files_visible_to(user=request.user).select_related(
         "office", "centre__office"
     )
@@ -134,14 +134,107 @@ def files(request: HttpRequest) -> HttpResponse:
             | Q(surname__icontains=text)
             | Q(given_names__icontains=text)
         )
-    page = Paginator(query.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    return query.order_by("-created_at", "-pk"), status, text
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def files(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        _bulk_transition(request)
+        return redirect(request.get_full_path())
+    query, status, text = _filtered_files(request)
+    page = Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "staff/files.html",
-        {"page": page, "statuses": FileStatus.choices, "status": status, "q": text},
+        {
+            "page": page,
+            "statuses": FileStatus.choices,
+            "status": status,
+            "q": text,
+            "may_export": _is_supervisor(request.user),
+        },
     )
+
+
+def _bulk_transition(request: HttpRequest) -> None:
+    """Move the ticked files (a pouch arrived, a batch left QC...), each in its own
+    transaction from the status shown on the page; one message sums up the results."""
+    references = request.POST.getlist("files")[:500]
+    seen = dict(
+        selectors.files_visible_to(user=request.user)
+        .filter(reference__in=references)
+        .values_list("reference", "status")
+    )
+    done, refused = 0, []
+    not_found = _("introuvable")
+    for reference in references:
+        if reference not in seen:
+            refused.append(f"{reference} ({not_found})")
+            continue
+        try:
+            services.file_transition(
+                file=selectors.files_visible_to(user=request.user).get(reference=reference),
+                to=request.POST.get("to", ""),
+                expected=seen[reference],
+                by=request.user,
+                note=request.POST.get("note", ""),
+            )
+            done += 1
+        except DomainError as error:
+            refused.append(f"{reference} ({error.detail})")
+    if done:
+        messages.success(request, _("%(n)d dossier(s) mis à jour.") % {"n": done})
+    if refused:
+        messages.error(request, _("Refusés : %(list)s") % {"list": "; ".join(refused)})
+
+
+def _is_supervisor(user) -> bool:
+    return Membership.objects.filter(
+        user=user, role__in=[Membership.Role.SUPERVISOR, Membership.Role.ADMIN]
+    ).exists()
+
+
+@login_required
+@require_GET
+def files_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV, for supervisors and administrators."""
+    if not _is_supervisor(request.user):
+        raise PermissionDenied
+    query, _status, _text = _filtered_files(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="dossiers.csv"'
+    response.write("\ufeff")  # so that spreadsheet programs read the accents right
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "reference",
+            "status",
+            "office",
+            "centre",
+            "surname",
+            "given_names",
+            "national_id",
+            "due_date",
+            "created_at",
+        ]
+    )
+    for file in query.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                file.reference,
+                file.status,
+                file.office.code,
+                file.centre.office.code,
+                file.surname,
+                file.given_names,
+                file.national_id,
+                file.due_date.isoformat(),
+                file.created_at.isoformat(),
+            ]
+        )
+    return response
 
 
 @login_required

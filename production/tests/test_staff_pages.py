@@ -137,3 +137,39 @@ def test_pages_cost_a_bounded_number_of_queries(client, paris):
         assert client.get("/staff/dossiers/").content.decode().count("<tr>") == 49
     assert len(many_agenda.captured_queries) == len(few_agenda.captured_queries)
     assert len(many_files.captured_queries) == len(few_files.captured_queries)
+
+
+def test_bulk_moves_report_each_file(client, paris):
+    ready = PassportFileFactory.create_batch(
+        2, centre=paris.centre, office=paris.office, status=FileStatus.IN_TRANSIT
+    )
+    other = PassportFileFactory(centre=paris.centre, office=paris.office, status="queued")
+    client.force_login(member("agent", paris.office))
+    response = client.post(
+        "/staff/dossiers/",
+        {"files": [f.reference for f in ready] + [other.reference, "DNOPE-00000"], "to": "ready"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "2 dossier(s) mis à jour." in html
+    assert other.reference in html  # refused: queued cannot become ready
+    assert "DNOPE-00000 (introuvable)" in html
+    assert {f.status for f in PassportFile.objects.filter(pk__in=[f.pk for f in ready])} == {
+        "ready"
+    }
+    other.refresh_from_db()
+    assert other.status == "queued"
+
+
+def test_supervisors_export_their_files_as_csv_agents_cannot(client, paris):
+    mine = PassportFileFactory(centre=paris.centre, office=paris.office, surname="DIARRA")
+    theirs = PassportFileFactory(surname="KEITA")
+    client.force_login(member("supervisor", paris.office))
+    response = client.get("/staff/dossiers/export.csv")
+    body = response.content.decode("utf-8-sig")
+    assert response["Content-Type"].startswith("text/csv")
+    assert mine.reference in body
+    assert theirs.reference not in body
+    assert body.splitlines()[0].startswith("reference,status,office")
+    client.force_login(member("agent", paris.office, username="agent2"))
+    assert client.get("/staff/dossiers/export.csv").status_code == 403
