@@ -19,6 +19,7 @@ urlpatterns = [
 # Pages for people: French at the root, English under /en/.
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("staff/valises/", include("consulates.staff_urls")),
     path("staff/", include("production.staff_urls")),
     path("", include("appointments.urls")),
     prefix_default_language=False,
