@@ -2,6 +2,7 @@
 ministry's administrators (not the Django admin). Every read goes through the scoping
 selectors; another office's appointment or file answers 404. Writes call the services."""
 
+import contextlib
 import csv
 from datetime import date
 
@@ -127,6 +128,8 @@ def _filtered_files(request: HttpRequest):
     status = request.GET.get("status", "")
     if status in FileStatus.values:
         query = query.filter(status=status)
+    with contextlib.suppress(ValueError):  # the day the file was opened (enrolment)
+        query = query.filter(created_at__date=date.fromisoformat(request.GET.get("date", "")))
     text = request.GET.get("q", "").strip()
     if text:
         query = query.filter(

@@ -173,3 +173,23 @@ def test_supervisors_export_their_files_as_csv_agents_cannot(client, paris):
     assert body.splitlines()[0].startswith("reference,status,office")
     client.force_login(member("agent", paris.office, username="agent2"))
     assert client.get("/staff/dossiers/export.csv").status_code == 403
+
+
+def test_the_file_list_filters_by_status_day_and_name(client, paris):
+    today = PassportFileFactory(centre=paris.centre, office=paris.office, surname="DIALLO")
+    older = PassportFileFactory(
+        centre=paris.centre, office=paris.office, surname="BAGAYOKO", status="queued"
+    )
+    PassportFile.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=3))
+    client.force_login(member("supervisor", paris.office))
+
+    def listed(**params):
+        html = client.get("/staff/dossiers/", params).content.decode()
+        return {f.surname for f in (today, older) if f.reference in html}
+
+    assert listed() == {"DIALLO", "BAGAYOKO"}
+    assert listed(status="queued") == {"BAGAYOKO"}
+    assert listed(date=timezone.localdate().isoformat()) == {"DIALLO"}
+    assert listed(q="bagay") == {"BAGAYOKO"}
+    assert listed(q=today.reference) == {"DIALLO"}
+    assert listed(date="not-a-date") == {"DIALLO", "BAGAYOKO"}
