@@ -1,0 +1,57 @@
+"""The whole API fuzzed from its own OpenAPI schema (schemathesis): whatever the input, the
+answer is never a server error. Run against the real database, as a member of staff."""
+
+import pytest
+import schemathesis
+from django.contrib.auth.models import User
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given, settings
+from rest_framework.authtoken.models import Token
+
+from appointments.models import Membership
+from appointments.tests.factories import OfficeFactory, SlotFactory
+from epassport.wsgi import application
+
+
+@pytest.fixture
+def api_schema(settings):
+    # Loaded when the test runs (the test settings, hosts included, are in place by then).
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.BOOKING_CHALLENGE = False
+    settings.RATE_LIMITS = False
+    # Requests go straight to the WSGI application, which would close the test's database
+    # connection at the end of each one: keep it, as Django's test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def staff_token(db):
+    office = OfficeFactory(code="paris-consulat")
+    SlotFactory(office=office)
+    user = User.objects.create_user("fuzz-agent")
+    Membership.objects.create(user=user, role="agent", office=office)
+    return Token.objects.create(user=user).key
+
+
+@pytest.mark.django_db
+def test_no_input_makes_a_server_error(api_schema, staff_token):
+    headers = {"Authorization": f"Token {staff_token}"}
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) >= 15
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
+        def no_server_error(case):
+            response = case.call(headers=headers)
+            assert response.status_code < 500, (case.method, case.path, response.text[:500])
+
+        no_server_error()
