@@ -1,7 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class AppointmentsConfig(AppConfig):
     name = "appointments"
     verbose_name = _("rendez-vous")
+
+    def ready(self) -> None:
+        from . import eligibility
+
+        # After every `migrate` (and the flush of a transactional test): the booking rule's
+        # SQL functions as eligibility.sql writes them, once the tables they read exist.
+        post_migrate.connect(
+            eligibility.install, sender=self, dispatch_uid="appointments.eligibility.install"
+        )

@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from time import monotonic
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.query import RawQuerySet
 from django.utils import timezone
 
+from . import eligibility
 from .models import Closure, Office, Slot, Suspension
 
 
@@ -16,78 +18,26 @@ def office_list_public() -> QuerySet[Office]:
 
 
 def suspension_at(*, office: Office, at: datetime) -> Suspension | None:
-    """The suspension in force at this office at `at`, if any (the latest reopening wins)."""
-    return suspension_covering(office=office, moments=[at])
+    """The suspension in force at this office at `at`, if any (the one reopening last)."""
+    return next(iter(eligibility.suspensions_at(office_id=office.pk, at=at)), None)
 
 
-# Suspensions of one office in force at some moment of [first, last]: one plain query, on
-# the booking path of every request in a rush, hence written in SQL.
-_SUSPENSIONS_BETWEEN = """
-    SELECT s.* FROM appointments_suspension s
-    WHERE s.starts_at <= %(last)s
-      AND (s.reopens_at IS NULL OR s.reopens_at > %(first)s)
-      AND (
-        NOT EXISTS (
-          SELECT 1 FROM appointments_suspension_offices l WHERE l.suspension_id = s.id
-        )
-        OR EXISTS (
-          SELECT 1 FROM appointments_suspension_offices l
-          WHERE l.suspension_id = s.id AND l.office_id = %(office)s
-        )
-      )
-    ORDER BY s.reopens_at DESC NULLS FIRST
-"""
-
-
-def suspension_covering(*, office: Office, moments: list[datetime]) -> Suspension | None:
-    """The suspension of this office in force at any of these moments, if any (the one
-    reopening last wins). Booking checks both now and the slot's time in one query."""
-    first, last = min(moments), max(moments)
-    candidates = Suspension.objects.raw(
-        _SUSPENSIONS_BETWEEN, {"first": first, "last": last, "office": office.pk}
-    )
-    for suspension in candidates:
-        for moment in moments:
-            if suspension.starts_at <= moment and (
-                suspension.reopens_at is None or suspension.reopens_at > moment
-            ):
-                return suspension
-    return None
-
-
-def _free_slot_filter(*, now: datetime) -> Q:
-    return Q(is_open=True, booked__lt=F("capacity"), starts_at__gt=now)
-
-
-def _not_suspended(office_ref) -> Exists:
-    """Slots outside every suspension window that applies to their office."""
-    links = Suspension.offices.through.objects
-    return ~Exists(
-        Suspension.objects.filter(
-            Q(reopens_at__isnull=True) | Q(reopens_at__gt=OuterRef("starts_at")),
-            starts_at__lte=OuterRef("starts_at"),
-        ).filter(
-            ~Exists(links.filter(suspension=OuterRef("pk")))
-            | Exists(links.filter(suspension=OuterRef("pk"), office=office_ref))
-        )
+def _local_bounds(office: Office, date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    tz = office.timezone
+    return (
+        datetime.combine(date_from, time.min, tzinfo=tz),
+        datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz),
     )
 
 
 def free_slots(
     *, office: Office, date_from: date, date_to: date, now: datetime | None = None
-) -> QuerySet[Slot]:
-    """Free slots of an office between two local dates (inclusive): one query, whatever the
-    range. A slot is free when it is open, not full, in the future and outside every
-    suspension of the office."""
-    now = now or timezone.now()
-    tz = office.timezone
-    lower = datetime.combine(date_from, time.min, tzinfo=tz)
-    upper = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
-    return (
-        Slot.objects.filter(office=office, starts_at__gte=lower, starts_at__lt=upper)
-        .filter(_free_slot_filter(now=now))
-        .filter(_not_suspended(office.pk))
-        .order_by("starts_at")
+) -> RawQuerySet:
+    """Free slots of an office between two local dates (inclusive), in time order: one
+    query, whatever the range. A slot is free when it is bookable now (eligibility.py)."""
+    lower, upper = _local_bounds(office, date_from, date_to)
+    return eligibility.bookable_slots(
+        now=now or timezone.now(), office_id=office.pk, starting=lower, before=upper
     )
 
 
@@ -128,37 +78,24 @@ def next_free_slots_cached(*, slot: Slot) -> list[Slot]:
 
 def next_free_slots(*, office: Office, after: datetime, limit: int = 5) -> list[Slot]:
     """The first free slots of an office after a moment: offered when a slot is full."""
-    now = max(after, timezone.now())
     return list(
-        Slot.objects.filter(office=office)
-        .filter(_free_slot_filter(now=now))
-        .filter(_not_suspended(office.pk))
-        .order_by("starts_at")[:limit]
+        eligibility.bookable_slots(
+            now=timezone.now(),
+            office_id=office.pk,
+            starting=after,
+            strictly_after=True,
+            limit=limit,
+        )
     )
 
 
 def offices_with_free_slots(*, now: datetime | None = None) -> QuerySet[Office]:
     """Active offices annotated with `has_free_slot` and `suspended_now`, in one query."""
     now = now or timezone.now()
-    free = Slot.objects.filter(office=OuterRef("pk")).filter(_free_slot_filter(now=now))
-    free = free.filter(_not_suspended(OuterRef(OuterRef("office_id"))))
-    links = Suspension.offices.through.objects
-    suspended = Suspension.objects.filter(
-        Q(reopens_at__isnull=True) | Q(reopens_at__gt=now), starts_at__lte=now
-    ).filter(
-        ~Exists(links.filter(suspension=OuterRef("pk")))
-        | Exists(links.filter(suspension=OuterRef("pk"), office=OuterRef(OuterRef("pk"))))
-    )
     return office_list_public().annotate(
-        has_free_slot=Exists(free), suspended_now=Exists(suspended)
+        has_free_slot=eligibility.has_bookable_slot(now=now),
+        suspended_now=eligibility.suspended(at=now),
     )
-
-
-def office_booking_open(*, office: Office, now: datetime | None = None) -> bool:
-    """Whether Premium booking is open at this office right now: computed, never stored, so
-    that it is right the moment a suspension ends."""
-    now = now or timezone.now()
-    return office.active and suspension_at(office=office, at=now) is None
 
 
 def closures_between(*, office: Office, date_from: date, date_to: date) -> QuerySet[Closure]:
@@ -217,15 +154,8 @@ def free_days(
     *, office: Office, date_from: date, date_to: date, now: datetime | None = None
 ) -> list[FreeDay]:
     """Local days with at least one free slot and how many: one aggregate query."""
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
-
-    rows = (
-        free_slots(office=office, date_from=date_from, date_to=date_to, now=now)
-        .annotate(day=TruncDate("starts_at", tzinfo=office.timezone))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by("day")
+    lower, upper = _local_bounds(office, date_from, date_to)
+    rows = eligibility.bookable_days(
+        now=now or timezone.now(), office=office, after=lower, before=upper
     )
-    return [FreeDay(day=row["day"], free_slots=row["n"]) for row in rows]
+    return [FreeDay(day=day, free_slots=count) for day, count in rows]

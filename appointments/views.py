@@ -75,20 +75,19 @@ def _office_context(office: Office) -> dict:
     }
 
 
+def _free_days(office: Office, today: date) -> list[selectors.FreeDay]:
+    return selectors.free_days(
+        office=office, date_from=today, date_to=today + timedelta(days=BOOKING_HORIZON_DAYS)
+    )
+
+
 @require_GET
 def office_detail(request: HttpRequest, code: str) -> HttpResponse:
     if _availability_limited(request):
         return _too_many(request)
     office = _office(code)
     context = _office_context(office)
-    days = []
-    if context["suspension"] is None:
-        days = selectors.free_days(
-            office=office,
-            date_from=context["today"],
-            date_to=context["today"] + timedelta(days=BOOKING_HORIZON_DAYS),
-        )
-    context["days"] = days
+    context["days"] = _free_days(office, context["today"])
     return render(request, "appointments/office.html", context)
 
 
@@ -106,9 +105,7 @@ def office_day(request: HttpRequest, code: str, day: str) -> HttpResponse:
     office = _office(code)
     context = _office_context(office)
     chosen = _parse_day(day)
-    slots = []
-    if context["suspension"] is None:
-        slots = list(selectors.free_slots(office=office, date_from=chosen, date_to=chosen))
+    slots = list(selectors.free_slots(office=office, date_from=chosen, date_to=chosen))
     context.update({"day": chosen, "slots": slots})
     return render(request, "appointments/day.html", context)
 
@@ -167,8 +164,7 @@ def _manage_context(appointment: Appointment, token: str) -> dict:
             "token": token,
             "slot": slot,
             "manage_url": documents.manage_url(appointment, token),
-            "changeable": appointment.status == Appointment.Status.BOOKED
-            and slot.starts_at > timezone.now(),
+            "changeable": services.booking_changeable(appointment=appointment, now=timezone.now()),
         }
     )
     return context
@@ -240,7 +236,7 @@ def manage_move(request: HttpRequest, reference: str, token: str) -> HttpRespons
     if _availability_limited(request):
         return _too_many(request)
     chosen = request.GET.get("jour")
-    if chosen and context["suspension"] is None:
+    if chosen:
         day = _parse_day(chosen)
         context.update(
             {
@@ -248,12 +244,8 @@ def manage_move(request: HttpRequest, reference: str, token: str) -> HttpRespons
                 "slots": list(selectors.free_slots(office=office, date_from=day, date_to=day)),
             }
         )
-    elif context["suspension"] is None:
-        context["days"] = selectors.free_days(
-            office=office,
-            date_from=context["today"],
-            date_to=context["today"] + timedelta(days=BOOKING_HORIZON_DAYS),
-        )
+    else:
+        context["days"] = _free_days(office, context["today"])
     context["move_url"] = reverse(
         "appointments:manage-move", kwargs={"reference": reference, "token": token}
     )

@@ -4,70 +4,34 @@ pouches, a mission's agents see the pouches addressed to it; anything else is no
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appointments.models import Membership
 from epassport.errors import DomainError
-from production.models import FileStatus
 
-from . import services
-from .models import Mission, Shipment
-
-
-def _missions_shipped_by(user) -> list[Mission]:
-    memberships = Membership.objects.filter(user=user)
-    missions = Mission.objects.select_related("office", "centre__office")
-    if not memberships.filter(role=Membership.Role.ADMIN).exists():
-        centres = memberships.filter(role=Membership.Role.OPERATOR).values("office_id")
-        missions = missions.filter(centre__office_id__in=centres)
-    return list(
-        missions.annotate(
-            waiting=Count(
-                "office__files",
-                filter=Q(office__files__status=FileStatus.QUALITY_CHECK)
-                & Q(office__files__centre=F("centre")),
-            )
-        ).order_by("office__city")
-    )
-
-
-def _shipments_received_by(user):
-    memberships = Membership.objects.filter(user=user)
-    shipments = Shipment.objects.select_related("mission__office", "centre__office")
-    if not memberships.filter(role=Membership.Role.ADMIN).exists():
-        offices = memberships.filter(
-            role__in=[Membership.Role.AGENT, Membership.Role.SUPERVISOR]
-        ).values("office_id")
-        shipments = shipments.filter(mission__office_id__in=offices)
-    return shipments
+from . import selectors, services
+from .models import Shipment
 
 
 @login_required
 @require_http_methods(["GET"])
 def pouches(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "staff/pouches.html",
-        {
-            "missions": _missions_shipped_by(request.user),
-            "incoming": _shipments_received_by(request.user)
-            .filter(status=Shipment.Status.SENT)
-            .prefetch_related("items__file"),
-            "recent": _shipments_received_by(request.user).exclude(status=Shipment.Status.SENT)[
-                :20
-            ],
-        },
-    )
+    received = selectors.shipments_received_by(user=request.user)
+    context = {
+        "missions": selectors.missions_shipped_by(user=request.user),
+        "incoming": received.filter(status=Shipment.Status.SENT).prefetch_related("items__file"),
+        "recent": received.exclude(status=Shipment.Status.SENT)[:20],
+    }
+    return render(request, "staff/pouches.html", context)
 
 
 @login_required
 @require_POST
 def pouch_send(request: HttpRequest, mission_id: int) -> HttpResponse:
-    mission = next((m for m in _missions_shipped_by(request.user) if m.pk == mission_id), None)
+    missions = selectors.missions_shipped_by(user=request.user)
+    mission = next((m for m in missions if m.pk == mission_id), None)
     if mission is None:
         raise Http404("not a mission of your centre")
     try:
@@ -86,7 +50,7 @@ def pouch_send(request: HttpRequest, mission_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def pouch_receive(request: HttpRequest, shipment_id: int) -> HttpResponse:
-    shipment = _shipments_received_by(request.user).filter(pk=shipment_id).first()
+    shipment = selectors.shipments_received_by(user=request.user).filter(pk=shipment_id).first()
     if shipment is None:
         raise Http404("not a pouch of your mission")
     try:

@@ -13,7 +13,7 @@ from appointments import services as appointment_services
 from appointments.errors import NotChangeable
 from appointments.models import Appointment, Office
 from appointments.validation import REFERENCE_ALPHABET
-from epassport.errors import Forbidden, NotFound
+from epassport.errors import DomainError, Forbidden, NotFound
 
 from . import selectors, transitions
 from .errors import IllegalTransition, ReasonRequired, StatusChanged
@@ -62,10 +62,10 @@ def file_transition(
         raise NotFound(_("Dossier introuvable."))
     if expected is not None and locked.status != expected:
         raise StatusChanged(current=locked.status)
-    allowed = transitions.TRANSITIONS.get((locked.status, to))
-    if allowed is None or not transitions.route_allows(
+    allowed = transitions.roles_for_move(
         start=locked.status, to=to, enrolled_at_mission=locked.office.kind == Office.Kind.MISSION
-    ):
+    )
+    if allowed is None:
         raise IllegalTransition(current=locked.status)
     if not roles & allowed:
         raise Forbidden()
@@ -81,6 +81,54 @@ def file_transition(
     locked.save(update_fields=fields)
     FileEvent.objects.create(file=locked, from_status=previous, to_status=to, by=by, note=note)
     return locked
+
+
+MAX_BULK_FILES = 500
+
+
+class TooManyFiles(DomainError):
+    code = "too_many_files"
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(_("Choisissez au plus %(n)d dossiers à la fois.") % {"n": MAX_BULK_FILES})
+
+
+def files_bulk_transition(
+    *, by: User, references: list[str], to: str, note: str = ""
+) -> list[dict]:
+    """Move many files to one status (a pouch arrived, a batch passed quality control...),
+    each in its own transaction: one file refused does not hold back the others. Each moves
+    only if it is still at the status it had when the request began (else
+    `status_changed`); one that is unknown or not the caller's is `not_found`. Returns a
+    result per reference, once each, in the order given: `{"file", "ok", "status"}` or
+    `{"file", "ok", "code", "detail"}`. Raises TooManyFiles past MAX_BULK_FILES."""
+    references = list(dict.fromkeys(references))  # once each, in the order sent
+    if len(references) > MAX_BULK_FILES:
+        raise TooManyFiles()
+    # The status of each file as this request sees it now, in one query: a change made by
+    # someone else between now and the file's turn surfaces as status_changed.
+    seen = {
+        reference: (pk, status)
+        for reference, pk, status in selectors.files_visible_to(user=by)
+        .filter(reference__in=references)
+        .values_list("reference", "pk", "status")
+    }
+    results = []
+    for reference in references:
+        try:
+            if reference not in seen:
+                raise NotFound(_("Dossier introuvable."))
+            file_id, status = seen[reference]
+            # file_transition is its own transaction: a refusal rolls back this file only.
+            file = file_transition(file=file_id, to=to, expected=status, by=by, note=note)
+        except DomainError as error:
+            results.append(
+                {"file": reference, "ok": False, "code": error.code, "detail": error.detail}
+            )
+        else:
+            results.append({"file": reference, "ok": True, "status": file.status})
+    return results
 
 
 def file_reference() -> str:
@@ -119,7 +167,8 @@ def file_enrol(*, appointment: Appointment | int, by: User) -> tuple[PassportFil
     locked = appointment_services.appointment_lock_for_counter(appointment=appointment, by=by)
     if locked.status == Appointment.Status.ENROLLED:
         return PassportFile.objects.get(appointment=locked), False
-    if locked.status not in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN):
+    allowed = appointment_services.counter_actions(appointment=locked, now=timezone.now())
+    if appointment_services.CounterAction.ENROL not in allowed:
         raise NotChangeable()
     office = locked.office
     today = timezone.now().astimezone(office.timezone).date()

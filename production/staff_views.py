@@ -2,7 +2,6 @@
 ministry's administrators (not the Django admin). Every read goes through the scoping
 selectors; another office's appointment or file answers 404. Writes call the services."""
 
-import contextlib
 import csv
 from datetime import date
 
@@ -10,16 +9,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appointments import access
 from appointments import services as appointment_services
 from appointments.errors import NotChangeable
-from appointments.models import Appointment, Membership, Office
+from appointments.models import Appointment
 from appointments.validation import clean_reference
 from epassport.errors import DomainError, NotFound
 
@@ -29,47 +29,33 @@ from .models import FileStatus
 PAGE_SIZE = 50
 
 
-def _counter_offices(user) -> list[Office]:
-    """The offices whose counter this member of staff works at (all, for an administrator)."""
-    memberships = Membership.objects.filter(user=user)
-    if memberships.filter(role=Membership.Role.ADMIN).exists():
-        return list(Office.objects.filter(active=True).order_by("kind", "city"))
-    return list(
-        Office.objects.filter(
-            memberships__user=user,
-            memberships__role__in=[Membership.Role.AGENT, Membership.Role.SUPERVISOR],
-        )
-        .distinct()
-        .order_by("kind", "city")
-    )
-
-
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    offices = _counter_offices(request.user)
-    if offices:
-        return redirect("staff:agenda", code=offices[0].code)
+    office = access.counter_offices(access.staff_scope(request.user)).first()
+    if office is not None:
+        return redirect("staff:agenda", code=office.code)
     return redirect("staff:files")
 
 
 @login_required
 @require_GET
 def agenda(request: HttpRequest, code: str) -> HttpResponse:
-    offices = _counter_offices(request.user)
-    office = next((o for o in offices if o.code == code), None)
+    scope = access.staff_scope(request.user)
+    office = access.counter_office(scope, code=code)
     if office is None:
         raise Http404("not an office of yours")
     try:
         day = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         day = timezone.now().astimezone(office.timezone).date()
-    appointments = list(selectors.agenda(office=office, day=day))
-    return render(
-        request,
-        "staff/agenda.html",
-        {"office": office, "offices": offices, "day": day, "appointments": appointments},
-    )
+    context = {
+        "office": office,
+        "offices": list(access.counter_offices(scope)),
+        "day": day,
+        "appointments": list(selectors.agenda(office=office, day=day)),
+    }
+    return render(request, "staff/agenda.html", context)
 
 
 @login_required
@@ -97,7 +83,17 @@ def appointment_action(request: HttpRequest, reference: str, action: str) -> Htt
         raise Http404("not an appointment of yours") from None
     except NotChangeable as error:
         messages.error(request, error.detail)
-    return redirect(request.POST.get("next") or "staff:home")
+    return redirect(_same_site(request, request.POST.get("next")) or "staff:home")
+
+
+def _same_site(request: HttpRequest, url: str | None) -> str | None:
+    """`url` if it stays on this site (a form's `next`), None otherwise: never an open
+    redirect to somewhere else."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
 
 
 @login_required
@@ -113,8 +109,8 @@ def find(request: HttpRequest) -> HttpResponse:
     appointment = (
         Appointment.objects.filter(reference=reference).select_related("office", "slot").first()
     )
-    if appointment is None or not appointment_services.staff_may_work_at(
-        user=request.user, office_id=appointment.office_id
+    if appointment is None or not access.staff_scope(request.user).works_at_counter(
+        appointment.office_id
     ):
         messages.error(request, _("Référence inconnue."))
         return redirect("staff:home")
@@ -122,22 +118,17 @@ def find(request: HttpRequest) -> HttpResponse:
 
 
 def _filtered_files(request: HttpRequest):
-    query = selectors.files_visible_to(user=request.user).select_related(
-        "office", "centre__office"
-    )
     status = request.GET.get("status", "")
-    if status in FileStatus.values:
-        query = query.filter(status=status)
-    with contextlib.suppress(ValueError):  # the day the file was opened (enrolment)
-        query = query.filter(created_at__date=date.fromisoformat(request.GET.get("date", "")))
+    status = status if status in FileStatus.values else ""
+    try:  # the day the file was opened (enrolment); a malformed date filters nothing
+        opened_on = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        opened_on = None
     text = request.GET.get("q", "").strip()
-    if text:
-        query = query.filter(
-            Q(reference__icontains=text)
-            | Q(surname__icontains=text)
-            | Q(given_names__icontains=text)
-        )
-    return query.order_by("-created_at", "-pk"), status, text
+    files = selectors.files_search(
+        user=request.user, status=status, opened_on=opened_on, text=text
+    )
+    return files, status, text
 
 
 @login_required
@@ -156,54 +147,43 @@ def files(request: HttpRequest) -> HttpResponse:
             "statuses": FileStatus.choices,
             "status": status,
             "q": text,
-            "may_export": _is_supervisor(request.user),
+            "may_export": access.staff_scope(request.user).is_supervisor,
         },
     )
 
 
 def _bulk_transition(request: HttpRequest) -> None:
-    """Move the ticked files (a pouch arrived, a batch left QC...), each in its own
-    transaction from the status shown on the page; one message sums up the results."""
-    references = request.POST.getlist("files")[:500]
-    seen = dict(
-        selectors.files_visible_to(user=request.user)
-        .filter(reference__in=references)
-        .values_list("reference", "status")
-    )
-    done, refused = 0, []
-    not_found = _("introuvable")
-    for reference in references:
-        if reference not in seen:
-            refused.append(f"{reference} ({not_found})")
-            continue
-        try:
-            services.file_transition(
-                file=selectors.files_visible_to(user=request.user).get(reference=reference),
-                to=request.POST.get("to", ""),
-                expected=seen[reference],
-                by=request.user,
-                note=request.POST.get("note", ""),
-            )
-            done += 1
-        except DomainError as error:
-            refused.append(f"{reference} ({error.detail})")
+    """Move the ticked files (a pouch arrived, a batch left QC...), each on its own from the
+    status it has now; one message sums up the results."""
+    try:
+        results = services.files_bulk_transition(
+            by=request.user,
+            references=request.POST.getlist("files"),
+            to=request.POST.get("to", ""),
+            note=request.POST.get("note", ""),
+        )
+    except services.TooManyFiles as error:
+        messages.error(request, error.detail)
+        return
+    done = sum(1 for result in results if result["ok"])
+    refused = [
+        "{} ({})".format(
+            result["file"], _("introuvable") if result["code"] == "not_found" else result["detail"]
+        )
+        for result in results
+        if not result["ok"]
+    ]
     if done:
         messages.success(request, _("%(n)d dossier(s) mis à jour.") % {"n": done})
     if refused:
         messages.error(request, _("Refusés : %(list)s") % {"list": "; ".join(refused)})
 
 
-def _is_supervisor(user) -> bool:
-    return Membership.objects.filter(
-        user=user, role__in=[Membership.Role.SUPERVISOR, Membership.Role.ADMIN]
-    ).exists()
-
-
 @login_required
 @require_GET
 def files_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as CSV, for supervisors and administrators."""
-    if not _is_supervisor(request.user):
+    if not access.staff_scope(request.user).is_supervisor:
         raise PermissionDenied
     query, _status, _text = _filtered_files(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -242,12 +222,7 @@ def files_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def file_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    file = (
-        selectors.files_visible_to(user=request.user)
-        .select_related("office", "centre__office")
-        .filter(reference=reference)
-        .first()
-    )
+    file = selectors.file_with_events(user=request.user, reference=reference)
     if file is None:
         raise Http404("not a file of yours")
     if request.method == "POST":
@@ -266,12 +241,8 @@ def file_detail(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("staff:file", reference=reference)
     roles = selectors.roles_for_file(user=request.user, file=file)
     moves = [
-        (to, FileStatus(to).label)
-        for to in transitions.next_statuses(file.status)
-        if roles & transitions.TRANSITIONS[(file.status, to)]
-        and transitions.route_allows(
-            start=file.status, to=to, enrolled_at_mission=file.office.kind == Office.Kind.MISSION
-        )
+        (to, FileStatus(to).label) for to in transitions.allowed_moves(file=file, roles=roles)
     ]
-    events = file.events.select_related("by").order_by("at", "pk")
-    return render(request, "staff/file.html", {"file": file, "events": events, "moves": moves})
+    return render(
+        request, "staff/file.html", {"file": file, "events": file.events.all(), "moves": moves}
+    )

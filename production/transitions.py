@@ -5,9 +5,10 @@ enrolled (agent, supervisor) or at the centre that produces it (operator); an
 administrator of the ministry holds `admin` everywhere.
 """
 
-from appointments.models import Membership
+from appointments.models import Membership, Office
 
 from .models import FileStatus as S
+from .models import PassportFile
 
 R = Membership.Role
 AGENT, SUPERVISOR, OPERATOR, ADMIN = R.AGENT, R.SUPERVISOR, R.OPERATOR, R.ADMIN
@@ -50,3 +51,27 @@ def route_allows(*, start: str, to: str, enrolled_at_mission: bool) -> bool:
 
 def next_statuses(current: str) -> list[str]:
     return [to for (start, to) in TRANSITIONS if start == current]
+
+
+def roles_for_move(*, start: str, to: str, enrolled_at_mission: bool) -> frozenset[str] | None:
+    """The roles that may move a file from `start` to `to`; None when no one may (the move
+    is not in the table, or not on the route of a file enrolled there)."""
+    allowed = TRANSITIONS.get((start, to))
+    if allowed is None or not route_allows(
+        start=start, to=to, enrolled_at_mission=enrolled_at_mission
+    ):
+        return None
+    return allowed
+
+
+def allowed_moves(*, file: PassportFile, roles: frozenset[str]) -> list[str]:
+    """The statuses this file may move to now, for someone holding `roles` for it (see
+    production.selectors.roles_for_file): what the file page offers and file_transition
+    accepts."""
+    at_mission = file.office.kind == Office.Kind.MISSION
+    return [
+        to
+        for to in next_statuses(file.status)
+        if roles
+        & (roles_for_move(start=file.status, to=to, enrolled_at_mission=at_mission) or set())
+    ]

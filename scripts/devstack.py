@@ -226,7 +226,12 @@ def main() -> int:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test.set_defaults(handler=command_test)
     commands.add_parser("services").set_defaults(handler=command_services)
-    args = parser.parse_args()
+    # `make test ARGS="-k healthz -x"`: options meant for pytest pass through unparsed.
+    args, unknown = parser.parse_known_args()
+    if unknown and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "test":
+        args.pytest_args = [*unknown, *args.pytest_args]
     # SIGTERM (from a supervisor or CI) ends us like Ctrl-C, so that atexit stops the servers.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

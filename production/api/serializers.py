@@ -11,9 +11,7 @@ from rest_framework import serializers
 from appointments.api.serializers import FIRST_DATE, LAST_DATE, LocalDateTimeField
 from appointments.models import Appointment
 from production.models import FileEvent, FileStatus, PassportFile
-
-# The most files one bulk transition may move.
-MAX_BULK_FILES = 500
+from production.services import MAX_BULK_FILES
 
 
 class FileStatusField(serializers.ChoiceField):

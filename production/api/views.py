@@ -12,7 +12,6 @@ Another office's appointment or file answers 404, exactly as an unknown referenc
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db.models import Prefetch, Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,15 +24,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import protection
+from appointments import access, protection
 from appointments import services as appointment_services
 from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
-from appointments.models import Appointment, Membership, Office
+from appointments.models import Appointment
 from epassport.errors import DomainError, NotFound
 from epassport.parsers import JSONParser
 
 from .. import selectors, services
-from ..models import FileEvent, PassportFile
+from ..models import PassportFile
 from .serializers import (
     AgendaItemSerializer,
     AgendaQuerySerializer,
@@ -99,18 +98,8 @@ def _appointment_id(reference: str) -> int:
     return appointment_id
 
 
-def _files(request: Request) -> QuerySet[PassportFile]:
-    return selectors.files_visible_to(user=request.user).select_related("office", "centre__office")
-
-
 def _file_detail(request: Request, reference: str) -> PassportFile:
-    events = FileEvent.objects.select_related("by").order_by("at", "pk")
-    file = (
-        _files(request)
-        .prefetch_related(Prefetch("events", queryset=events))
-        .filter(reference=reference)
-        .first()
-    )
+    file = selectors.file_with_events(user=request.user, reference=reference)
     if file is None:
         raise NotFound(_("Dossier introuvable."))
     return file
@@ -154,7 +143,7 @@ class TokenCreateView(APIView):
             password=serializer.validated_data["password"],
         )
         # Someone without a membership is told exactly what a wrong password is told.
-        if user is None or not Membership.objects.filter(user=user).exists():
+        if user is None or not access.staff_scope(user).is_member:
             raise InvalidCredentials()
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenSerializer({"token": token.key}).data)
@@ -189,10 +178,8 @@ class AgendaView(StaffAPIView):
         query = AgendaQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         day, code = query.validated_data["date"], query.validated_data["office"]
-        office = Office.objects.filter(code=code).first()
-        if office is None or not appointment_services.staff_may_work_at(
-            user=request.user, office_id=office.pk
-        ):
+        office = access.counter_office(access.staff_scope(request.user), code=code)
+        if office is None:
             raise NotFound(_("Bureau inconnu."))
         appointments = selectors.agenda(office=office, day=day)
         context = {"timezone": office.timezone}
@@ -270,17 +257,12 @@ class FileListView(StaffAPIView):
         query = FileQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        files = _files(request)
-        if "status" in filters:
-            files = files.filter(status=filters["status"])
-        if "office" in filters:
-            files = files.filter(office__code=filters["office"])
-        if filters.get("q"):
-            q = filters["q"].strip()
-            files = files.filter(
-                Q(reference__icontains=q) | Q(surname__icontains=q) | Q(given_names__icontains=q)
-            )
-        files = files.order_by("-created_at", "-pk")
+        files = selectors.files_search(
+            user=request.user,
+            status=filters.get("status"),
+            office=filters.get("office"),
+            text=filters.get("q"),
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(files, request, view=self)
         return paginator.get_paginated_response(FileSerializer(page, many=True).data)
@@ -329,7 +311,12 @@ class FileTransitionView(StaffAPIView):
         serializer = TransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        file_id = _files(request).filter(reference=reference).values_list("pk", flat=True).first()
+        file_id = (
+            selectors.files_visible_to(user=request.user)
+            .filter(reference=reference)
+            .values_list("pk", flat=True)
+            .first()
+        )
         if file_id is None:
             raise NotFound(_("Dossier introuvable."))
         services.file_transition(
@@ -360,33 +347,7 @@ class FileBulkTransitionView(StaffAPIView):
         serializer = BulkTransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        references = list(dict.fromkeys(data["files"]))  # once each, in the order sent
-        # The status of each file as this request sees it now, in one query: a change made
-        # by someone else between now and the file's turn surfaces as status_changed.
-        seen = {
-            reference: (pk, status)
-            for reference, pk, status in _files(request)
-            .filter(reference__in=references)
-            .values_list("reference", "pk", "status")
-        }
-        results = []
-        for reference in references:
-            try:
-                if reference not in seen:
-                    raise NotFound(_("Dossier introuvable."))
-                file_id, status = seen[reference]
-                # file_transition is its own transaction: a refusal rolls back this file only.
-                file = services.file_transition(
-                    file=file_id,
-                    to=data["to"],
-                    expected=status,
-                    by=request.user,
-                    note=data.get("note", ""),
-                )
-            except DomainError as error:
-                results.append(
-                    {"file": reference, "ok": False, "code": error.code, "detail": error.detail}
-                )
-            else:
-                results.append({"file": reference, "ok": True, "status": file.status})
+        results = services.files_bulk_transition(
+            by=request.user, references=data["files"], to=data["to"], note=data.get("note", "")
+        )
         return Response(BulkTransitionSerializer({"results": results}).data)

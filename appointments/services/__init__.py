@@ -1,0 +1,71 @@
+"""Every write about offices, calendars, bookings, counter work and staff, by topic:
+
+- calendar: offices, opening hours, slots, closures;
+- booking: book (the statement in book.sql), read with the manage token, cancel, move;
+- counter: check-in, no-show, and which counter actions an appointment allows;
+- staff: members of staff and their memberships.
+
+Callers import from here (`from appointments import services`).
+"""
+
+from ..errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
+from .booking import (
+    Applicant,
+    booking_cancel,
+    booking_changeable,
+    booking_create,
+    booking_for_token,
+    booking_reschedule,
+    hash_token,
+    new_reference,
+    slot_for_booking,
+    slot_refusal,
+)
+from .calendar import (
+    SLOT_HORIZON_DAYS,
+    closure_apply,
+    closure_create,
+    closure_delete,
+    office_upsert,
+    opening_hours_set,
+    slots_generate,
+)
+from .counter import (
+    CounterAction,
+    appointment_check_in,
+    appointment_lock_for_counter,
+    appointment_no_show,
+    counter_actions,
+)
+from .staff import staff_upsert
+
+__all__ = [
+    "SLOT_HORIZON_DAYS",
+    "AlreadyBooked",
+    "Applicant",
+    "BookingClosed",
+    "CounterAction",
+    "NotChangeable",
+    "SlotFull",
+    "SlotInPast",
+    "appointment_check_in",
+    "appointment_lock_for_counter",
+    "appointment_no_show",
+    "booking_cancel",
+    "booking_changeable",
+    "booking_create",
+    "booking_for_token",
+    "booking_reschedule",
+    "closure_apply",
+    "closure_create",
+    "closure_delete",
+    "counter_actions",
+    "hash_token",
+    "new_reference",
+    "office_upsert",
+    "opening_hours_set",
+    "slot_for_booking",
+    "slot_refusal",
+    "slots_generate",
+    "staff_upsert",
+]

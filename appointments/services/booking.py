@@ -1,0 +1,312 @@
+"""Bookings by applicants: book a seat, read a booking with its manage token, cancel, move.
+
+Capacity is protected by the database (migration 0003): the trigger on appointments keeps
+Slot.booked and the check constraint slot_within_capacity refuses an overbooking. Whether a
+slot may be booked at all is the one rule of appointments/eligibility.py. These services add
+the clear errors, the order of locks and the notifications.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from epassport.errors import DomainError, NotFound
+
+from .. import eligibility, notifications, selectors
+from ..errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
+from ..models import Appointment, Office, Slot
+from ..validation import REFERENCE_ALPHABET
+
+SLOT_NOT_FOUND = _("Ce créneau n’existe pas.")
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """What an applicant gives, already validated and normalised (see validation.py)."""
+
+    surname: str
+    given_names: str
+    birth_date: date
+    national_id: str
+    email: str
+    phone: str
+    language: str = "fr"
+
+
+def new_reference() -> str:
+    """8 characters of an alphabet without look-alikes, from the OS's random source:
+    25^8 ≈ 1.5e11 possibilities, so references can be neither counted nor guessed."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _constraint_of(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+# Why a slot cannot be booked ---------------------------------------------------------------
+
+
+def _slot_full(slot: Slot) -> SlotFull:
+    return SlotFull(next_free=selectors.next_free_slots_cached(slot=slot))
+
+
+def slot_refusal(*, slot: Slot, office: Office, now: datetime) -> DomainError | None:
+    """Why `slot` (of `office`) cannot be booked at `now`, as the error the applicant gets;
+    None when it can. eligibility.verdict() decides; this names it."""
+    suspensions = eligibility.suspensions_around(moments=[now, slot.starts_at])
+    verdict = eligibility.verdict(slot=slot, office=office, suspensions=suspensions, now=now)
+    match verdict.reason:
+        case None:
+            return None
+        case eligibility.Reason.CLOSED:
+            return BookingClosed(reopens_at=None)
+        case eligibility.Reason.SUSPENDED:
+            reopens_at = verdict.suspension.reopens_at
+            return BookingClosed(
+                verdict.suspension.display_message,
+                reopens_at=reopens_at.isoformat() if reopens_at else None,
+            )
+        case eligibility.Reason.PAST:
+            return SlotInPast()
+        case eligibility.Reason.FULL:
+            slot.office = office
+            return _slot_full(slot)
+
+
+def _refusal(*, slot_id: int, now: datetime) -> DomainError | None:
+    """Why the slot with this id could not be booked at `now`, read afresh (None: it can be,
+    after all)."""
+    slot = Slot.objects.select_related("office").filter(pk=slot_id).first()
+    if slot is None:
+        return NotFound(SLOT_NOT_FOUND)
+    return slot_refusal(slot=slot, office=slot.office, now=now)
+
+
+def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
+    # The slot alone (its office must be active: checked here, exactly); the office's other
+    # attributes come from the per-process cache of selectors.office_cached.
+    query = Slot.objects.filter(office__active=True)
+    if office is not None:
+        query = query.filter(office=office)
+    try:
+        slot = query.get(pk=slot_id)
+    except Slot.DoesNotExist:
+        raise NotFound(SLOT_NOT_FOUND) from None
+    slot.office = office or selectors.office_cached(office_id=slot.office_id)
+    return slot
+
+
+# The booking statement ----------------------------------------------------------------------
+
+# Its parameters, in the order of $1, $2, ... and their types. Written in SQL (book.sql) and
+# prepared once per database connection because it runs for every request of a reopening
+# rush: the ORM's create() and separate checks cost four times the CPU, and planning this
+# statement costs more than running it.
+_PARAMS = [
+    ("reference", "text"),
+    ("surname", "text"),
+    ("given_names", "text"),
+    ("birth_date", "date"),
+    ("national_id", "text"),
+    ("email", "text"),
+    ("phone", "text"),
+    ("language", "text"),
+    ("token_hash", "text"),
+    ("created_at", "timestamptz"),
+    ("slot", "bigint"),
+    ("now", "timestamptz"),
+]
+_POSITION = {name: index for index, (name, _kind) in enumerate(_PARAMS, start=1)}
+SQL_FILE = Path(__file__).with_name("book.sql")
+BOOK_SQL = re.sub(
+    r"(?<!:):([a-z_]+)",
+    lambda match: f"${_POSITION[match[1]]}",
+    "\n".join(line for line in SQL_FILE.read_text().splitlines() if not line.startswith("--")),
+)
+_PREPARE = "PREPARE epassport_book ({}) AS {}".format(
+    ", ".join(kind for _name, kind in _PARAMS), BOOK_SQL
+)
+_EXECUTE = "EXECUTE epassport_book ({})".format(", ".join(["%s"] * len(_PARAMS)))
+
+
+def _execute_book(cursor, params: dict) -> tuple | None:
+    # A prepared statement lives as long as its database session (a rollback keeps it), so
+    # it is prepared once per connection: remember which connection it was prepared on.
+    raw = connection.connection
+    if getattr(connection, "_epassport_book_prepared_on", None) is not raw:
+        cursor.execute(_PREPARE)
+        connection._epassport_book_prepared_on = raw
+    cursor.execute(_EXECUTE, [params[name] for name, _kind in _PARAMS])
+    return cursor.fetchone()
+
+
+def booking_create(
+    *, slot: Slot | int, applicant: Applicant, now: datetime | None = None
+) -> tuple[Appointment, str]:
+    """Book a seat of `slot` (a Slot or its id) for the applicant; returns the appointment
+    and its manage token (shown once: only its hash is stored). Raises NotFound (no such
+    slot), SlotFull, AlreadyBooked, BookingClosed or SlotInPast."""
+    now = now or timezone.now()
+    slot_id = slot if isinstance(slot, int) else slot.pk
+    token = secrets.token_urlsafe(24)
+    for _attempt in range(5):
+        params = {
+            "reference": new_reference(),
+            "slot": slot_id,
+            "now": now,
+            "created_at": timezone.now(),  # the clock, as auto_now_add would read it
+            "token_hash": hash_token(token),
+            **asdict(applicant),
+        }
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                row = _execute_book(cursor, params)
+                if row is not None:
+                    appointment = _booked_appointment(row, params, applicant)
+                    notifications.enqueue(
+                        appointment=appointment,
+                        kind="booking_confirmed",
+                        payload={"manage_token": token},
+                    )
+        except IntegrityError as error:
+            constraint = _constraint_of(error)
+            if constraint == "slot_within_capacity":  # lost the race for the last seat
+                raise _slot_full(Slot.objects.get(pk=slot_id)) from None
+            if constraint == "appointment_one_active_per_identity":
+                raise AlreadyBooked() from None
+            if "reference" in constraint:
+                continue  # astronomically rare: draw another reference
+            raise
+        if row is not None:
+            return appointment, token
+        refusal = _refusal(slot_id=slot_id, now=now)
+        if refusal is not None:
+            raise refusal
+        # Full in the statement's snapshot, free a moment later: try again.
+    raise SlotFull()
+
+
+def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appointment:
+    appointment_id, slot_id, office_id, starts_at, ends_at, capacity, booked, is_open = row
+    slot = Slot(
+        id=slot_id,
+        office_id=office_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        booked=booked,
+        is_open=is_open,
+    )
+    slot.office = selectors.office_cached(office_id=office_id)
+    appointment = Appointment(
+        id=appointment_id,
+        reference=params["reference"],
+        office=slot.office,
+        slot=slot,
+        status=Appointment.Status.BOOKED,
+        manage_token_hash=params["token_hash"],
+        created_at=params["created_at"],
+        updated_at=params["created_at"],
+        **asdict(applicant),
+    )
+    for instance in (slot, appointment):
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    return appointment
+
+
+# The manage link ----------------------------------------------------------------------------
+
+
+def booking_for_token(*, reference: str, token: str) -> Appointment:
+    """The appointment whose manage token this is; NotFound otherwise (same answer for a
+    wrong reference and a wrong token, in constant time)."""
+    appointment = (
+        Appointment.objects.select_related("slot", "office").filter(reference=reference).first()
+    )
+    expected = appointment.manage_token_hash if appointment else "0" * 64
+    if not hmac.compare_digest(expected, hash_token(token or "")) or appointment is None:
+        raise NotFound(_("Rendez-vous introuvable."))
+    return appointment
+
+
+def booking_changeable(*, appointment: Appointment, now: datetime) -> bool:
+    """Whether the applicant may still cancel or move the appointment: it is booked and its
+    time has not come."""
+    return appointment.status == Appointment.Status.BOOKED and appointment.slot.starts_at > now
+
+
+def _lock_changeable(*, appointment: Appointment, now: datetime) -> Appointment:
+    """Lock the appointment's row (of=self: not the joined slot, whose lock is taken later
+    and in a fixed order) and check that the applicant may still change it."""
+    locked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot")
+        .get(pk=appointment.pk)
+    )
+    if not booking_changeable(appointment=locked, now=now):
+        raise NotChangeable()
+    return locked
+
+
+@transaction.atomic
+def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """Cancel a booked appointment; its seat is freed at once (same transaction)."""
+    now = now or timezone.now()
+    locked = _lock_changeable(appointment=appointment, now=now)
+    locked.status = Appointment.Status.CANCELLED
+    locked.save(update_fields=["status", "updated_at"])
+    notifications.enqueue(appointment=locked, kind="booking_cancelled")
+    return locked
+
+
+@transaction.atomic
+def booking_reschedule(
+    *, appointment: Appointment, slot: Slot, now: datetime | None = None
+) -> Appointment:
+    """Move a booked appointment to another slot of the same office, atomically: the old
+    seat is freed and the new one taken in one statement, never both nor neither."""
+    now = now or timezone.now()
+    locked = _lock_changeable(appointment=appointment, now=now)
+    if slot.office_id != locked.office_id:
+        raise NotFound(SLOT_NOT_FOUND)
+    if slot.pk == locked.slot_id:
+        return locked
+    # Only the appointment row is locked above (of=self: not the joined slot). Lock both
+    # slots now, in a fixed order (by id), so two reschedules crossing each other's slots
+    # wait for one another instead of deadlocking; then judge the new one as it is now.
+    slots = {
+        s.pk: s
+        for s in Slot.objects.select_for_update(of=("self",))
+        .select_related("office")
+        .filter(pk__in=[locked.slot_id, slot.pk])
+        .order_by("pk")
+    }
+    target = slots[slot.pk]
+    refusal = slot_refusal(slot=target, office=target.office, now=now)
+    if refusal is not None:
+        raise refusal
+    locked.slot = target
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["slot", "updated_at"])
+    except IntegrityError as error:
+        if _constraint_of(error) == "slot_within_capacity":
+            raise _slot_full(target) from None
+        raise
+    notifications.enqueue(appointment=locked, kind="booking_rescheduled")
+    return locked

@@ -1,0 +1,90 @@
+"""Counter work at an office: check an applicant in, mark them absent; and which of those
+(and enrolment, production.services.file_enrol) the counter may do now."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from epassport.errors import NotFound
+
+from .. import access
+from ..errors import NotChangeable
+from ..models import Appointment
+
+
+class CounterAction(StrEnum):
+    CHECK_IN = "check-in"
+    NO_SHOW = "no-show"
+    ENROL = "enrol"
+
+
+def counter_actions(*, appointment: Appointment, now: datetime) -> list[CounterAction]:
+    """What the counter may do with this appointment at `now`: the one rule that the
+    services enforce and the agenda's buttons show. Check-in while booked; no-show while
+    booked, once the appointment's time has begun; enrolment once booked or checked in."""
+    actions = []
+    if appointment.status == Appointment.Status.BOOKED:
+        actions.append(CounterAction.CHECK_IN)
+        if appointment.slot.starts_at <= now:
+            actions.append(CounterAction.NO_SHOW)
+    if appointment.status in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN):
+        actions.append(CounterAction.ENROL)
+    return actions
+
+
+def appointment_lock_for_counter(*, appointment: Appointment | int, by) -> Appointment:
+    """Lock an appointment for counter work by `by`; NotFound if it is not of their office."""
+    appointment_id = appointment if isinstance(appointment, int) else appointment.pk
+    locked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot", "office")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if locked is None or not access.staff_scope(by).works_at_counter(locked.office_id):
+        raise NotFound(_("Rendez-vous introuvable."))
+    return locked
+
+
+def _counter_step(
+    *, appointment: Appointment | int, by, action: CounterAction, to: str, now: datetime | None
+) -> Appointment:
+    """Lock, check the action against counter_actions and set the status (idempotent: an
+    appointment already there is returned as it is)."""
+    locked = appointment_lock_for_counter(appointment=appointment, by=by)
+    if locked.status == to:
+        return locked
+    if action not in counter_actions(appointment=locked, now=now or timezone.now()):
+        raise NotChangeable()
+    locked.status = to
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def appointment_check_in(*, appointment: Appointment | int, by) -> Appointment:
+    """The applicant is at the counter (idempotent: checking in twice changes nothing)."""
+    return _counter_step(
+        appointment=appointment,
+        by=by,
+        action=CounterAction.CHECK_IN,
+        to=Appointment.Status.CHECKED_IN,
+        now=None,
+    )
+
+
+@transaction.atomic
+def appointment_no_show(
+    *, appointment: Appointment | int, by, now: datetime | None = None
+) -> Appointment:
+    """The applicant did not come: only once the appointment's time has begun."""
+    return _counter_step(
+        appointment=appointment,
+        by=by,
+        action=CounterAction.NO_SHOW,
+        to=Appointment.Status.NO_SHOW,
+        now=now,
+    )
