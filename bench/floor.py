@@ -6,9 +6,9 @@ in one transaction. The benchmark measures it on the same server, in the same ru
 real booking API, so that the API's throughput is read as a fraction of this floor rather
 than as a bare time on a noisy machine.
 
-Served at /bench/floor/ only when settings.BENCH_FLOOR is on (epassport/urls.py). Its two
-tables, bench_floor_slot and bench_floor_booking, are created with raw SQL by the
-benchmark's set-up (FLOOR_TABLES_SQL), never by a migration.
+Served at /bench/floor/ by the benchmark's own settings (bench/settings.py, bench/urls.py),
+never by the portal's. Its two tables, bench_floor_slot and bench_floor_booking, are created
+with raw SQL by the benchmark's set-up (FLOOR_TABLES_SQL), never by a migration.
 """
 
 import json

@@ -197,9 +197,6 @@ RATELIMIT_ENABLE = True
 PREMIUM_DUE_WORKING_DAYS = env.int("PREMIUM_DUE_WORKING_DAYS", default=3)
 PREMIUM_POUCH_WORKING_DAYS = env.int("PREMIUM_POUCH_WORKING_DAYS", default=5)
 
-# Benchmarks only: serve /bench/floor/, a view running just the two statements of a booking.
-BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
-
 # SMS: a backend class; ConsoleBackend prints, FileBackend appends to SMS_FILE_PATH. A real
 # provider plugs in by naming its backend class here.
 SMS_BACKEND = env.str("SMS_BACKEND", default="appointments.sms.ConsoleBackend")

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -24,8 +23,3 @@ urlpatterns += i18n_patterns(
     path("", include("appointments.urls")),
     prefix_default_language=False,
 )
-
-if settings.BENCH_FLOOR:  # benchmarks only (bench/booking_rush.py)
-    from bench.floor import floor_booking
-
-    urlpatterns += [path("bench/floor/", floor_booking)]

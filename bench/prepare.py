@@ -1,0 +1,162 @@
+"""Set-up of the booking-rush benchmark: the server's environment, a throwaway database
+(dropped and re-created, migrated), a flushed Redis database, and the data: one office
+with many future slots, two hot slots, and the floor's tables with as many seats."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT_DIR = REPO / "bench" / "out"
+
+
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment of the portal under benchmark (gunicorn, manage.py and this process):
+    DEBUG off, persistent database connections, no booking challenge and no rate limit, and
+    the benchmark's settings, which add the floor view to the portal's URLs."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="false",
+        SECRET_KEY="booking-rush-benchmark-key-not-a-secret-0123456789abcdef",  # noqa: S106
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        CACHE_KEY_PREFIX="bench",
+        BOOKING_CHALLENGE="false",
+        RATE_LIMITS="false",
+        CONN_MAX_AGE="60",
+        LOG_LEVEL="WARNING",
+        SECURE_COOKIES="false",
+        # Neither the API nor the floor renders a template: collectstatic is not needed.
+        STATIC_ROOT=str(OUT_DIR / "static"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def database_name(database_url: str) -> str:
+    return urllib.parse.unquote(urllib.parse.urlsplit(database_url).path.lstrip("/"))
+
+
+def _drop_database(database_url: str, *, create: bool) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urllib.parse.urlsplit(database_url)
+    name = sql.Identifier(database_name(database_url))
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    connection = psycopg2.connect(admin)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+            if create:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    finally:
+        connection.close()
+
+
+def recreate_database(database_url: str) -> None:
+    _drop_database(database_url, create=True)
+
+
+def drop_database(database_url: str) -> None:
+    _drop_database(database_url, create=False)
+
+
+def flush_redis(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+
+
+@dataclass
+class Fixture:
+    office_code: str
+    spread_first: int  # slot ids spread_first .. spread_first + slots - 1
+    hot_slot: int
+    warm_hot_slot: int
+    floor_first: int
+
+
+def create_fixture(*, slots: int, capacity: int) -> Fixture:
+    """One office with two hot slots then `slots` other future slots of `capacity` seats, and
+    the floor's tables with as many, through the ORM (in this process, on the benchmark
+    database: the caller has set the server's environment)."""
+    import django
+
+    django.setup()
+    from datetime import UTC, datetime, timedelta
+
+    from django.db import connection, transaction
+
+    from appointments.models import Office, Slot
+    from bench.floor import FLOOR_TABLES_SQL
+
+    step = timedelta(minutes=3)
+    first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    with transaction.atomic():
+        office = Office.objects.create(
+            code="bench-centre",
+            name="Centre du banc d’essai",
+            name_en="Benchmark centre",
+            kind=Office.Kind.CENTRE,
+            city="Bamako",
+            country="ML",
+            timezone="Africa/Bamako",
+        )
+        Slot.objects.bulk_create(
+            [
+                Slot(
+                    office=office,
+                    starts_at=first + i * step,
+                    ends_at=first + (i + 1) * step,
+                    capacity=capacity,
+                )
+                for i in range(slots + 2)
+            ],
+            batch_size=5000,
+        )
+        # The two hot slots come first (warm-up's, then the measured one): a slot_full
+        # answer then offers the next free slots, as in a real rush.
+        ids = list(Slot.objects.filter(office=office).order_by("pk").values_list("pk", flat=True))
+        spread = ids[2:]
+        if spread[-1] - spread[0] + 1 != slots:
+            raise RuntimeError("slot ids are not contiguous; re-run on a fresh database")
+        with connection.cursor() as cursor:
+            cursor.execute(FLOOR_TABLES_SQL)
+            cursor.execute(
+                "INSERT INTO bench_floor_slot (id, capacity) "
+                "SELECT g, %s FROM generate_series(1, %s) AS g",
+                [capacity, slots],
+            )
+            cursor.execute("ANALYZE")
+    connection.close()
+    return Fixture(
+        office_code=office.code,
+        spread_first=spread[0],
+        hot_slot=ids[1],
+        warm_hot_slot=ids[0],
+        floor_first=1,
+    )

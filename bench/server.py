@@ -1,0 +1,110 @@
+"""The portal under benchmark: gunicorn on a free port of 127.0.0.1.
+
+``sync`` workers, 2 per core + 1 (gunicorn's own advice), as the README tells to run the
+portal behind its reverse proxy; options ``--worker-class``, ``--workers``, ``--threads``.
+Measured on 2 cores, 10 s runs, with the booking path as it was then: sync x 5 gave 41% of
+the floor and a spread p95 of 106 ms; gthread 3 x 8, 4 x 8, 2 x 16 and 6 x 2 gave 37-47%
+but p95 of 160-230 ms. The reason is the tail, not the throughput: a gthread worker keeps
+the connections it accepted, so 32 keep-alive clients spread unevenly over the workers and
+those of the busiest worker wait (p95 about 2.2 x p50, on the floor too), while sync
+workers take each new request from one shared listen queue, first come first served (p95
+about 1.4 x p50). Closing the connection after each answer costs little on loopback and
+nothing behind a proxy that pools them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.prepare import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(
+    args: argparse.Namespace, env: dict[str, str], port: int, log: Path
+) -> tuple[subprocess.Popen, list[str]]:
+    command = [
+        str(BIN / "gunicorn"),
+        "epassport.wsgi:application",
+        *("--bind", f"127.0.0.1:{port}"),
+        *("--worker-class", args.worker_class),
+        *("--workers", str(args.workers)),
+        *("--threads", str(args.threads)),
+        *("--keep-alive", "75"),
+        *("--backlog", "2048"),
+        *("--timeout", "60"),
+        *("--graceful-timeout", "5"),
+        *("--log-level", "warning"),
+    ]
+    handle = log.open("w")
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    handle.close()
+    return process, command
+
+
+def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float = 60) -> None:
+    """Until every worker has loaded Django: one answer from /healthz (any status) per
+    worker would not prove it, so wait for several answers in a row."""
+    deadline = time.monotonic() + timeout
+    answers = 0
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            connection.close()
+            answers += 1
+            if answers >= 10:
+                return
+        except OSError:
+            answers = 0
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn not ready after {timeout}s:\n{log.read_text()}")
+
+
+def stop_gunicorn(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def answers_on(port: int, path: str) -> bool:
+    """Whether `path` is served (anything but 404 to an empty JSON POST)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", path, body="{}", headers={"Content-Type": "application/json"})
+        return connection.getresponse().status != 404
+    finally:
+        connection.close()
