@@ -135,12 +135,6 @@ class Closure(models.Model):
     def __str__(self) -> str:
         return f"{self.start_date}–{self.end_date}: {self.reason}"
 
-    @property
-    def display_reason(self) -> str:
-        if self.reason_en and (get_language() or "fr").startswith("en"):
-            return self.reason_en
-        return self.reason
-
 
 class Suspension(models.Model):
     """A period when the Premium service is suspended, for all offices or some."""
@@ -221,10 +215,6 @@ class Slot(models.Model):
     @property
     def local_starts_at(self):
         return self.starts_at.astimezone(self.office.timezone)
-
-    @property
-    def local_ends_at(self):
-        return self.ends_at.astimezone(self.office.timezone)
 
 
 class Appointment(models.Model):
@@ -316,8 +306,8 @@ class Appointment(models.Model):
 class OutboxMessage(models.Model):
     """A notification to send, written in the same transaction as the change that causes it.
 
-    A Celery task sends it (and a periodic sweep retries what is left), so nothing is lost
-    while Redis or the mail server is down.
+    The periodic outbox sweep (appointments.delivery.outbox_sweep, run by beat) sends it and
+    retries it with backoff, so nothing is lost while Redis or the mail server is down.
     """
 
     class Channel(models.TextChoices):
