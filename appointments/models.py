@@ -6,7 +6,33 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from timezone_field import TimeZoneField
 
+from .validation import E164_PATTERN
+
 OFFICE_CODE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+def applicant_language() -> str:
+    """The active language as one of the applicants' languages: "en" when English is
+    active, "fr" otherwise (French is the default)."""
+    return "en" if (get_language() or "fr").startswith("en") else "fr"
+
+
+class Bilingual:
+    """A text shown in the active language: `display_name = Bilingual("name")` reads
+    `name_en` when English is active and that field is filled in, `name` (French)
+    otherwise."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.english_field = f"{field}_en"
+
+    def __get__(self, instance: models.Model | None, owner: type) -> "str | Bilingual":
+        if instance is None:
+            return self
+        english = getattr(instance, self.english_field)
+        if english and applicant_language() == "en":
+            return english
+        return getattr(instance, self.field)
 
 
 class Office(models.Model):
@@ -47,14 +73,10 @@ class Office(models.Model):
             models.UniqueConstraint(fields=["id", "kind"], name="office_id_kind_key"),
         ]
 
+    display_name = Bilingual("name")
+
     def __str__(self) -> str:
         return f"{self.display_name} ({self.code})"
-
-    @property
-    def display_name(self) -> str:
-        if self.name_en and (get_language() or "fr").startswith("en"):
-            return self.name_en
-        return self.name
 
 
 class Weekday(models.IntegerChoices):
@@ -165,14 +187,10 @@ class Suspension(models.Model):
             ),
         ]
 
+    display_message = Bilingual("message")
+
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} → {self.reopens_at or '…'}"
-
-    @property
-    def display_message(self) -> str:
-        if self.message_en and (get_language() or "fr").startswith("en"):
-            return self.message_en
-        return self.message
 
 
 class Slot(models.Model):
@@ -294,7 +312,7 @@ class Appointment(models.Model):
                 condition=Q(language__in=["fr", "en"]), name="appointment_language_valid"
             ),
             models.CheckConstraint(
-                condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="appointment_phone_e164"
+                condition=Q(phone__regex=E164_PATTERN.pattern), name="appointment_phone_e164"
             ),
         ]
         indexes = [models.Index(fields=["office", "status"], name="appointment_office_status")]
