@@ -14,6 +14,32 @@ from .models import (
 )
 
 
+class ReadOnlyAdminMixin:
+    """For a ModelAdmin or an inline of rows written only by services: visible to
+    administrators, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OfficeKindAdminMixin:
+    """For the admin of a Centre or a Mission: its `office` field offers only the offices
+    of `office_kind` (the database refuses the others)."""
+
+    office_kind: str
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "office":
+            kwargs["queryset"] = Office.objects.filter(kind=self.office_kind)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -74,21 +100,8 @@ class SuspensionAdmin(admin.ModelAdmin):
     filter_horizontal = ["offices"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services: visible to administrators, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Slot)
-class SlotAdmin(ReadOnlyAdmin):
+class SlotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["office", "starts_at", "capacity", "booked", "is_open"]
     list_filter = ["office", "is_open"]
     list_select_related = ["office"]
@@ -96,7 +109,7 @@ class SlotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyAdmin):
+class AppointmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["reference", "office", "slot", "status", "surname", "given_names"]
     list_filter = ["status", "office"]
     list_select_related = ["office", "slot__office"]
@@ -105,7 +118,7 @@ class AppointmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
+class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "channel", "recipient", "status", "attempts"]
     list_filter = ["status", "channel", "kind"]
     exclude = ["payload"]

@@ -2,11 +2,11 @@
 SMS provider is down.
 
 A message is claimed by locking its row (`SELECT ... FOR UPDATE SKIP LOCKED`) in a
-transaction that lasts while it is sent and its outcome recorded. A second worker (the task
-of the same message arriving twice, or several sweeps at once) skips a locked row instead of
-waiting for it, and then finds it sent: each message is sent once. Should the database fail
-between a successful send and the commit, the message would be sent again on the next sweep:
-at least once, never lost.
+transaction that lasts while it is sent and its outcome recorded. A second worker (several
+sweeps at once, or a sweep and `outbox_deliver` of the same message) skips a locked row
+instead of waiting for it, and then finds it sent: each message is sent once. Should the
+database fail between a successful send and the commit, the message would be sent again on
+the next sweep: at least once, never lost.
 """
 
 import logging

@@ -2,11 +2,10 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import validation
-from .models import Appointment, Office
+from .models import Appointment, Office, applicant_language
 from .services import Applicant
 
 
@@ -45,7 +44,7 @@ class BookingForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.office = office
-        self.fields["language"].initial = (get_language() or "fr")[:2]
+        self.fields["language"].initial = applicant_language()
         self.fields["surname"].widget.attrs["autocomplete"] = "family-name"
         self.fields["given_names"].widget.attrs["autocomplete"] = "given-name"
         self.fields["email"].widget.attrs["autocomplete"] = "email"

@@ -6,7 +6,33 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from timezone_field import TimeZoneField
 
+from .validation import E164_PATTERN
+
 OFFICE_CODE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+def applicant_language() -> str:
+    """The active language as one of the applicants' languages: "en" when English is
+    active, "fr" otherwise (French is the default)."""
+    return "en" if (get_language() or "fr").startswith("en") else "fr"
+
+
+class Bilingual:
+    """A text shown in the active language: `display_name = Bilingual("name")` reads
+    `name_en` when English is active and that field is filled in, `name` (French)
+    otherwise."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.english_field = f"{field}_en"
+
+    def __get__(self, instance: models.Model | None, owner: type) -> "str | Bilingual":
+        if instance is None:
+            return self
+        english = getattr(instance, self.english_field)
+        if english and applicant_language() == "en":
+            return english
+        return getattr(instance, self.field)
 
 
 class Office(models.Model):
@@ -47,14 +73,10 @@ class Office(models.Model):
             models.UniqueConstraint(fields=["id", "kind"], name="office_id_kind_key"),
         ]
 
+    display_name = Bilingual("name")
+
     def __str__(self) -> str:
         return f"{self.display_name} ({self.code})"
-
-    @property
-    def display_name(self) -> str:
-        if self.name_en and (get_language() or "fr").startswith("en"):
-            return self.name_en
-        return self.name
 
 
 class Weekday(models.IntegerChoices):
@@ -135,12 +157,6 @@ class Closure(models.Model):
     def __str__(self) -> str:
         return f"{self.start_date}–{self.end_date}: {self.reason}"
 
-    @property
-    def display_reason(self) -> str:
-        if self.reason_en and (get_language() or "fr").startswith("en"):
-            return self.reason_en
-        return self.reason
-
 
 class Suspension(models.Model):
     """A period when the Premium service is suspended, for all offices or some."""
@@ -171,14 +187,10 @@ class Suspension(models.Model):
             ),
         ]
 
+    display_message = Bilingual("message")
+
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} → {self.reopens_at or '…'}"
-
-    @property
-    def display_message(self) -> str:
-        if self.message_en and (get_language() or "fr").startswith("en"):
-            return self.message_en
-        return self.message
 
 
 class Slot(models.Model):
@@ -221,10 +233,6 @@ class Slot(models.Model):
     @property
     def local_starts_at(self):
         return self.starts_at.astimezone(self.office.timezone)
-
-    @property
-    def local_ends_at(self):
-        return self.ends_at.astimezone(self.office.timezone)
 
 
 class Appointment(models.Model):
@@ -304,7 +312,7 @@ class Appointment(models.Model):
                 condition=Q(language__in=["fr", "en"]), name="appointment_language_valid"
             ),
             models.CheckConstraint(
-                condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="appointment_phone_e164"
+                condition=Q(phone__regex=E164_PATTERN.pattern), name="appointment_phone_e164"
             ),
         ]
         indexes = [models.Index(fields=["office", "status"], name="appointment_office_status")]
@@ -316,8 +324,8 @@ class Appointment(models.Model):
 class OutboxMessage(models.Model):
     """A notification to send, written in the same transaction as the change that causes it.
 
-    A Celery task sends it (and a periodic sweep retries what is left), so nothing is lost
-    while Redis or the mail server is down.
+    The periodic outbox sweep (appointments.delivery.outbox_sweep, run by beat) sends it and
+    retries it with backoff, so nothing is lost while Redis or the mail server is down.
     """
 
     class Channel(models.TextChoices):

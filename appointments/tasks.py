@@ -1,17 +1,9 @@
 from celery import shared_task
 
 
-@shared_task(name="appointments.outbox_send", ignore_result=True)
-def outbox_send(message_id: int) -> None:
-    """Send one outbox message (idempotent: a message already sent is left alone)."""
-    from . import delivery
-
-    delivery.outbox_deliver(message_id=message_id)
-
-
 @shared_task(name="appointments.outbox_sweep", ignore_result=True)
 def outbox_sweep() -> int:
-    """Send every pending message whose time has come (missed tasks, retries)."""
+    """Send every pending message whose time has come, retries included (run by beat)."""
     from . import delivery
 
     return delivery.outbox_sweep()

@@ -7,6 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
+    """A refusal with a stable `code`, an HTTP `status` and a `default_detail` for people.
+    Each error is a subclass declaring its code and detail; its status comes from one of
+    the kinds below (BadRequest, Conflict) unless it is a kind of its own
+    (NotFound, Forbidden)."""
+
     code = "error"
     status = 400
     default_detail = _("La demande ne peut pas être traitée.")
@@ -18,6 +23,18 @@ class DomainError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "detail": self.detail, **self.extra}
+
+
+class BadRequest(DomainError):
+    """What was asked is wrong in itself (400)."""
+
+    status = 400
+
+
+class Conflict(DomainError):
+    """What was asked is well formed, but the current state of things refuses it (409)."""
+
+    status = 409
 
 
 class NotFound(DomainError):

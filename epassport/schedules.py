@@ -1,8 +1,13 @@
 """Periodic tasks installed in django-celery-beat's tables.
 
-Each default schedule is created once, after `migrate`, and never overwritten: from then on
-it belongs to the administrators, who change it in the admin (interval, enabled or not).
-An app that needs a periodic task appends to DEFAULT_SCHEDULES from its AppConfig.ready().
+DEFAULT_SCHEDULES below lists every default schedule of the project, the apps' included:
+a task is named by its Celery name, so nothing here imports the apps. An app that needs a
+periodic task adds it to this list.
+
+Each default schedule is created once, after `migrate` (epassport.apps connects
+`install_default_schedules` to django_celery_beat's post_migrate), and never overwritten:
+a schedule whose name exists is left alone. From then on it belongs to the administrators,
+who change it in the admin (interval, enabled or not).
 """
 
 from dataclasses import dataclass

@@ -1,23 +1,20 @@
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import DomainError
+from epassport.errors import BadRequest, Conflict
 
 
-class IllegalTransition(DomainError):
+class IllegalTransition(Conflict):
     code = "illegal_transition"
-    status = 409
     default_detail = _("Ce changement de statut n’est pas permis pour ce dossier.")
 
 
-class StatusChanged(DomainError):
+class StatusChanged(Conflict):
     code = "status_changed"
-    status = 409
     default_detail = _(
         "Le statut du dossier a changé entre-temps. Rechargez-le avant de continuer."
     )
 
 
-class ReasonRequired(DomainError):
+class ReasonRequired(BadRequest):
     code = "reason_required"
-    status = 400
     default_detail = _("Indiquez le motif du rejet.")

@@ -1,12 +1,10 @@
 """Serializers of the booking API: input ones validate (with the rules of validation.py,
 shared with the HTML form), output ones shape. Times leave at the office's UTC offset."""
 
-import re
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -15,7 +13,7 @@ from rest_framework import serializers
 from epassport.errors import NotFound
 
 from .. import services, validation
-from ..models import Appointment, Office, Slot
+from ..models import Appointment, Office, Slot, applicant_language
 
 # Ids are PostgreSQL bigints: a larger number is not an id (and would overflow the query).
 MAX_ID = 2**63 - 1
@@ -24,8 +22,6 @@ MAX_RANGE_DAYS = 92
 # Dates outside these years are typing mistakes, and would overflow a datetime near the
 # ends of Python's calendar once moved to an office's timezone.
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
-# The phone check constraint of Appointment (appointment_phone_e164).
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 class LocalDateTimeField(serializers.DateTimeField):
@@ -244,16 +240,10 @@ class BookingInputSerializer(serializers.Serializer):
             if region is None:
                 raise serializers.ValidationError({"slot": [_("Ce créneau n’existe pas.")]})
         try:
-            phone = validation.clean_phone(attrs["phone"], region=region)
-            if not E164.match(phone):
-                # A few valid numbers (e.g. Iranian voicemail +989601) are shorter than the
-                # database's check allows: refuse them as invalid rather than fail on insert.
-                # An empty value makes clean_phone raise its own message.
-                validation.clean_phone("")
+            attrs["phone"] = validation.clean_phone(attrs["phone"], region=region)
         except DjangoValidationError as error:
             raise serializers.ValidationError({"phone": error.messages}) from None
-        attrs["phone"] = phone
-        attrs.setdefault("language", "en" if (get_language() or "fr").startswith("en") else "fr")
+        attrs.setdefault("language", applicant_language())
         attrs.pop("altcha", None)
         return attrs
 

@@ -95,6 +95,14 @@ class PublicAPIView(APIView):
             raise protection.RateLimited()
 
 
+class BookingWriteView(PublicAPIView):
+    """Booking, cancelling, rescheduling: counted in the booking rate limit (which the HTML
+    booking pages share), not in the availability one."""
+
+    rate_group = protection.BOOKING_GROUP
+    rate_setting = "BOOKING_RATE"
+
+
 def _private(response: Response) -> Response:
     """Answers that carry a booking (and its token) are kept by no cache."""
     patch_cache_control(response, no_store=True, private=True)
@@ -184,11 +192,8 @@ class ChallengeView(PublicAPIView):
         return _private(Response(protection.challenge_create()))
 
 
-class BookingCreateView(PublicAPIView):
+class BookingCreateView(BookingWriteView):
     """Book a seat of a free slot; the answer carries the manage token, given once."""
-
-    rate_group = protection.BOOKING_GROUP
-    rate_setting = "BOOKING_RATE"
 
     @extend_schema(
         operation_id="bookings_create",
@@ -243,11 +248,8 @@ class BookingDetailView(PublicAPIView):
         return _booking_response(_booking(request, reference))
 
 
-class BookingCancelView(PublicAPIView):
+class BookingCancelView(BookingWriteView):
     """Cancel a booked appointment; its seat is freed at once."""
-
-    rate_group = protection.BOOKING_GROUP
-    rate_setting = "BOOKING_RATE"
 
     @extend_schema(
         operation_id="bookings_cancel",
@@ -269,11 +271,8 @@ class BookingCancelView(PublicAPIView):
         return _booking_response(appointment)
 
 
-class BookingRescheduleView(PublicAPIView):
+class BookingRescheduleView(BookingWriteView):
     """Move a booked appointment to another free slot of its office, atomically."""
-
-    rate_group = protection.BOOKING_GROUP
-    rate_setting = "BOOKING_RATE"
 
     @extend_schema(
         operation_id="bookings_reschedule",
