@@ -1,4 +1,4 @@
-"""Demo data that looks like the real service: offices in Mali and abroad, an administrator.
+"""The demo's reference state: offices in Mali and abroad, an administrator, staff, files.
 
 Used by `manage.py seed_demo` (and so by `make run`); every step is idempotent, so running it
 again brings the demo back to this state without duplicating anything. Later features add
