@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "appointments",
     "production",
     "consulates",
+    "demo",
 ]
 
 MIDDLEWARE = [

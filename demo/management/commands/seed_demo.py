@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from epassport import demo
+from demo.seed import seed
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with published passwords; it refuses to run with "
                 "DEBUG off. Use --force only on a throwaway database."
             )
-        credentials = demo.seed()
+        credentials = seed()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("Demo logins (admin at /admin/):")
         for credential in credentials:
