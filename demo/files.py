@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from appointments.access import staff_scope
 from appointments.models import Office
-from appointments.services import staff_may_work_at
 from production import transitions
 from production.models import FileStatus, PassportFile
 from production.selectors import roles_for_file
@@ -125,12 +125,12 @@ def seed_files() -> None:
 
 class _Actors:
     """The demo staff who may act on the files of one office, by the project's own rules:
-    enrol there (appointments.services.staff_may_work_at) and make each move of the table
+    enrol there (appointments.access.staff_scope) and make each move of the table
     (production.selectors.roles_for_file)."""
 
     def __init__(self, *, office: Office, centre, users: list) -> None:
         file = PassportFile(office=office, centre=centre)
-        self.enrollers = [u.pk for u in users if staff_may_work_at(user=u, office_id=office.pk)]
+        self.enrollers = [u.pk for u in users if staff_scope(u).works_at_counter(office.pk)]
         self.roles = {u.pk: roles_for_file(user=u, file=file) for u in users}
 
     def pick(self, rng: random.Random, *, start: str, to: str) -> int | None:

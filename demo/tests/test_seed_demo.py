@@ -8,8 +8,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from appointments import selectors
+from appointments.access import staff_scope
 from appointments.models import Membership, Office
-from appointments.services import staff_may_work_at
 from consulates.models import Mission
 from production.models import Centre, FileEvent, FileStatus, PassportFile
 from production.selectors import roles_for_file
@@ -135,7 +135,7 @@ def test_every_demo_file_has_a_history_the_table_allows():
             key = (event.by_id, file.office_id, move)
             if key not in may_act:
                 may_act[key] = (
-                    staff_may_work_at(user=event.by, office_id=file.office_id)
+                    staff_scope(event.by).works_at_counter(file.office_id)
                     if not event.from_status
                     else bool(roles_for_file(user=event.by, file=file) & TRANSITIONS[move])
                 )
