@@ -24,6 +24,7 @@ from appointments.validation import clean_reference
 from epassport.errors import DomainError, NotFound
 
 from . import selectors, services, transitions
+from .api.serializers import FileExportSerializer
 from .models import FileStatus
 
 PAGE_SIZE = 50
@@ -190,33 +191,11 @@ def files_export(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="dossiers.csv"'
     response.write("\ufeff")  # so that spreadsheet programs read the accents right
     writer = csv.writer(response)
-    writer.writerow(
-        [
-            "reference",
-            "status",
-            "office",
-            "centre",
-            "surname",
-            "given_names",
-            "national_id",
-            "due_date",
-            "created_at",
-        ]
-    )
+    columns = FileExportSerializer.Meta.fields
+    writer.writerow(columns)
     for file in query.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                file.reference,
-                file.status,
-                file.office.code,
-                file.centre.office.code,
-                file.surname,
-                file.given_names,
-                file.national_id,
-                file.due_date.isoformat(),
-                file.created_at.isoformat(),
-            ]
-        )
+        row = FileExportSerializer(file).data
+        writer.writerow([row[column] for column in columns])
     return response
 
 

@@ -200,20 +200,15 @@ def booking_create(
     raise SlotFull()
 
 
+# The slot's columns that the statement returns after the appointment's id, in its order.
+_SLOT_COLUMNS = ("id", "office_id", "starts_at", "ends_at", "capacity", "booked", "is_open")
+
+
 def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appointment:
-    appointment_id, slot_id, office_id, starts_at, ends_at, capacity, booked, is_open = row
-    slot = Slot(
-        id=slot_id,
-        office_id=office_id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        capacity=capacity,
-        booked=booked,
-        is_open=is_open,
-    )
-    slot.office = selectors.office_cached(office_id=office_id)
+    slot = Slot(**dict(zip(_SLOT_COLUMNS, row[1:], strict=True)))
+    slot.office = selectors.office_cached(office_id=slot.office_id)
     appointment = Appointment(
-        id=appointment_id,
+        id=row[0],
         reference=params["reference"],
         office=slot.office,
         slot=slot,

@@ -120,6 +120,14 @@ class FileSerializer(serializers.ModelSerializer):
         ]
 
 
+class FileExportSerializer(FileSerializer):
+    """A row of the CSV export of the file list (supervisors): the list's fields and the
+    identity number."""
+
+    class Meta(FileSerializer.Meta):
+        fields = [*FileSerializer.Meta.fields[:6], "national_id", *FileSerializer.Meta.fields[6:]]
+
+
 class FileEventSerializer(serializers.ModelSerializer):
     from_status = serializers.CharField(help_text="Empty for the file's first event.")
     to_status = FileStatusField()
