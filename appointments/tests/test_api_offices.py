@@ -7,25 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from appointments.models import Slot, Suspension
 from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
 
 OFFICES = "/api/v1/offices/"
-
-
-@pytest.fixture(autouse=True)
-def _protection_off(settings):
-    settings.BOOKING_CHALLENGE = False
-    settings.RATE_LIMITS = False
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 def slots_url(code: str, first: str | None = None, last: str | None = None) -> str:
