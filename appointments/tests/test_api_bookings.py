@@ -15,7 +15,13 @@ from appointments import services
 from appointments.errors import NotChangeable
 from appointments.models import Appointment, Slot, Suspension
 from appointments.tests.challenges import solution_number, solve
-from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory, applicant
+from appointments.tests.factories import (
+    CentreOfficeFactory,
+    OfficeFactory,
+    SlotFactory,
+    applicant,
+    paris_consulate,
+)
 from epassport.api import exception_handler
 from epassport.errors import DomainError
 
@@ -490,12 +496,7 @@ def test_reschedule_with_a_wrong_token_is_not_found_before_anything_else(api, sl
 
 def test_times_in_the_answers_use_the_office_offset_in_summer(api, freeze):
     freeze("2026-03-01T12:00:00Z")
-    paris = OfficeFactory(code="paris-consulat", timezone=ZoneInfo("Europe/Paris"))
-    slot = SlotFactory(
-        office=paris,
-        starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 30, 7, 15, tzinfo=UTC),
-    )
+    slot = SlotFactory(office=paris_consulate(), starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
     created = book(api, slot, phone="+33612345678").json()
     assert created["starts_at"] == "2026-03-30T09:00:00+02:00"
     read = manage(api, "get", created["reference"], created["manage_token"]).json()

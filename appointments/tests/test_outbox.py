@@ -6,7 +6,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.utils import timezone
-from kombu import Exchange, Queue
 
 from appointments import delivery, services, sms, tasks
 from appointments.models import Appointment, OutboxMessage
@@ -27,7 +25,7 @@ from appointments.tests.factories import (
     reopening_slot,
 )
 from epassport.celery import app as celery_app
-from tests.support import database_url, run_together
+from tests.support import celery_queue, database_url, run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,13 +52,8 @@ def purge_default_queue():
 
 @pytest.fixture
 def worker_queue():
-    """A queue of its own for a test's worker, removed from Redis afterwards."""
-    name = f"test-{uuid.uuid4().hex}"
-    yield name
-    with celery_app.connection_for_write() as conn:
-        queue = Queue(name, Exchange(name), routing_key=name)(conn.default_channel)
-        queue.declare()  # (kombu forgets a binding it has not declared itself)
-        queue.delete()
+    with celery_queue() as name:
+        yield name
 
 
 def message_of(appointment: Appointment, kind: str, channel: str) -> OutboxMessage:

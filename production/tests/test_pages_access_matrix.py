@@ -30,6 +30,19 @@ def others_data(target: str) -> list[str]:
     return [f"RDV{other.upper()}", f"DOSSIER{other.upper()}"]
 
 
+def assert_page(response, *, may_see: bool, target: str, shows) -> None:
+    """A page about an object of `target`: 404 for who may not see it; else the object (by
+    its reference) and nothing of the other office."""
+    if not may_see:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert shows.reference in html
+    for leaked in others_data(target):
+        assert leaked not in html
+
+
 CASES = [(persona, target) for persona in PERSONAS for target in OFFICES]
 
 
@@ -38,13 +51,7 @@ def test_agenda(world, clients, persona, target):
     office, appointment = world.targets[target].office, world.targets[target].appointment
     day = world.targets[target].starts_at.astimezone(office.timezone)
     response = clients[persona].get(f"/staff/agenda/{office.code}/?date={day.date().isoformat()}")
-    if persona in COUNTER[target]:
-        assert response.status_code == 200
-        assert appointment.reference in response.content.decode()
-        for leaked in others_data(target):
-            assert leaked not in response.content.decode()
-    else:
-        assert response.status_code == 404
+    assert_page(response, may_see=persona in COUNTER[target], target=target, shows=appointment)
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
@@ -64,6 +71,8 @@ def test_counter_actions(world, clients, persona, target, action):
         assert response.status_code == 302
         expected = "checked_in" if action == "check-in" else "enrolled"
         assert appointment.status == expected
+        enrolled = PassportFile.objects.filter(appointment=appointment).exists()
+        assert enrolled == (action == "enrol")
     else:
         assert response.status_code == 404
         assert appointment.status == Appointment.Status.BOOKED
@@ -80,12 +89,7 @@ def test_file_list(clients, persona, target):
 def test_file_page(world, clients, persona, target):
     file = world.targets[target].file
     response = clients[persona].get(f"/staff/dossiers/{file.reference}/")
-    if persona in FILES[target]:
-        assert response.status_code == 200
-        for leaked in others_data(target):
-            assert leaked not in response.content.decode()
-    else:
-        assert response.status_code == 404
+    assert_page(response, may_see=persona in FILES[target], target=target, shows=file)
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
