@@ -414,10 +414,12 @@ def test_reschedule_to_a_full_slot_answers_slot_full(api, slot, booking):
     reference, token = booking
     full = SlotFactory(office=slot.office, capacity=1)
     services.booking_create(slot=full, applicant=applicant())
+    later = SlotFactory(office=slot.office, capacity=2)  # free, after the full one
     body = assert_error(
         manage(api, "post", reference, token, "reschedule/", slot=full.pk), 409, "slot_full"
     )
     assert isinstance(body["next_free"], list)
+    assert [s["id"] for s in body["next_free"]] == [later.pk]
     assert all(set(s) == {"id", "starts_at", "ends_at", "remaining"} for s in body["next_free"])
     slot.refresh_from_db()
     assert slot.booked == 1

@@ -173,6 +173,8 @@ def test_a_suspended_office_refuses_bookings_and_says_when_it_reopens(client, pa
 def test_another_offices_slot_is_not_found(client, paris):
     other = SlotFactory()
     assert client.get(f"/bureaux/{paris.code}/creneau/{other.pk}/").status_code == 404
+    assert client.post(f"/bureaux/{paris.code}/creneau/{other.pk}/", FORM).status_code == 404
+    assert not Appointment.objects.exists()
 
 
 def test_the_manage_link_cancels_and_frees_the_seat(client, paris):

@@ -97,6 +97,8 @@ def test_a_wrong_token_answers_401():
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     response = client.get("/api/v1/files/")
     assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert set(response.json()) == {"code", "detail"}  # an error, and no list of files
 
 
 def test_the_browser_uses_its_session(paris):
