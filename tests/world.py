@@ -39,6 +39,11 @@ FILES = {
 }
 # Who may put an enrolled file on hold (production.transitions).
 MAY_HOLD = {"supervisor_paris", "admin"}
+# Who ships each mission's pouch (the operators of its centre); its counter receives it.
+POUCH_SENDERS = {
+    "paris": {"operator_bamako", "admin"},
+    "dakar": {"operator_kayes", "admin"},
+}
 
 
 @dataclass(frozen=True)
