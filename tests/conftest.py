@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.browser import CHROMIUM_ARGS, PHONE, chromium_path
 
 
 @pytest.fixture(scope="session")
@@ -28,9 +28,25 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def new_page(browser):
+    """Opens a page in a browser context of its own (one person: own cookies, own session),
+    on a phone's screen unless `viewport` says otherwise; every context is closed after the
+    test, whatever its outcome."""
+    contexts = []
+
+    def open_page(viewport: dict = PHONE):
+        context = browser.new_context(viewport=viewport, locale="fr-FR")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    """A French-speaking applicant's page, on a phone."""
+    return new_page()

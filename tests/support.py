@@ -1,8 +1,25 @@
-"""Helpers shared by tests that need real threads or other processes."""
+"""Helpers shared by tests: API clients, and what tests need for real threads, other
+processes and Celery workers."""
 
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.contrib.auth.models import User
 from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+def token_client(user: User | None = None) -> APIClient:
+    """An API client authenticated with the user's token, as staff applications are (none
+    without a user)."""
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
 
 
 def run_together(functions, *, timeout: float = 120) -> list:
@@ -37,3 +54,20 @@ def database_url() -> str:
     port = db["PORT"] or db["OPTIONS"].get("port", "")
     query = f"host={host}" + (f"&port={port}" if port else "")
     return f"postgresql://{credentials}@/{db['NAME']}?{query}"
+
+
+@contextmanager
+def celery_queue() -> Iterator[str]:
+    """The name of a queue of its own for a test's worker, removed from Redis afterwards."""
+    from kombu import Exchange, Queue
+
+    from epassport.celery import app
+
+    name = f"test-{uuid.uuid4().hex}"
+    try:
+        yield name
+    finally:
+        with app.connection_for_write() as conn:
+            queue = Queue(name, Exchange(name), routing_key=name)(conn.default_channel)
+            queue.declare()  # (kombu forgets a binding it has not declared itself)
+            queue.delete()

@@ -3,14 +3,12 @@ answer is never a server error. Run against the real database, as a member of st
 
 import pytest
 import schemathesis
-from django.contrib.auth.models import User
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 
-from appointments.models import Membership
-from appointments.tests.factories import OfficeFactory, SlotFactory
+from appointments.tests.factories import OfficeFactory, SlotFactory, member
 from epassport.wsgi import application
 
 
@@ -24,18 +22,18 @@ def api_schema(settings):
     # connection at the end of each one: keep it, as Django's test client does.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/schema/", application)
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    finally:  # even if the schema fails to load: other tests need Django's own handlers
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
 def staff_token(db):
     office = OfficeFactory(code="paris-consulat")
     SlotFactory(office=office)
-    user = User.objects.create_user("fuzz-agent")
-    Membership.objects.create(user=user, role="agent", office=office)
-    return Token.objects.create(user=user).key
+    return Token.objects.create(user=member("agent", office, username="fuzz-agent")).key
 
 
 @pytest.mark.django_db

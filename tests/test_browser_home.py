@@ -1,24 +1,22 @@
 """The home page in a real browser, on a phone-sized screen."""
 
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory
+from appointments.tests.factories import (
+    CentreOfficeFactory,
+    OfficeFactory,
+    SlotFactory,
+    paris_consulate,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_applicant_sees_the_offices_and_switches_to_english(live_server, page):
     CentreOfficeFactory(code="bko-centre", name="Centre de Bamako", name_en="Bamako centre")
-    paris = OfficeFactory(
-        code="paris-consulat",
-        name="Consulat général du Mali à Paris",
-        name_en="Consulate General of Mali in Paris",
-        city="Paris",
-        timezone=ZoneInfo("Europe/Paris"),
-    )
+    paris = paris_consulate()
     SlotFactory(office=paris)  # a free slot: booking is open there
     hosts = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))

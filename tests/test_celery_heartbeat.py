@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,15 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from epassport import health, schedules
 from epassport.celery import app
 from epassport.tasks import heartbeat
-from tests.support import database_url
+from tests.support import celery_queue, database_url
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def worker_queue():
+    with celery_queue() as name:
+        yield name
 
 
 @pytest.mark.django_db
@@ -50,8 +55,8 @@ def test_an_administrators_change_to_the_schedule_survives_the_next_migrate():
 # transaction=True: the worker's Django fix-up closes this thread's database connection when
 # it starts, which must not happen inside a test transaction.
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_the_heartbeat_sent_through_redis(client):
-    queue = f"test-{uuid.uuid4().hex}"
+def test_a_real_worker_runs_the_heartbeat_sent_through_redis(client, worker_queue):
+    queue = worker_queue
     assert client.get("/healthz").status_code == 503
     with start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10):
         heartbeat.apply_async(queue=queue)
@@ -62,12 +67,12 @@ def test_a_real_worker_runs_the_heartbeat_sent_through_redis(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_beat_and_a_worker_together_keep_healthz_green():
+def test_beat_and_a_worker_together_keep_healthz_green(worker_queue):
     # Beat reads its schedule from the (committed) test database; one beat per second.
     task = PeriodicTask.objects.get(name="heartbeat")
     task.interval, _ = IntervalSchedule.objects.get_or_create(every=1, period="seconds")
     task.save()
-    queue = f"test-{uuid.uuid4().hex}"
+    queue = worker_queue
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),

@@ -1,41 +1,33 @@
 """POST /api/v1/bookings/ and the management of a booking by its token: every status and
 code of the contract, and no 500 whatever the input."""
 
-import base64
 import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from altcha import v1 as altcha
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.test import APIClient
 
 from appointments import services
 from appointments.errors import NotChangeable
 from appointments.models import Appointment, Slot, Suspension
-from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory, applicant
+from appointments.tests.challenges import solution_number, solve
+from appointments.tests.factories import (
+    CentreOfficeFactory,
+    OfficeFactory,
+    SlotFactory,
+    applicant,
+    paris_consulate,
+)
 from epassport.api import exception_handler
 from epassport.errors import DomainError
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
 
 BOOKINGS = "/api/v1/bookings/"
-
-
-@pytest.fixture(autouse=True)
-def _protection_off(settings):
-    settings.BOOKING_CHALLENGE = False
-    settings.RATE_LIMITS = False
-
-
-@pytest.fixture
-def api():
-    # CSRF checks on, as for a browser: the public API must not need a CSRF token.
-    return APIClient(enforce_csrf_checks=True)
 
 
 @pytest.fixture
@@ -274,23 +266,7 @@ def test_a_wrong_method_answers_405(api):
 
 def solved(api, *, wrong: bool = False) -> str:
     challenge = api.get("/api/v1/challenge/").json()
-    number = altcha.solve_challenge(
-        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxnumber"]
-    ).number
-    solution = {
-        "algorithm": challenge["algorithm"],
-        "challenge": challenge["challenge"],
-        "number": number + 1 if wrong else number,
-        "salt": challenge["salt"],
-        "signature": challenge["signature"],
-    }
-    return base64.b64encode(json.dumps(solution).encode()).decode()
-
-
-@pytest.fixture
-def challenge_on(settings):
-    settings.BOOKING_CHALLENGE = True
-    settings.BOOKING_CHALLENGE_MAX_NUMBER = 2_000
+    return solve(challenge, number=solution_number(challenge) + 1 if wrong else None)
 
 
 def test_the_challenge_endpoint_gives_an_altcha_challenge(api, challenge_on):
@@ -412,6 +388,14 @@ def test_cancel_with_a_wrong_or_other_token_changes_nothing(api, slot, booking):
     assert slot.booked == 2
 
 
+def assert_not_moved(reference: str, slot: Slot, target: Slot) -> None:
+    """A refused move leaves the appointment and both seats where they were."""
+    assert Appointment.objects.get(reference=reference).slot_id == slot.pk
+    slot.refresh_from_db()
+    target.refresh_from_db()
+    assert (slot.booked, target.booked) == (1, 0)
+
+
 def test_reschedule_moves_the_seat(api, slot, booking):
     reference, token = booking
     target = SlotFactory(office=slot.office, capacity=2)
@@ -430,10 +414,12 @@ def test_reschedule_to_a_full_slot_answers_slot_full(api, slot, booking):
     reference, token = booking
     full = SlotFactory(office=slot.office, capacity=1)
     services.booking_create(slot=full, applicant=applicant())
+    later = SlotFactory(office=slot.office, capacity=2)  # free, after the full one
     body = assert_error(
         manage(api, "post", reference, token, "reschedule/", slot=full.pk), 409, "slot_full"
     )
     assert isinstance(body["next_free"], list)
+    assert [s["id"] for s in body["next_free"]] == [later.pk]
     assert all(set(s) == {"id", "starts_at", "ends_at", "remaining"} for s in body["next_free"])
     slot.refresh_from_db()
     assert slot.booked == 1
@@ -445,6 +431,7 @@ def test_reschedule_to_a_past_slot_answers_slot_past(api, slot, booking):
     assert_error(
         manage(api, "post", reference, token, "reschedule/", slot=past.pk), 409, "slot_past"
     )
+    assert_not_moved(reference, slot, past)
 
 
 def test_reschedule_into_a_suspension_answers_booking_closed(api, slot, booking):
@@ -459,6 +446,7 @@ def test_reschedule_into_a_suspension_answers_booking_closed(api, slot, booking)
         manage(api, "post", reference, token, "reschedule/", slot=later.pk), 409, "booking_closed"
     )
     assert body["reopens_at"] is not None
+    assert_not_moved(reference, slot, later)
 
 
 def test_a_cancelled_booking_cannot_be_rescheduled(api, slot, booking):
@@ -468,6 +456,10 @@ def test_a_cancelled_booking_cannot_be_rescheduled(api, slot, booking):
     assert_error(
         manage(api, "post", reference, token, "reschedule/", slot=target.pk), 409, "not_changeable"
     )
+    appointment = Appointment.objects.get(reference=reference)
+    assert (appointment.status, appointment.slot_id) == ("cancelled", slot.pk)
+    target.refresh_from_db()
+    assert target.booked == 0
 
 
 @pytest.mark.parametrize("value", ["abc", None, 10**30])
@@ -506,12 +498,7 @@ def test_reschedule_with_a_wrong_token_is_not_found_before_anything_else(api, sl
 
 def test_times_in_the_answers_use_the_office_offset_in_summer(api, freeze):
     freeze("2026-03-01T12:00:00Z")
-    paris = OfficeFactory(code="paris-consulat", timezone=ZoneInfo("Europe/Paris"))
-    slot = SlotFactory(
-        office=paris,
-        starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 30, 7, 15, tzinfo=UTC),
-    )
+    slot = SlotFactory(office=paris_consulate(), starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC))
     created = book(api, slot, phone="+33612345678").json()
     assert created["starts_at"] == "2026-03-30T09:00:00+02:00"
     read = manage(api, "get", created["reference"], created["manage_token"]).json()

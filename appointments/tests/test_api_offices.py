@@ -7,25 +7,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from appointments.models import Slot, Suspension
-from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory
+from appointments.tests.factories import (
+    CentreOfficeFactory,
+    OfficeFactory,
+    SlotFactory,
+    paris_consulate,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
 
 OFFICES = "/api/v1/offices/"
-
-
-@pytest.fixture(autouse=True)
-def _protection_off(settings):
-    settings.BOOKING_CHALLENGE = False
-    settings.RATE_LIMITS = False
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 def slots_url(code: str, first: str | None = None, last: str | None = None) -> str:
@@ -115,12 +108,8 @@ def test_offices_list_costs_one_query_whatever_the_number_of_offices(api):
 
 def test_paris_slots_carry_the_summer_offset(api, freeze):
     freeze("2026-01-10T12:00:00Z")
-    paris = OfficeFactory(code="paris-consulat", timezone=ZoneInfo("Europe/Paris"))
     slot = SlotFactory(
-        office=paris,
-        starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 30, 7, 15, tzinfo=UTC),
-        capacity=4,
+        office=paris_consulate(), starts_at=datetime(2026, 3, 30, 7, 0, tzinfo=UTC), capacity=4
     )
     response = api.get(slots_url("paris-consulat", "2026-03-30", "2026-03-30"))
     assert response.status_code == 200

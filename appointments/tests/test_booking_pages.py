@@ -2,18 +2,16 @@
 
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from appointments import services
 from appointments.models import Appointment, Slot
-from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
+from appointments.tests.factories import SlotFactory, book, local_time, paris_consulate, slot_at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
 
 FORM = {
     "surname": "  Traoré ",
@@ -27,43 +25,18 @@ FORM = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_challenge_no_limits(settings):
-    settings.BOOKING_CHALLENGE = False
-    settings.RATE_LIMITS = False
-
-
 @pytest.fixture
 def paris():
-    return OfficeFactory(
-        code="paris-consulat",
-        name="Consulat général du Mali à Paris",
-        city="Paris",
-        country="FR",
-        timezone=ZoneInfo("Europe/Paris"),
-        address="64 rue de Prony, Paris",
-    )
-
-
-def tomorrow_at(office, hour: int, minute: int = 0):
-    local = timezone.now().astimezone(office.timezone) + timedelta(days=1)
-    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-
-
-def slot_at(office, hour, minute=0, **kwargs):
-    start = tomorrow_at(office, hour, minute)
-    return SlotFactory(
-        office=office, starts_at=start, ends_at=start + timedelta(minutes=15), **kwargs
-    )
+    return paris_consulate()
 
 
 def test_the_office_page_lists_days_with_free_slots(client, paris):
     slot_at(paris, 9)
     slot_at(paris, 10)
     full = slot_at(paris, 11, capacity=1)
-    services.booking_create(slot=full, applicant=applicant())
+    book(slot=full)
     html = client.get(f"/bureaux/{paris.code}/").content.decode()
-    day = tomorrow_at(paris, 9).date().isoformat()
+    day = local_time(paris, 9).date().isoformat()
     assert f'href="/bureaux/{paris.code}/jour/{day}/"' in html
     assert "2 horaires libres" in html
     assert "À apporter le jour du rendez-vous" in html
@@ -71,7 +44,7 @@ def test_the_office_page_lists_days_with_free_slots(client, paris):
 
 def test_the_day_page_shows_times_in_the_offices_timezone(client, paris):
     slot = slot_at(paris, 9, 30)
-    day = tomorrow_at(paris, 9).date().isoformat()
+    day = local_time(paris, 9).date().isoformat()
     html = client.get(f"/bureaux/{paris.code}/jour/{day}/").content.decode()
     assert ">09:30</time>" in html
     assert "Europe/Paris" in html
@@ -79,13 +52,13 @@ def test_the_day_page_shows_times_in_the_offices_timezone(client, paris):
 
 
 def test_availability_pages_cost_a_bounded_number_of_queries(client, paris):
-    day = tomorrow_at(paris, 8).date().isoformat()
+    day = local_time(paris, 8).date().isoformat()
     slot_at(paris, 8)
     with CaptureQueriesContext(connection) as few_office:
         client.get(f"/bureaux/{paris.code}/")
     with CaptureQueriesContext(connection) as few_day:
         client.get(f"/bureaux/{paris.code}/jour/{day}/")
-    start = tomorrow_at(paris, 8, 15)
+    start = local_time(paris, 8, 15)
     Slot.objects.bulk_create(
         Slot(
             office=paris,
@@ -156,7 +129,7 @@ def test_invalid_fields_get_a_clear_message_and_book_nothing(client, paris, fiel
 def test_a_full_slot_offers_the_next_free_times(client, paris):
     slot = slot_at(paris, 9, capacity=1)
     later = slot_at(paris, 10)
-    services.booking_create(slot=slot, applicant=applicant())
+    book(slot=slot)
     response = client.post(f"/bureaux/{paris.code}/creneau/{slot.pk}/", FORM)
     html = response.content.decode()
     assert response.status_code == 400
@@ -200,11 +173,13 @@ def test_a_suspended_office_refuses_bookings_and_says_when_it_reopens(client, pa
 def test_another_offices_slot_is_not_found(client, paris):
     other = SlotFactory()
     assert client.get(f"/bureaux/{paris.code}/creneau/{other.pk}/").status_code == 404
+    assert client.post(f"/bureaux/{paris.code}/creneau/{other.pk}/", FORM).status_code == 404
+    assert not Appointment.objects.exists()
 
 
 def test_the_manage_link_cancels_and_frees_the_seat(client, paris):
     slot = slot_at(paris, 9, capacity=1)
-    appointment, token = services.booking_create(slot=slot, applicant=applicant())
+    appointment, token = book(slot=slot)
     url = f"/rendez-vous/{appointment.reference}/{token}/"
     assert "Oui, annuler" in client.get(url + "annuler/").content.decode()
     response = client.post(url + "annuler/", follow=True)
@@ -218,9 +193,9 @@ def test_the_manage_link_cancels_and_frees_the_seat(client, paris):
 def test_the_manage_link_moves_the_appointment(client, paris):
     first = slot_at(paris, 9)
     second = slot_at(paris, 11)
-    appointment, token = services.booking_create(slot=first, applicant=applicant())
+    appointment, token = book(slot=first)
     url = f"/rendez-vous/{appointment.reference}/{token}/deplacer/"
-    day = tomorrow_at(paris, 9).date().isoformat()
+    day = local_time(paris, 9).date().isoformat()
     page = client.get(url + f"?jour={day}").content.decode()
     assert f'value="{second.pk}"' in page
     response = client.post(url, {"slot": second.pk}, follow=True)
@@ -233,14 +208,16 @@ def test_the_manage_link_moves_the_appointment(client, paris):
 
 
 def test_a_wrong_token_is_not_found(client, paris):
-    appointment, token = services.booking_create(slot=slot_at(paris, 9), applicant=applicant())
+    appointment, token = book(slot=slot_at(paris, 9))
     assert client.get(f"/rendez-vous/{appointment.reference}/{token}x/").status_code == 404
     assert client.get(f"/rendez-vous/{appointment.reference}/{token}/").status_code == 200
     assert client.post(f"/rendez-vous/{appointment.reference}/wrong/annuler/").status_code == 404
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
 
 
 def test_calendar_file_and_pdf_are_served_from_the_manage_link(client, paris):
-    appointment, token = services.booking_create(slot=slot_at(paris, 9), applicant=applicant())
+    appointment, token = book(slot=slot_at(paris, 9))
     url = f"/rendez-vous/{appointment.reference}/{token}/"
     ics = client.get(url + "calendrier.ics")
     assert ics["Content-Type"].startswith("text/calendar")

@@ -18,41 +18,32 @@ from PIL import Image
 
 from appointments import documents, services
 from appointments.models import Appointment, Office
-from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory, applicant
+from appointments.tests import factories
+from appointments.tests.factories import (
+    BAMAKO,
+    REOPENING_MORNING,
+    SlotFactory,
+    bamako_centre,
+    paris_consulate,
+)
 
 pytestmark = pytest.mark.django_db
 
-BAMAKO = ZoneInfo("Africa/Bamako")
 PARIS = ZoneInfo("Europe/Paris")
-REOPENING_MORNING = datetime(2025, 11, 24, 8, 30, tzinfo=BAMAKO)  # a Monday
 
 
 @pytest.fixture
 def bamako() -> Office:
-    return CentreOfficeFactory(
-        name="Centre de production de Bamako",
-        name_en="Bamako production centre",
-        address="Avenue de l’Indépendance\nBamako",
-    )
+    return bamako_centre()
 
 
 @pytest.fixture
 def paris() -> Office:
-    return OfficeFactory(
-        name="Consulat général du Mali à Paris",
-        name_en="Consulate General of Mali in Paris",
-        timezone=PARIS,
-        address="53 rue de la Convention\n75015 Paris",
-    )
+    return paris_consulate(address="53 rue de la Convention\n75015 Paris")
 
 
 def book(office: Office, local_start: datetime, **fields) -> tuple[Appointment, str]:
-    slot = SlotFactory(
-        office=office, starts_at=local_start, ends_at=local_start + timedelta(minutes=15)
-    )
-    return services.booking_create(
-        slot=slot, applicant=applicant(**fields), now=local_start - timedelta(days=3)
-    )
+    return factories.book(office, local_start, now=local_start - timedelta(days=3), **fields)
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -7,7 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Office
-from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, SlotFactory
+from appointments.tests.factories import (
+    CentreOfficeFactory,
+    OfficeFactory,
+    SlotFactory,
+    paris_consulate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,14 +23,7 @@ def offices():
         "bamako": CentreOfficeFactory(
             code="bko-centre", name="Centre de Bamako", name_en="Bamako centre", city="Bamako"
         ),
-        "paris": OfficeFactory(
-            code="paris-consulat",
-            name="Consulat général du Mali à Paris",
-            name_en="Consulate General of Mali in Paris",
-            city="Paris",
-            country="FR",
-            timezone=ZoneInfo("Europe/Paris"),
-        ),
+        "paris": paris_consulate(),
         "washington": OfficeFactory(
             code="washington-ambassade",
             name="Ambassade du Mali à Washington",

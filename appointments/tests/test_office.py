@@ -1,21 +1,12 @@
-from zoneinfo import ZoneInfo
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from appointments.models import Office
 from appointments.services import office_upsert
+from appointments.tests.factories import PARIS
 
 pytestmark = pytest.mark.django_db
-
-PARIS = {
-    "name": "Consulat général du Mali à Paris",
-    "kind": "mission",
-    "city": "Paris",
-    "country": "FR",
-    "timezone": ZoneInfo("Europe/Paris"),
-}
 
 
 def test_office_upsert_creates_then_updates_without_duplicating():

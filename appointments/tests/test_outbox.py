@@ -6,26 +6,28 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.utils import timezone
-from kombu import Exchange, Queue
 
 from appointments import delivery, services, sms, tasks
-from appointments.models import Appointment, OutboxMessage, Slot
-from appointments.tests.factories import CentreOfficeFactory, SlotFactory, applicant
+from appointments.models import Appointment, OutboxMessage
+from appointments.tests.factories import (
+    REOPENING_MORNING,
+    SlotFactory,
+    applicant,
+    book_at_reopening,
+    displace,
+    reopening_slot,
+)
 from epassport.celery import app as celery_app
-from tests.support import database_url, run_together
+from tests.support import celery_queue, database_url, run_together
 
 ROOT = Path(__file__).resolve().parents[2]
-BAMAKO = ZoneInfo("Africa/Bamako")
-REOPENING_MORNING = datetime(2025, 11, 24, 8, 30, tzinfo=BAMAKO)
 
 
 @pytest.fixture
@@ -41,25 +43,8 @@ def sms_lines(path: Path) -> list[str]:
 
 @pytest.fixture
 def worker_queue():
-    """A queue of its own for a test's worker, removed from Redis afterwards."""
-    name = f"test-{uuid.uuid4().hex}"
-    yield name
-    with celery_app.connection_for_write() as conn:
-        queue = Queue(name, Exchange(name), routing_key=name)(conn.default_channel)
-        queue.declare()  # (kombu forgets a binding it has not declared itself)
-        queue.delete()
-
-
-def book(slot: Slot | None = None, **fields) -> tuple[Appointment, str]:
-    if slot is None:
-        slot = SlotFactory(
-            office=CentreOfficeFactory(),
-            starts_at=REOPENING_MORNING,
-            ends_at=REOPENING_MORNING + timedelta(minutes=15),
-        )
-    return services.booking_create(
-        slot=slot, applicant=applicant(**fields), now=REOPENING_MORNING - timedelta(days=3)
-    )
+    with celery_queue() as name:
+        yield name
 
 
 def message_of(appointment: Appointment, kind: str, channel: str) -> OutboxMessage:
@@ -78,7 +63,7 @@ def wait_until(condition, seconds: float = 30) -> None:
 
 @pytest.mark.django_db
 def test_a_confirmation_is_sent_with_its_documents_and_its_token_wiped(sms_file):
-    appointment, token = book()
+    appointment, token = book_at_reopening()
     email = message_of(appointment, "booking_confirmed", "email")
     assert email.payload == {"manage_token": token}
 
@@ -105,7 +90,7 @@ def test_a_confirmation_is_sent_with_its_documents_and_its_token_wiped(sms_file)
 
 @pytest.mark.django_db
 def test_delivering_the_same_message_twice_sends_it_once(sms_file):
-    appointment, _token = book()
+    appointment, _token = book_at_reopening()
     email = message_of(appointment, "booking_confirmed", "email")
     text = message_of(appointment, "booking_confirmed", "sms")
 
@@ -121,7 +106,7 @@ def test_delivering_the_same_message_twice_sends_it_once(sms_file):
 
 @pytest.mark.django_db
 def test_a_message_not_due_yet_waits(sms_file):
-    appointment, _token = book()
+    appointment, _token = book_at_reopening()
     later = timezone.now() + timedelta(minutes=5)
     OutboxMessage.objects.filter(appointment=appointment).update(next_attempt_at=later)
     email = message_of(appointment, "booking_confirmed", "email")
@@ -144,7 +129,7 @@ def test_an_unknown_message_is_nothing_to_do():
 
 @pytest.mark.django_db
 def test_a_moved_appointment_is_told_its_new_time_with_new_documents(sms_file):
-    appointment, token = book()
+    appointment, token = book_at_reopening()
     later = SlotFactory(
         office=appointment.office,
         starts_at=REOPENING_MORNING + timedelta(hours=1),
@@ -172,7 +157,7 @@ def test_a_moved_appointment_is_told_its_new_time_with_new_documents(sms_file):
 
 @pytest.mark.django_db
 def test_a_cancellation_is_confirmed_without_documents(sms_file, settings):
-    appointment, _token = book()
+    appointment, _token = book_at_reopening()
     services.booking_cancel(appointment=appointment, now=REOPENING_MORNING - timedelta(days=1))
 
     assert delivery.outbox_sweep() == 4
@@ -187,13 +172,8 @@ def test_a_cancellation_is_confirmed_without_documents(sms_file, settings):
 
 @pytest.mark.django_db
 def test_a_displaced_applicant_is_asked_to_choose_a_new_time(sms_file, settings):
-    appointment, _token = book()
-    services.closure_create(
-        office=appointment.office,
-        start_date=REOPENING_MORNING.date(),
-        end_date=REOPENING_MORNING.date(),
-        reason="Fermeture exceptionnelle",
-    )
+    appointment, _token = book_at_reopening()
+    displace(appointment)
     email = message_of(appointment, "booking_displaced", "email")
 
     assert delivery.outbox_deliver(message_id=email.pk) is True
@@ -216,13 +196,8 @@ def test_a_displaced_applicant_is_asked_to_choose_a_new_time(sms_file, settings)
 
 @pytest.mark.django_db
 def test_the_sweep_sends_the_oldest_due_messages_first_within_its_limit(sms_file):
-    slot = SlotFactory(
-        office=CentreOfficeFactory(),
-        starts_at=REOPENING_MORNING,
-        ends_at=REOPENING_MORNING + timedelta(minutes=15),
-        capacity=3,
-    )
-    appointments = [book(slot)[0] for _ in range(3)]
+    slot = reopening_slot(capacity=3)
+    appointments = [book_at_reopening(slot=slot)[0] for _ in range(3)]
     emails = [message_of(a, "booking_confirmed", "email") for a in appointments]
     OutboxMessage.objects.filter(channel="sms").update(
         next_attempt_at=timezone.now() + timedelta(hours=1)
@@ -244,21 +219,12 @@ def test_the_sweep_sends_the_oldest_due_messages_first_within_its_limit(sms_file
     assert OutboxMessage.objects.filter(channel="sms", status="pending").count() == 3
 
 
-class BrokenProviderBackend(sms.BaseSmsBackend):
-    def send(self, to: str, text: str) -> None:
-        raise ConnectionError("SMS gateway unreachable")
-
-
 @pytest.mark.django_db
-def test_one_sweep_tries_a_failing_message_once_and_sends_the_others(settings):
-    settings.SMS_BACKEND = f"{__name__}.BrokenProviderBackend"
-    slot = SlotFactory(
-        office=CentreOfficeFactory(),
-        starts_at=REOPENING_MORNING,
-        ends_at=REOPENING_MORNING + timedelta(minutes=15),
-    )
-    book(slot)
-    book(slot)
+@pytest.mark.usefixtures("sms_gateway_down")
+def test_one_sweep_tries_a_failing_message_once_and_sends_the_others():
+    slot = reopening_slot()
+    book_at_reopening(slot=slot)
+    book_at_reopening(slot=slot)
 
     assert delivery.outbox_sweep() == 2  # the two emails
 
@@ -293,13 +259,8 @@ def test_two_sweeps_at_once_send_each_message_exactly_once(settings, sms_file):
     settings.SMS_BACKEND = f"{__name__}.RendezvousBackend"
     RendezvousBackend.barrier = threading.Barrier(2)
     RendezvousBackend.met = threading.local()
-    slot = SlotFactory(
-        office=CentreOfficeFactory(),
-        starts_at=REOPENING_MORNING,
-        ends_at=REOPENING_MORNING + timedelta(minutes=15),
-        capacity=10,
-    )
-    references = {book(slot)[0].reference for _ in range(10)}
+    slot = reopening_slot(capacity=10)
+    references = {book_at_reopening(slot=slot)[0].reference for _ in range(10)}
 
     results = run_together([delivery.outbox_sweep, delivery.outbox_sweep])
 
@@ -322,7 +283,7 @@ class SlowBackend(sms.FileBackend):
 @pytest.mark.timeout(120)
 def test_the_same_message_delivered_by_two_workers_at_once_is_sent_once(settings, sms_file):
     settings.SMS_BACKEND = f"{__name__}.SlowBackend"
-    appointment, _token = book()
+    appointment, _token = book_at_reopening()
     email = message_of(appointment, "booking_confirmed", "email")
     text = message_of(appointment, "booking_confirmed", "sms")
 

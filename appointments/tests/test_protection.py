@@ -2,7 +2,6 @@
 malformed) and the per-address rate limits, against the real Redis."""
 
 import base64
-import json
 import logging
 import time
 from datetime import timedelta
@@ -14,38 +13,7 @@ from django.utils import timezone
 
 from appointments import protection
 from appointments.protection import ChallengeFailed
-
-
-@pytest.fixture
-def challenge_on(settings):
-    settings.BOOKING_CHALLENGE = True
-    settings.BOOKING_CHALLENGE_MAX_NUMBER = 2_000  # quick to solve in tests
-
-
-def solve(challenge: dict, *, number: int | None = None, **changes) -> str:
-    """What the widget sends: base64 of the JSON of the solved challenge."""
-    if number is None:
-        solution = altcha.solve_challenge(
-            challenge["challenge"],
-            challenge["salt"],
-            challenge["algorithm"],
-            challenge["maxnumber"],
-        )
-        number = solution.number
-    payload = {
-        "algorithm": challenge["algorithm"],
-        "challenge": challenge["challenge"],
-        "number": number,
-        "salt": challenge["salt"],
-        "signature": challenge["signature"],
-        **changes,
-    }
-    return base64.b64encode(json.dumps(payload).encode()).decode()
-
-
-def encoded(value) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
-
+from appointments.tests.challenges import encoded, solution_number, solve
 
 # Challenge -------------------------------------------------------------------------------
 
@@ -81,9 +49,7 @@ def test_two_challenges_each_accepted_once(challenge_on):
 
 def test_a_wrong_number_is_refused(challenge_on):
     challenge = protection.challenge_create()
-    right = altcha.solve_challenge(
-        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxnumber"]
-    ).number
+    right = solution_number(challenge)
     with pytest.raises(ChallengeFailed):
         protection.challenge_verify(solve(challenge, number=right + 1))
     # A refused attempt does not burn the challenge: the right answer still passes once.
@@ -182,10 +148,18 @@ def test_malformed_payloads_are_refused_never_crash(challenge_on, payload):
         protection.challenge_verify(payload)
 
 
-def test_verification_is_a_no_op_when_the_challenge_is_off(settings):
+def test_verification_is_a_no_op_when_the_challenge_is_off(challenge_on, settings):
+    payload = solve(protection.challenge_create())
     settings.BOOKING_CHALLENGE = False
-    protection.challenge_verify(None)
-    protection.challenge_verify("garbage")
+    # Nothing is refused, a valid solution included...
+    for anything in (None, "garbage", encoded({"algorithm": "SHA-256"}), payload):
+        assert protection.challenge_verify(anything) is None
+    # ...and nothing is remembered: the solution passed while the check was off is not used
+    # up, and is accepted once when it is back on.
+    settings.BOOKING_CHALLENGE = True
+    protection.challenge_verify(payload)
+    with pytest.raises(ChallengeFailed):
+        protection.challenge_verify(payload)
 
 
 def test_replay_protection_lets_the_proof_of_work_through_when_redis_is_down(

@@ -1,50 +1,19 @@
 """SMS backends, and the SMS the outbox sends through the backend named in SMS_BACKEND."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 
-from appointments import delivery, services, sms
+from appointments import delivery, sms
 from appointments.models import Appointment, OutboxMessage
-from appointments.tests.factories import CentreOfficeFactory, SlotFactory, applicant
-
-BAMAKO = ZoneInfo("Africa/Bamako")
-REOPENING_MORNING = datetime(2025, 11, 24, 8, 30, tzinfo=BAMAKO)
+from appointments.tests.factories import CentreOfficeFactory, book_at_reopening, displace
+from appointments.tests.sms_backends import RecordingBackend
 
 
-class RecordingBackend(sms.BaseSmsBackend):
-    """A provider plugged in through SMS_BACKEND, keeping what it is asked to send."""
-
-    sent: list[tuple[str, str]] = []
-
-    def send(self, to: str, text: str) -> None:
-        RecordingBackend.sent.append((to, text))
-
-
-class BrokenProviderBackend(sms.BaseSmsBackend):
-    def send(self, to: str, text: str) -> None:
-        raise ConnectionError("SMS gateway unreachable")
-
-
-@pytest.fixture
-def recorded(settings) -> list[tuple[str, str]]:
-    settings.SMS_BACKEND = f"{__name__}.RecordingBackend"
-    RecordingBackend.sent = []
-    return RecordingBackend.sent
-
-
-def book(**fields) -> tuple[Appointment, str]:
+def book(**who) -> tuple[Appointment, str]:
     office = CentreOfficeFactory(name="Centre de Bamako", name_en="Bamako centre")
-    slot = SlotFactory(
-        office=office,
-        starts_at=REOPENING_MORNING,
-        ends_at=REOPENING_MORNING + timedelta(minutes=15),
-    )
-    return services.booking_create(
-        slot=slot, applicant=applicant(**fields), now=REOPENING_MORNING - timedelta(days=3)
-    )
+    return book_at_reopening(office, **who)
 
 
 def sms_of(appointment: Appointment, kind: str) -> OutboxMessage:
@@ -81,7 +50,7 @@ def test_the_console_backend_prints(capsys):
     [
         ("appointments.sms.ConsoleBackend", sms.ConsoleBackend),
         ("appointments.sms.FileBackend", sms.FileBackend),
-        (f"{__name__}.RecordingBackend", RecordingBackend),
+        ("appointments.tests.sms_backends.RecordingBackend", RecordingBackend),
     ],
 )
 def test_get_backend_honours_sms_backend(settings, path, expected):
@@ -138,12 +107,7 @@ def test_an_english_applicant_gets_an_english_sms(recorded):
 @pytest.mark.django_db
 def test_a_displaced_applicant_is_sent_to_the_portal_to_choose_a_new_time(recorded):
     appointment, _token = book()
-    services.closure_create(
-        office=appointment.office,
-        start_date=REOPENING_MORNING.date(),
-        end_date=REOPENING_MORNING.date(),
-        reason="Fermeture exceptionnelle",
-    )
+    displace(appointment)
 
     assert delivery.outbox_deliver(message_id=sms_of(appointment, "booking_displaced").pk)
 
@@ -155,9 +119,9 @@ def test_a_displaced_applicant_is_sent_to_the_portal_to_choose_a_new_time(record
 
 
 @pytest.mark.django_db
-def test_a_provider_failure_leaves_the_sms_pending_for_a_retry(settings, freeze):
+@pytest.mark.usefixtures("sms_gateway_down")
+def test_a_provider_failure_leaves_the_sms_pending_for_a_retry(freeze):
     freeze("2025-11-20T10:00:00Z")
-    settings.SMS_BACKEND = f"{__name__}.BrokenProviderBackend"
     appointment, token = book()
     message = sms_of(appointment, "booking_confirmed")
 

@@ -6,21 +6,17 @@ import email.policy
 import socket
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 
-from appointments import delivery, services
+from appointments import delivery
 from appointments.models import Appointment, OutboxMessage
-from appointments.tests.factories import CentreOfficeFactory, SlotFactory, applicant
+from appointments.tests.factories import REOPENING_MORNING, bamako_centre, book_at_reopening
 
 pytestmark = pytest.mark.django_db
-
-BAMAKO = ZoneInfo("Africa/Bamako")
-REOPENING_MORNING = datetime(2025, 11, 24, 8, 30, tzinfo=BAMAKO)
 
 
 def free_port() -> int:
@@ -76,20 +72,8 @@ def smtp_down(settings):
     use_smtp(settings, free_port())  # nothing listens there: connection refused
 
 
-def book(**fields) -> tuple[Appointment, str]:
-    office = CentreOfficeFactory(
-        name="Centre de production de Bamako",
-        name_en="Bamako production centre",
-        address="Avenue de l’Indépendance\nBamako",
-    )
-    slot = SlotFactory(
-        office=office,
-        starts_at=REOPENING_MORNING,
-        ends_at=REOPENING_MORNING + timedelta(minutes=15),
-    )
-    return services.booking_create(
-        slot=slot, applicant=applicant(**fields), now=REOPENING_MORNING - timedelta(days=3)
-    )
+def book(**who) -> tuple[Appointment, str]:
+    return book_at_reopening(bamako_centre(), **who)
 
 
 def confirmation_email(appointment: Appointment) -> OutboxMessage:

@@ -1,47 +1,91 @@
-import pytest
-from django.contrib.auth.models import User
+"""The pouch pages: a centre's operators ship their missions' passports, the mission's
+counter receives them; nobody else sees or touches a pouch."""
 
-from appointments.models import Membership, Office
-from appointments.tests.factories import OfficeFactory
+import pytest
+
+from consulates import services
 from consulates.models import Shipment
-from consulates.tests.factories import MissionFactory
 from production.models import FileStatus
-from production.tests.factories import CentreFactory, PassportFileFactory
+from production.tests.factories import PassportFileFactory
+from tests.world import COUNTER, OFFICES, PERSONAS, POUCH_SENDERS
 
 pytestmark = pytest.mark.django_db
 
 
-def member(role, office):
-    user = User.objects.create_user(f"{role}-{office.code}-{User.objects.count()}")
-    Membership.objects.create(user=user, role=role, office=office)
-    return user
-
-
-def test_pouch_pages_are_scoped_to_the_centre_and_the_mission(client):
-    bamako = CentreFactory(office__code="bko-centre")
-    paris = MissionFactory(
-        office__code="paris-consulat", office__kind=Office.Kind.MISSION, centre=bamako
-    )
+def test_pouch_pages_are_scoped_to_the_centre_and_the_mission(client, world):
+    paris, staff = world.missions["paris"], world.users
     file = PassportFileFactory(
-        centre=bamako, office=paris.office, status=FileStatus.QUALITY_CHECK, surname="SIDIBÉ"
+        centre=paris.centre, office=paris.office, status=FileStatus.QUALITY_CHECK, surname="SIDIBÉ"
     )
-    kayes_operator = member("operator", CentreFactory(office__code="kayes-centre").office)
-    client.force_login(kayes_operator)
+    client.force_login(staff["operator_kayes"])
     assert client.post(f"/staff/valises/missions/{paris.pk}/expedier/").status_code == 404
     assert not Shipment.objects.exists()
 
-    client.force_login(member("operator", bamako.office))
+    client.force_login(staff["operator_bamako"])
     assert client.post(f"/staff/valises/missions/{paris.pk}/expedier/").status_code == 302
     shipment = Shipment.objects.get()
 
-    dakar_agent = member("agent", OfficeFactory(code="dakar-consulat"))
-    client.force_login(dakar_agent)
+    client.force_login(staff["agent_dakar"])
     assert "SIDIBÉ" not in client.get("/staff/valises/").content.decode()
     assert client.post(f"/staff/valises/{shipment.pk}/reception/").status_code == 404
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.SENT
 
-    client.force_login(member("agent", paris.office))
+    client.force_login(staff["agent_paris"])
     assert "SIDIBÉ" in client.get("/staff/valises/").content.decode()
     client.post(f"/staff/valises/{shipment.pk}/reception/", {"received": []})
     shipment.refresh_from_db()
     file.refresh_from_db()
     assert (shipment.status, file.status) == (Shipment.Status.INCOMPLETE, FileStatus.IN_TRANSIT)
+
+
+# The generated matrix: personas × missions (the world of tests/world.py) ------------------
+
+CASES = [(persona, target) for persona in PERSONAS for target in OFFICES]
+
+
+def passport_checked_at(world, target: str):
+    """A passport of the mission that passed quality control: ready for the pouch."""
+    mission = world.missions[target]
+    return PassportFileFactory(
+        centre=mission.centre,
+        office=mission.office,
+        status=FileStatus.QUALITY_CHECK,
+        surname=f"VALISE{target.upper()}",
+    )
+
+
+@pytest.mark.parametrize(("persona", "target"), CASES)
+def test_sending_a_pouch(client, world, persona, target):
+    mission, file = world.missions[target], passport_checked_at(world, target)
+    client.force_login(world.users[persona])
+    response = client.post(f"/staff/valises/missions/{mission.pk}/expedier/")
+    file.refresh_from_db()
+    if persona in POUCH_SENDERS[target]:
+        assert response.status_code == 302
+        assert Shipment.objects.get().mission == mission
+        assert file.status == FileStatus.IN_TRANSIT
+    else:
+        assert response.status_code == 404
+        assert not Shipment.objects.exists()
+        assert file.status == FileStatus.QUALITY_CHECK
+
+
+@pytest.mark.parametrize(("persona", "target"), CASES)
+def test_receiving_a_pouch(client, world, persona, target):
+    mission, file = world.missions[target], passport_checked_at(world, target)
+    [operator] = POUCH_SENDERS[target] - {"admin"}  # the operator of the mission's centre
+    shipment = services.shipment_send(mission=mission, by=world.users[operator])
+    client.force_login(world.users[persona])
+    listed = client.get("/staff/valises/").content.decode()
+    assert (file.surname in listed) == (persona in COUNTER[target])
+    received = {"received": [file.reference]}
+    response = client.post(f"/staff/valises/{shipment.pk}/reception/", received)
+    shipment.refresh_from_db()
+    file.refresh_from_db()
+    if persona in COUNTER[target]:
+        assert response.status_code == 302
+        assert (shipment.status, file.status) == (Shipment.Status.RECEIVED, FileStatus.READY)
+    else:
+        assert response.status_code == 404
+        assert (shipment.status, file.status) == (Shipment.Status.SENT, FileStatus.IN_TRANSIT)

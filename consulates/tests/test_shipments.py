@@ -1,33 +1,17 @@
 """Pouches: a centre ships a mission's passports, the mission receives them, counted."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from appointments.models import Membership, Office
+from appointments.tests.factories import member
 from consulates import services
 from consulates.errors import NothingToShip, NotInShipment, ShipmentAlreadyReceived
 from consulates.models import Shipment, ShipmentItem
-from consulates.tests.factories import MissionFactory
 from epassport.errors import NotFound
 from production.models import FileEvent, FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def member(role, office):
-    user = User.objects.create_user(f"{role}-{office.code}-{User.objects.count()}")
-    Membership.objects.create(user=user, role=role, office=office)
-    return user
-
-
-@pytest.fixture
-def paris():
-    centre = CentreFactory(office__code="bko-centre")
-    return MissionFactory(
-        office__code="paris-consulat", office__kind=Office.Kind.MISSION, centre=centre
-    )
 
 
 def checked(mission, n):

@@ -1,6 +1,6 @@
 import pytest
-from django.contrib.auth.models import User
 
+from appointments.tests.factories import member
 from production import services
 from production.tests.factories import PassportFileFactory
 
@@ -8,11 +8,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_files_are_read_only_in_the_admin_with_their_events(client):
-    admin = User.objects.create_superuser("minister", "m@example.org", "pw")
+    admin = member("admin", username="minister", is_staff=True, is_superuser=True)
     file = PassportFileFactory()
-    from appointments.models import Membership
-
-    Membership.objects.create(user=admin, role="admin")
     services.file_transition(file=file, to="queued", expected="enrolled", by=admin, note="Lot 12")
     client.force_login(admin)
 

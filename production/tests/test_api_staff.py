@@ -10,60 +10,29 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from appointments import services as appointment_services
-from appointments.models import Appointment, Membership, Office
-from appointments.tests.factories import SlotFactory, applicant
-from consulates.tests.factories import MissionFactory
+from appointments.models import Appointment
+from appointments.tests.factories import book, member
 from production import services
 from production.api import views
 from production.models import FileEvent, FileStatus, PassportFile
 from production.tests.factories import CentreFactory, PassportFileFactory
+from tests.support import token_client
 
 pytestmark = pytest.mark.django_db
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
-@pytest.fixture
-def bamako():
-    return CentreFactory(office__code="bko-centre")
-
-
-@pytest.fixture
-def paris(bamako):
-    return MissionFactory(
-        office__code="paris-consulat", office__kind=Office.Kind.MISSION, centre=bamako
-    ).office
-
-
-def member(role, office=None, username=None):
-    user = User.objects.create_user(username or f"{role}-{User.objects.count()}", password="pw")
-    Membership.objects.create(user=user, role=role, office=office)
-    return user
-
-
-def api(user=None):
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-def booking(office, starts_at, **who):
-    slot = SlotFactory(
-        office=office, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=15)
-    )
-    appointment, _token = appointment_services.booking_create(
-        slot=slot, applicant=applicant(**who)
-    )
-    return appointment
+def agents_api(mission):
+    """The API as a new agent of the mission calls it."""
+    return token_client(member("agent", mission.office))
 
 
 # Token --------------------------------------------------------------------------------------
 
 
 def test_a_member_of_staff_gets_a_token_that_opens_the_api(paris):
-    agent = member("agent", paris, username="awa")
+    agent = member("agent", paris.office, username="awa")
     response = APIClient().post(
         "/api/v1/auth/token/", {"username": "awa", "password": "pw"}, format="json"
     )
@@ -84,7 +53,7 @@ def test_a_member_of_staff_gets_a_token_that_opens_the_api(paris):
     ("username", "password"), [("awa", "wrong"), ("nobody", "pw"), ("outsider", "pw")]
 )
 def test_wrong_credentials_and_people_without_a_membership_get_no_token(paris, username, password):
-    member("agent", paris, username="awa")
+    member("agent", paris.office, username="awa")
     User.objects.create_user("outsider", password="pw")  # an account, but not staff
     response = APIClient().post(
         "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
@@ -128,11 +97,13 @@ def test_a_wrong_token_answers_401():
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     response = client.get("/api/v1/files/")
     assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert set(response.json()) == {"code", "detail"}  # an error, and no list of files
 
 
 def test_the_browser_uses_its_session(paris):
     client = APIClient()
-    client.force_login(member("agent", paris))
+    client.force_login(member("agent", paris.office))
     assert client.get("/api/v1/files/").status_code == 200
 
 
@@ -141,13 +112,19 @@ def test_the_browser_uses_its_session(paris):
 
 def test_the_agenda_lists_the_local_day_of_the_office_in_order_of_time(paris):
     day = timezone.localdate() + timedelta(days=3)
-    late = booking(paris, datetime.combine(day, datetime.min.time(), PARIS).replace(hour=23))
-    early = booking(paris, datetime.combine(day, datetime.min.time(), PARIS).replace(hour=0))
+    late, _token = book(
+        paris.office, datetime.combine(day, datetime.min.time(), PARIS).replace(hour=23)
+    )
+    early, _token = book(
+        paris.office, datetime.combine(day, datetime.min.time(), PARIS).replace(hour=0)
+    )
     # Outside the local day: 23:59 the day before and midnight the day after.
-    booking(paris, datetime.combine(day, datetime.min.time(), PARIS) - timedelta(minutes=1))
-    booking(paris, datetime.combine(day + timedelta(days=1), datetime.min.time(), PARIS))
-    agent = member("agent", paris)
-    response = api(agent).get("/api/v1/agenda/", {"date": day.isoformat(), "office": paris.code})
+    book(paris.office, datetime.combine(day, datetime.min.time(), PARIS) - timedelta(minutes=1))
+    book(paris.office, datetime.combine(day + timedelta(days=1), datetime.min.time(), PARIS))
+    agent = member("agent", paris.office)
+    response = token_client(agent).get(
+        "/api/v1/agenda/", {"date": day.isoformat(), "office": paris.office.code}
+    )
     assert response.status_code == 200
     body = response.json()
     assert [item["reference"] for item in body] == [early.reference, late.reference]
@@ -178,13 +155,13 @@ def test_the_agenda_lists_the_local_day_of_the_office_in_order_of_time(paris):
     ],
 )
 def test_the_agenda_needs_a_date_and_an_office(paris, query):
-    response = api(member("agent", paris)).get("/api/v1/agenda/", query)
+    response = agents_api(paris).get("/api/v1/agenda/", query)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
 
 
 def test_an_unknown_office_is_not_found(paris):
-    response = api(member("admin")).get(
+    response = token_client(member("admin")).get(
         "/api/v1/agenda/", {"date": "2026-03-30", "office": "nowhere"}
     )
     assert response.status_code == 404
@@ -195,11 +172,12 @@ def test_an_unknown_office_is_not_found(paris):
 
 
 def test_check_in_then_enrol_then_enrol_again(paris):
-    appointment = booking(paris, timezone.now() + timedelta(hours=2))
-    client = api(member("agent", paris))
+    appointment, _token = book(paris.office)
+    client = agents_api(paris)
     checked_in = client.post(f"/api/v1/appointments/{appointment.reference}/check-in/")
     assert checked_in.status_code == 200
     assert checked_in.json() == {"reference": appointment.reference, "status": "checked_in"}
+    assert Appointment.objects.get(pk=appointment.pk).status == "checked_in"
 
     enrolled = client.post(f"/api/v1/appointments/{appointment.reference}/enrol/")
     assert enrolled.status_code == 201
@@ -210,29 +188,30 @@ def test_check_in_then_enrol_then_enrol_again(paris):
     assert again.status_code == 200
     assert again.json() == enrolled.json()
     assert PassportFile.objects.count() == 1
+    assert Appointment.objects.get(pk=appointment.pk).status == "enrolled"
 
 
 def test_a_reference_is_read_in_any_case(paris):
-    appointment = booking(paris, timezone.now() + timedelta(hours=2))
-    response = api(member("agent", paris)).post(
+    appointment, _token = book(paris.office)
+    response = agents_api(paris).post(
         f"/api/v1/appointments/{appointment.reference.lower()}/check-in/"
     )
     assert response.status_code == 200
+    assert response.json() == {"reference": appointment.reference, "status": "checked_in"}
+    assert Appointment.objects.get(pk=appointment.pk).status == "checked_in"
 
 
 def test_checking_in_a_cancelled_appointment_is_a_conflict(paris):
-    appointment = booking(paris, timezone.now() + timedelta(hours=2))
+    appointment, _token = book(paris.office)
     appointment_services.booking_cancel(appointment=appointment)
-    response = api(member("agent", paris)).post(
-        f"/api/v1/appointments/{appointment.reference}/check-in/"
-    )
+    response = agents_api(paris).post(f"/api/v1/appointments/{appointment.reference}/check-in/")
     assert response.status_code == 409
     assert response.json()["code"] == "not_changeable"
     assert Appointment.objects.get(pk=appointment.pk).status == "cancelled"
 
 
 def test_an_unknown_appointment_is_not_found(paris):
-    response = api(member("agent", paris)).post("/api/v1/appointments/PX7K-4MQD/enrol/")
+    response = agents_api(paris).post("/api/v1/appointments/PX7K-4MQD/enrol/")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "detail": "Rendez-vous introuvable."}
 
@@ -241,12 +220,12 @@ def test_an_unknown_appointment_is_not_found(paris):
 
 
 def test_the_file_list_filters_and_searches(paris, bamako):
-    at_paris = PassportFileFactory(centre=bamako, office=paris, surname="DIARRA")
+    at_paris = PassportFileFactory(centre=bamako, office=paris.office, surname="DIARRA")
     queued = PassportFileFactory(
-        centre=bamako, office=paris, status=FileStatus.QUEUED, given_names="Seydou"
+        centre=bamako, office=paris.office, status=FileStatus.QUEUED, given_names="Seydou"
     )
     at_bamako = PassportFileFactory(centre=bamako, surname="KEITA")
-    client = api(member("operator", bamako.office))
+    client = token_client(member("operator", bamako.office))
 
     def references(**query):
         response = client.get("/api/v1/files/", query)
@@ -273,14 +252,14 @@ def test_the_file_list_filters_and_searches(paris, bamako):
 
 
 def test_an_unknown_status_filter_is_invalid(paris):
-    response = api(member("agent", paris)).get("/api/v1/files/", {"status": "lost"})
+    response = agents_api(paris).get("/api/v1/files/", {"status": "lost"})
     assert response.status_code == 400
     assert "status" in response.json()["fields"]
 
 
 def test_the_file_list_has_pages_of_fifty(paris, bamako):
-    PassportFileFactory.create_batch(53, centre=bamako, office=paris)
-    client = api(member("agent", paris))
+    PassportFileFactory.create_batch(53, centre=bamako, office=paris.office)
+    client = agents_api(paris)
     first = client.get("/api/v1/files/").json()
     assert first["count"] == 53
     assert len(first["results"]) == 50
@@ -293,11 +272,11 @@ def test_the_file_list_has_pages_of_fifty(paris, bamako):
 
 
 def test_a_file_comes_with_its_events(paris, bamako):
-    agent = member("agent", paris, username="awa")
-    appointment = booking(paris, timezone.now() + timedelta(hours=2))
+    agent = member("agent", paris.office, username="awa")
+    appointment, _token = book(paris.office)
     file, _ = services.file_enrol(appointment=appointment, by=agent)
     services.file_transition(file=file, to="queued", expected="enrolled", by=agent, note="OK")
-    response = api(agent).get(f"/api/v1/files/{file.reference}/")
+    response = token_client(agent).get(f"/api/v1/files/{file.reference}/")
     assert response.status_code == 200
     body = response.json()
     assert (body["reference"], body["status"], body["office"]) == (
@@ -312,8 +291,8 @@ def test_a_file_comes_with_its_events(paris, bamako):
 
 
 def test_a_transition_moves_the_file_and_writes_its_event(paris, bamako):
-    file = PassportFileFactory(centre=bamako, office=paris)
-    response = api(member("agent", paris)).post(
+    file = PassportFileFactory(centre=bamako, office=paris.office)
+    response = agents_api(paris).post(
         f"/api/v1/files/{file.reference}/transition/",
         {"to": "queued", "expected": "enrolled", "note": "Complet"},
         format="json",
@@ -322,6 +301,7 @@ def test_a_transition_moves_the_file_and_writes_its_event(paris, bamako):
     assert response.json()["status"] == "queued"
     assert response.json()["events"][-1]["note"] == "Complet"
     assert FileEvent.objects.get(file=file).to_status == "queued"
+    assert PassportFile.objects.get(pk=file.pk).status == "queued"
 
 
 @pytest.mark.parametrize(
@@ -336,8 +316,8 @@ def test_a_transition_moves_the_file_and_writes_its_event(paris, bamako):
     ],
 )
 def test_refused_transitions(paris, bamako, role, body, status, code):
-    file = PassportFileFactory(centre=bamako, office=paris)
-    response = api(member(role, paris)).post(
+    file = PassportFileFactory(centre=bamako, office=paris.office)
+    response = token_client(member(role, paris.office)).post(
         f"/api/v1/files/{file.reference}/transition/", body, format="json"
     )
     assert response.status_code == status
@@ -349,9 +329,7 @@ def test_refused_transitions(paris, bamako, role, body, status, code):
 
 
 def test_errors_speak_english_when_asked(paris):
-    response = api(member("agent", paris)).get(
-        "/api/v1/files/DOS-9999999/", HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = agents_api(paris).get("/api/v1/files/DOS-9999999/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "detail": "File not found."}
 
@@ -360,11 +338,11 @@ def test_errors_speak_english_when_asked(paris):
 
 
 def test_a_bulk_transition_moves_each_file_on_its_own(paris, bamako):
-    queueable = PassportFileFactory(centre=bamako, office=paris)
-    done = PassportFileFactory(centre=bamako, office=paris, status=FileStatus.DELIVERED)
+    queueable = PassportFileFactory(centre=bamako, office=paris.office)
+    done = PassportFileFactory(centre=bamako, office=paris.office, status=FileStatus.DELIVERED)
     elsewhere = PassportFileFactory(centre=CentreFactory(office__code="kayes-centre"))
-    agent = member("agent", paris)
-    response = api(agent).post(
+    agent = member("agent", paris.office)
+    response = token_client(agent).post(
         "/api/v1/files/bulk-transition/",
         {
             "files": [queueable.reference, done.reference, elsewhere.reference, "NOPE"],
@@ -393,9 +371,9 @@ def test_a_bulk_transition_moves_each_file_on_its_own(paris, bamako):
 
 
 def test_a_file_changed_during_a_bulk_transition_is_not_overwritten(paris, bamako, monkeypatch):
-    first = PassportFileFactory(centre=bamako, office=paris)
-    second = PassportFileFactory(centre=bamako, office=paris)
-    supervisor = member("supervisor", paris)
+    first = PassportFileFactory(centre=bamako, office=paris.office)
+    second = PassportFileFactory(centre=bamako, office=paris.office)
+    supervisor = member("supervisor", paris.office)
     real = services.file_transition
 
     def someone_else_moves_the_second_file_first(**kwargs):
@@ -407,7 +385,7 @@ def test_a_file_changed_during_a_bulk_transition_is_not_overwritten(paris, bamak
     monkeypatch.setattr(
         views.services, "file_transition", someone_else_moves_the_second_file_first
     )
-    response = api(member("agent", paris)).post(
+    response = agents_api(paris).post(
         "/api/v1/files/bulk-transition/",
         {"files": [first.reference, second.reference], "to": "queued"},
         format="json",
@@ -419,7 +397,7 @@ def test_a_file_changed_during_a_bulk_transition_is_not_overwritten(paris, bamak
 
 
 def test_a_bulk_transition_takes_at_most_500_files(paris):
-    response = api(member("agent", paris)).post(
+    response = agents_api(paris).post(
         "/api/v1/files/bulk-transition/",
         {"files": [f"DOS-{n:07d}" for n in range(501)], "to": "queued"},
         format="json",
@@ -429,8 +407,8 @@ def test_a_bulk_transition_takes_at_most_500_files(paris):
 
 
 def test_a_reference_sent_twice_is_moved_once(paris, bamako):
-    file = PassportFileFactory(centre=bamako, office=paris)
-    response = api(member("agent", paris)).post(
+    file = PassportFileFactory(centre=bamako, office=paris.office)
+    response = agents_api(paris).post(
         "/api/v1/files/bulk-transition/",
         {"files": [file.reference, file.reference], "to": "queued"},
         format="json",
@@ -440,8 +418,8 @@ def test_a_reference_sent_twice_is_moved_once(paris, bamako):
 
 
 def test_due_dates_are_dates(paris, bamako):
-    PassportFileFactory(centre=bamako, office=paris, due_date=date(2027, 1, 4))
-    item = api(member("agent", paris)).get("/api/v1/files/").json()["results"][0]
+    PassportFileFactory(centre=bamako, office=paris.office, due_date=date(2027, 1, 4))
+    item = agents_api(paris).get("/api/v1/files/").json()["results"][0]
     assert item["due_date"] == "2027-01-04"
 
 

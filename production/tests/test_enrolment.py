@@ -3,14 +3,12 @@
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from appointments import services as appointment_services
 from appointments.errors import NotChangeable
-from appointments.models import Appointment, Membership, Office
-from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
-from consulates.tests.factories import MissionFactory
+from appointments.models import Appointment, Office
+from appointments.tests.factories import OfficeFactory, book, member
 from epassport.errors import NotFound
 from production import services
 from production.models import FileEvent, PassportFile
@@ -20,28 +18,9 @@ from tests.support import run_together
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def paris():
-    mission = MissionFactory(office__code="paris-consulat", office__kind=Office.Kind.MISSION)
-    return mission
-
-
-def agent_of(office, role="agent"):
-    user = User.objects.create_user(f"{role}-{office.code}-{User.objects.count()}")
-    Membership.objects.create(user=user, office=office, role=role)
-    return user
-
-
-def booking(office, *, hours_ahead=2):
-    start = timezone.now() + timedelta(hours=hours_ahead)
-    slot = SlotFactory(office=office, starts_at=start, ends_at=start + timedelta(minutes=15))
-    appointment, _token = appointment_services.booking_create(slot=slot, applicant=applicant())
-    return appointment
-
-
 def test_an_agent_checks_in_then_enrols_and_the_file_is_produced_by_the_missions_centre(paris):
-    appointment = booking(paris.office)
-    agent = agent_of(paris.office)
+    appointment, _token = book(paris.office)
+    agent = member("agent", paris.office)
     appointment_services.appointment_check_in(appointment=appointment, by=agent)
     file, created = services.file_enrol(appointment=appointment, by=agent)
     assert created
@@ -57,13 +36,15 @@ def test_an_agent_checks_in_then_enrols_and_the_file_is_produced_by_the_missions
 
 def test_a_centre_enrols_for_itself():
     centre = CentreFactory(office__code="bko-centre")
-    file, _ = services.file_enrol(appointment=booking(centre.office), by=agent_of(centre.office))
+    file, _ = services.file_enrol(
+        appointment=book(centre.office)[0], by=member("agent", centre.office)
+    )
     assert file.centre == centre
 
 
 def test_enrolment_is_idempotent(paris):
-    appointment = booking(paris.office)
-    agent = agent_of(paris.office)
+    appointment, _token = book(paris.office)
+    agent = member("agent", paris.office)
     first, created = services.file_enrol(appointment=appointment, by=agent)
     again, created_again = services.file_enrol(appointment=appointment, by=agent)
     assert (created, created_again) == (True, False)
@@ -73,8 +54,8 @@ def test_enrolment_is_idempotent(paris):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_double_click_on_enrol_creates_one_file(paris):
-    appointment = booking(paris.office)
-    agent = agent_of(paris.office)
+    appointment, _token = book(paris.office)
+    agent = member("agent", paris.office)
     results = run_together([lambda: services.file_enrol(appointment=appointment.pk, by=agent)] * 4)
     assert all(isinstance(result, tuple) for result in results), results
     assert sorted(created for _file, created in results) == [False, False, False, True]
@@ -83,8 +64,8 @@ def test_a_double_click_on_enrol_creates_one_file(paris):
 
 
 def test_another_offices_agent_finds_nothing(paris):
-    appointment = booking(paris.office)
-    dakar = agent_of(OfficeFactory(code="dakar-consulat"))
+    appointment, _token = book(paris.office)
+    dakar = member("agent", OfficeFactory(code="dakar-consulat"))
     for action in (appointment_services.appointment_check_in, services.file_enrol):
         with pytest.raises(NotFound):
             action(appointment=appointment, by=dakar)
@@ -93,8 +74,8 @@ def test_another_offices_agent_finds_nothing(paris):
 
 
 def test_no_show_only_once_the_time_has_come(paris):
-    appointment = booking(paris.office, hours_ahead=2)
-    agent = agent_of(paris.office)
+    appointment, _token = book(paris.office)  # in two hours
+    agent = member("agent", paris.office)
     with pytest.raises(NotChangeable):
         appointment_services.appointment_no_show(appointment=appointment, by=agent)
     later = timezone.now() + timedelta(hours=3)
@@ -105,11 +86,11 @@ def test_no_show_only_once_the_time_has_come(paris):
 
 
 def test_a_cancelled_appointment_cannot_be_checked_in(paris):
-    appointment = booking(paris.office)
+    appointment, _token = book(paris.office)
     appointment_services.booking_cancel(appointment=appointment)
     with pytest.raises(NotChangeable):
         appointment_services.appointment_check_in(
-            appointment=appointment, by=agent_of(paris.office)
+            appointment=appointment, by=member("agent", paris.office)
         )
 
 

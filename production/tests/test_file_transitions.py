@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from appointments.models import Membership, Office
-from appointments.tests.factories import OfficeFactory
+from appointments.models import Membership
+from appointments.tests.factories import OfficeFactory, member
 from epassport.errors import Forbidden, NotFound
 from production import services, transitions
 from production.errors import IllegalTransition, ReasonRequired, StatusChanged
@@ -21,24 +21,13 @@ ROLES = list(Membership.Role.values)
 STATUSES = list(FileStatus.values)
 
 
-@pytest.fixture
-def world():
-    centre = CentreFactory(office__code="bko-centre")
-    mission = OfficeFactory(code="paris-consulat", kind=Office.Kind.MISSION)
-    return {"centre": centre, "mission": mission}
-
-
-def member(role: str, *, office=None) -> User:
-    user = User.objects.create_user(f"{role}-{User.objects.count()}", password="x")
-    Membership.objects.create(user=user, role=role, office=None if role == "admin" else office)
-    return user
-
-
 def staff_for(role: str, file: PassportFile) -> User:
     """A member of staff holding `role` for this file, at the office where it matters."""
+    if role == Membership.Role.ADMIN:
+        return member(role)
     if role == Membership.Role.OPERATOR:
-        return member(role, office=file.centre.office)
-    return member(role, office=file.office)
+        return member(role, file.centre.office)
+    return member(role, file.office)
 
 
 CASES = [
@@ -51,9 +40,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("start", "to", "role", "at_mission"), CASES)
-def test_the_transition_table(world, start, to, role, at_mission):
-    office = world["mission"] if at_mission else world["centre"].office
-    file = PassportFileFactory(centre=world["centre"], office=office, status=start)
+def test_the_transition_table(bamako, paris, start, to, role, at_mission):
+    office = paris.office if at_mission else bamako.office
+    file = PassportFileFactory(centre=bamako, office=office, status=start)
     user = staff_for(role, file)
     allowed = transitions.TRANSITIONS.get((start, to))
     legal = allowed is not None and transitions.route_allows(
@@ -83,26 +72,26 @@ def test_the_transition_table(world, start, to, role, at_mission):
     assert not FileEvent.objects.filter(file=file).exists()
 
 
-def test_a_mission_file_is_ready_only_through_the_pouch(world):
-    file = PassportFileFactory(
-        centre=world["centre"], office=world["mission"], status=FileStatus.QUALITY_CHECK
-    )
+def test_a_mission_file_is_ready_only_through_the_pouch(bamako, paris):
+    file = PassportFileFactory(centre=bamako, office=paris.office, status=FileStatus.QUALITY_CHECK)
     admin = member("admin")
     with pytest.raises(IllegalTransition):
         services.file_transition(file=file, to="ready", expected="quality_check", by=admin)
     services.file_transition(file=file, to="in_transit", expected="quality_check", by=admin)
+    file.refresh_from_db()
+    assert file.status == FileStatus.IN_TRANSIT
 
 
-def test_a_status_other_than_the_one_seen_is_refused(world):
-    file = PassportFileFactory(centre=world["centre"], status=FileStatus.QUEUED)
+def test_a_status_other_than_the_one_seen_is_refused(bamako):
+    file = PassportFileFactory(centre=bamako, status=FileStatus.QUEUED)
     operator = staff_for("operator", file)
     with pytest.raises(StatusChanged) as excinfo:
         services.file_transition(file=file, to="queued", expected="enrolled", by=operator)
     assert excinfo.value.extra == {"current": "queued"}
 
 
-def test_a_rejection_needs_a_reason(world):
-    file = PassportFileFactory(centre=world["centre"])
+def test_a_rejection_needs_a_reason(bamako):
+    file = PassportFileFactory(centre=bamako)
     supervisor = staff_for("supervisor", file)
     with pytest.raises(ReasonRequired):
         services.file_transition(file=file, to="rejected", expected="enrolled", by=supervisor)
@@ -113,10 +102,10 @@ def test_a_rejection_needs_a_reason(world):
     assert file.rejection_reason == "Acte illisible"
 
 
-def test_another_offices_file_is_not_found(world):
-    file = PassportFileFactory(centre=world["centre"], office=world["mission"])
-    dakar_agent = member("agent", office=OfficeFactory(code="dakar-consulat"))
-    other_operator = member("operator", office=CentreFactory(office__code="kayes-centre").office)
+def test_another_offices_file_is_not_found(bamako, paris):
+    file = PassportFileFactory(centre=bamako, office=paris.office)
+    dakar_agent = member("agent", OfficeFactory(code="dakar-consulat"))
+    other_operator = member("operator", CentreFactory(office__code="kayes-centre").office)
     for outsider in (dakar_agent, other_operator):
         with pytest.raises(NotFound):
             services.file_transition(file=file, to="queued", expected="enrolled", by=outsider)
@@ -124,8 +113,8 @@ def test_another_offices_file_is_not_found(world):
     assert file.status == FileStatus.ENROLLED
 
 
-def test_file_events_cannot_be_changed_or_deleted(world):
-    file = PassportFileFactory(centre=world["centre"])
+def test_file_events_cannot_be_changed_or_deleted(bamako):
+    file = PassportFileFactory(centre=bamako)
     services.file_transition(
         file=file, to="queued", expected="enrolled", by=staff_for("agent", file)
     )
@@ -138,8 +127,8 @@ def test_file_events_cannot_be_changed_or_deleted(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_agents_moving_one_file_at_once(world):
-    file = PassportFileFactory(centre=world["centre"])
+def test_two_agents_moving_one_file_at_once(bamako):
+    file = PassportFileFactory(centre=bamako)
     first, second = staff_for("agent", file), staff_for("supervisor", file)
     results = run_together(
         [

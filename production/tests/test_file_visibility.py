@@ -1,20 +1,13 @@
 """files_visible_to: the one selector every staff read of files goes through."""
 
 import pytest
-from django.contrib.auth.models import User
 
-from appointments.models import Membership, Office
-from appointments.tests.factories import OfficeFactory
+from appointments.models import Office
+from appointments.tests.factories import OfficeFactory, UserFactory, member
 from production.selectors import files_visible_to
 from production.tests.factories import CentreFactory, PassportFileFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def member(role, office=None):
-    user = User.objects.create_user(f"{role}-{User.objects.count()}")
-    Membership.objects.create(user=user, role=role, office=office)
-    return user
 
 
 def test_each_member_of_staff_sees_only_the_files_of_their_offices():
@@ -34,4 +27,4 @@ def test_each_member_of_staff_sees_only_the_files_of_their_offices():
     assert visible(member("operator", bamako.office)) == {at_paris, at_bamako}
     assert visible(member("operator", kayes.office)) == {at_dakar}
     assert visible(member("admin")) == {at_paris, at_bamako, at_dakar}
-    assert visible(User.objects.create_user("nobody")) == set()
+    assert visible(UserFactory()) == set()  # an account without a membership

@@ -1,81 +1,27 @@
 """Who may reach what through the staff workspace pages: a generated matrix of personas ×
-pages × objects of Paris and of Dakar. Another office's object answers 404 (or is simply
-absent from a list), and no page ever shows another office's data.
-
-Bamako produces the passports of Paris; Kayes those of Dakar.
+pages × objects of Paris and of Dakar (the world of tests/world.py). Another office's object
+answers 404 (or is simply absent from a list), and no page ever shows another office's data.
 """
 
-from datetime import timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
-from django.utils import timezone
 
-from appointments import services as appointment_services
-from appointments.models import Appointment, Membership
-from appointments.tests.factories import SlotFactory, applicant
-from consulates.tests.factories import MissionFactory
+from appointments.models import Appointment
 from production.models import FileStatus, PassportFile
-from production.tests.factories import CentreFactory, PassportFileFactory
+from tests.world import COUNTER, FILES, MAY_HOLD, OFFICES, PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-OFFICES = ["paris", "dakar"]
-PERSONAS = {
-    "agent_paris": ("agent", "paris"),
-    "supervisor_paris": ("supervisor", "paris"),
-    "agent_dakar": ("agent", "dakar"),
-    "operator_bamako": ("operator", "bamako"),
-    "operator_kayes": ("operator", "kayes"),
-    "admin": ("admin", None),
-}
-COUNTER = {
-    "paris": {"agent_paris", "supervisor_paris", "admin"},
-    "dakar": {"agent_dakar", "admin"},
-}
-FILES = {
-    "paris": {"agent_paris", "supervisor_paris", "operator_bamako", "admin"},
-    "dakar": {"agent_dakar", "operator_kayes", "admin"},
-}
-MAY_HOLD = {"supervisor_paris", "admin"}
 MAY_EXPORT = {"supervisor_paris", "admin"}
 
 
 @pytest.fixture
-def world():
-    bamako = CentreFactory(office__code="bko-centre")
-    kayes = CentreFactory(office__code="kayes-centre", office__city="Kayes")
-    paris = MissionFactory(office__code="paris-consulat", centre=bamako).office
-    dakar = MissionFactory(
-        office__code="dakar-consulat",
-        office__country="SN",
-        office__timezone=ZoneInfo("Africa/Dakar"),
-        centre=kayes,
-    ).office
-    offices = {"paris": paris, "dakar": dakar, "bamako": bamako.office, "kayes": kayes.office}
-    centres = {"paris": bamako, "dakar": kayes}
-    objects = {}
-    for name in OFFICES:
-        office = offices[name]
-        start = timezone.now() + timedelta(days=2)
-        slot = SlotFactory(office=office, starts_at=start, ends_at=start + timedelta(minutes=15))
-        appointment, _token = appointment_services.booking_create(
-            slot=slot, applicant=applicant(surname=f"RDV{name.upper()}")
-        )
-        file = PassportFileFactory(
-            office=office, centre=centres[name], surname=f"DOSSIER{name.upper()}"
-        )
-        objects[name] = {"office": office, "appointment": appointment, "file": file, "day": start}
+def clients(world):
     clients = {}
-    for persona, (role, office) in PERSONAS.items():
-        user = User.objects.create_user(persona)
-        Membership.objects.create(user=user, role=role, office=offices.get(office))
-        client = Client()
-        client.force_login(user)
-        clients[persona] = client
-    return {"objects": objects, "clients": clients}
+    for persona, user in world.users.items():
+        clients[persona] = Client()
+        clients[persona].force_login(user)
+    return clients
 
 
 def others_data(target: str) -> list[str]:
@@ -84,46 +30,49 @@ def others_data(target: str) -> list[str]:
     return [f"RDV{other.upper()}", f"DOSSIER{other.upper()}"]
 
 
+def assert_page(response, *, may_see: bool, target: str, shows) -> None:
+    """A page about an object of `target`: 404 for who may not see it; else the object (by
+    its reference) and nothing of the other office."""
+    if not may_see:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert shows.reference in html
+    for leaked in others_data(target):
+        assert leaked not in html
+
+
 CASES = [(persona, target) for persona in PERSONAS for target in OFFICES]
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_agenda(world, persona, target):
-    objects = world["objects"][target]
-    office, day = objects["office"], objects["day"].astimezone(objects["office"].timezone)
-    response = world["clients"][persona].get(
-        f"/staff/agenda/{office.code}/?date={day.date().isoformat()}"
-    )
-    if persona in COUNTER[target]:
-        assert response.status_code == 200
-        assert objects["appointment"].reference in response.content.decode()
-        for leaked in others_data(target):
-            assert leaked not in response.content.decode()
-    else:
-        assert response.status_code == 404
+def test_agenda(world, clients, persona, target):
+    office, appointment = world.targets[target].office, world.targets[target].appointment
+    day = world.targets[target].starts_at.astimezone(office.timezone)
+    response = clients[persona].get(f"/staff/agenda/{office.code}/?date={day.date().isoformat()}")
+    assert_page(response, may_see=persona in COUNTER[target], target=target, shows=appointment)
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_check_in_desk(world, persona, target):
-    appointment = world["objects"][target]["appointment"]
-    response = world["clients"][persona].get(
-        "/staff/accueil/", {"q": appointment.reference}, follow=True
-    )
+def test_check_in_desk(world, clients, persona, target):
+    appointment = world.targets[target].appointment
+    response = clients[persona].get("/staff/accueil/", {"q": appointment.reference}, follow=True)
     assert (appointment.surname in response.content.decode()) == (persona in COUNTER[target])
 
 
 @pytest.mark.parametrize("action", ["check-in", "enrol"])
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_counter_actions(world, persona, target, action):
-    appointment = world["objects"][target]["appointment"]
-    response = world["clients"][persona].post(
-        f"/staff/rendez-vous/{appointment.reference}/{action}/"
-    )
+def test_counter_actions(world, clients, persona, target, action):
+    appointment = world.targets[target].appointment
+    response = clients[persona].post(f"/staff/rendez-vous/{appointment.reference}/{action}/")
     appointment.refresh_from_db()
     if persona in COUNTER[target]:
         assert response.status_code == 302
         expected = "checked_in" if action == "check-in" else "enrolled"
         assert appointment.status == expected
+        enrolled = PassportFile.objects.filter(appointment=appointment).exists()
+        assert enrolled == (action == "enrol")
     else:
         assert response.status_code == 404
         assert appointment.status == Appointment.Status.BOOKED
@@ -131,27 +80,22 @@ def test_counter_actions(world, persona, target, action):
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_file_list(world, persona, target):
-    html = world["clients"][persona].get("/staff/dossiers/").content.decode()
+def test_file_list(clients, persona, target):
+    html = clients[persona].get("/staff/dossiers/").content.decode()
     assert (f"DOSSIER{target.upper()}" in html) == (persona in FILES[target])
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_file_page(world, persona, target):
-    file = world["objects"][target]["file"]
-    response = world["clients"][persona].get(f"/staff/dossiers/{file.reference}/")
-    if persona in FILES[target]:
-        assert response.status_code == 200
-        for leaked in others_data(target):
-            assert leaked not in response.content.decode()
-    else:
-        assert response.status_code == 404
+def test_file_page(world, clients, persona, target):
+    file = world.targets[target].file
+    response = clients[persona].get(f"/staff/dossiers/{file.reference}/")
+    assert_page(response, may_see=persona in FILES[target], target=target, shows=file)
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_file_move(world, persona, target):
-    file = world["objects"][target]["file"]
-    response = world["clients"][persona].post(
+def test_file_move(world, clients, persona, target):
+    file = world.targets[target].file
+    response = clients[persona].post(
         f"/staff/dossiers/{file.reference}/", {"to": "on_hold", "expected": "enrolled"}
     )
     file.refresh_from_db()
@@ -165,19 +109,23 @@ def test_file_move(world, persona, target):
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_bulk_move(world, persona, target):
-    file = world["objects"][target]["file"]
-    world["clients"][persona].post(
-        "/staff/dossiers/", {"files": [file.reference], "to": "on_hold"}
+def test_bulk_move(world, clients, persona, target):
+    file = world.targets[target].file
+    response = clients[persona].post(
+        "/staff/dossiers/", {"files": [file.reference], "to": "on_hold"}, follow=True
     )
+    assert response.status_code == 200
+    # Another office's file is reported exactly as one that does not exist.
+    found = f"{file.reference} (introuvable)" not in response.content.decode()
+    assert found == (persona in FILES[target])
     file.refresh_from_db()
     moved = persona in FILES[target] and persona in MAY_HOLD
     assert file.status == (FileStatus.ON_HOLD if moved else FileStatus.ENROLLED)
 
 
 @pytest.mark.parametrize(("persona", "target"), CASES)
-def test_csv_export(world, persona, target):
-    response = world["clients"][persona].get("/staff/dossiers/export.csv")
+def test_csv_export(clients, persona, target):
+    response = clients[persona].get("/staff/dossiers/export.csv")
     if persona not in MAY_EXPORT:
         assert response.status_code == 403
         return

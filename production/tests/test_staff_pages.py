@@ -3,46 +3,24 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from appointments import services as appointment_services
-from appointments.models import Appointment, Membership, Office
-from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
-from consulates.tests.factories import MissionFactory
+from appointments.models import Appointment
+from appointments.tests.factories import OfficeFactory, SlotFactory, book, local_time, member
 from production.models import FileStatus, PassportFile
 from production.tests.factories import PassportFileFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def paris():
-    return MissionFactory(office__code="paris-consulat", office__kind=Office.Kind.MISSION)
-
-
-def member(role, office, username=None):
-    user = User.objects.create_user(username or f"{role}-{office.code}", password="pw")
-    Membership.objects.create(user=user, role=role, office=office)
-    return user
-
-
-def booked(office, n=1):
-    start = timezone.now().astimezone(office.timezone).replace(hour=9, minute=0) + timedelta(
-        days=1
-    )
-    result = []
-    for i in range(n):
-        slot = SlotFactory(
-            office=office,
-            starts_at=start + timedelta(minutes=15 * i),
-            ends_at=start + timedelta(minutes=15 * (i + 1)),
-            capacity=1,
-        )
-        result.append(appointment_services.booking_create(slot=slot, applicant=applicant())[0])
-    return result
+def booked(office, n=1, *, skip=0):
+    """`n` appointments at the office tomorrow, one in each 15-minute slot from 09:00 (after
+    the first `skip` slots)."""
+    nine = local_time(office, 9)
+    starts = [nine + timedelta(minutes=15 * i) for i in range(skip, skip + n)]
+    return [book(slot=SlotFactory(office=office, starts_at=s, capacity=1))[0] for s in starts]
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client):
@@ -123,13 +101,13 @@ def test_pages_cost_a_bounded_number_of_queries(client, paris):
     client.force_login(member("supervisor", paris.office))
     booked(paris.office, 3)
     PassportFileFactory.create_batch(3, centre=paris.centre, office=paris.office)
-    day = (timezone.now().astimezone(paris.office.timezone) + timedelta(days=1)).date()
+    day = local_time(paris.office, 9).date()
     agenda = f"/staff/agenda/{paris.office.code}/?date={day.isoformat()}"
     with CaptureQueriesContext(connection) as few_agenda:
         client.get(agenda)
     with CaptureQueriesContext(connection) as few_files:
         client.get("/staff/dossiers/")
-    booked(paris.office, 30)
+    booked(paris.office, 30, skip=3)
     PassportFileFactory.create_batch(45, centre=paris.centre, office=paris.office)
     with CaptureQueriesContext(connection) as many_agenda:
         assert client.get(agenda).content.decode().count("<tr>") > 30
@@ -171,7 +149,7 @@ def test_supervisors_export_their_files_as_csv_agents_cannot(client, paris):
     assert mine.reference in body
     assert theirs.reference not in body
     assert body.splitlines()[0].startswith("reference,status,office")
-    client.force_login(member("agent", paris.office, username="agent2"))
+    client.force_login(member("agent", paris.office))
     assert client.get("/staff/dossiers/export.csv").status_code == 403
 
 

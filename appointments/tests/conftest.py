@@ -1,0 +1,36 @@
+import pytest
+from rest_framework.test import APIClient
+
+from appointments.tests.sms_backends import BrokenProviderBackend, RecordingBackend
+
+
+@pytest.fixture
+def protection_off(settings):
+    """No proof of work and no rate limits, for tests of other behaviour."""
+    settings.BOOKING_CHALLENGE = False
+    settings.RATE_LIMITS = False
+
+
+@pytest.fixture
+def challenge_on(settings):
+    settings.BOOKING_CHALLENGE = True
+    settings.BOOKING_CHALLENGE_MAX_NUMBER = 2_000  # quick to solve in tests
+
+
+@pytest.fixture
+def api():
+    # CSRF checks on, as for a browser: the public API must not need a CSRF token.
+    return APIClient(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def recorded(settings) -> list[tuple[str, str]]:
+    """What the SMS provider is asked to send."""
+    settings.SMS_BACKEND = f"{RecordingBackend.__module__}.RecordingBackend"
+    RecordingBackend.sent = []
+    return RecordingBackend.sent
+
+
+@pytest.fixture
+def sms_gateway_down(settings):
+    settings.SMS_BACKEND = f"{BrokenProviderBackend.__module__}.BrokenProviderBackend"
