@@ -1,6 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+from appointments.tests.api_bookings import book
+from appointments.tests.factories import CentreOfficeFactory, SlotFactory
 from appointments.tests.sms_backends import BrokenProviderBackend, RecordingBackend
 
 
@@ -34,3 +36,16 @@ def recorded(settings) -> list[tuple[str, str]]:
 @pytest.fixture
 def sms_gateway_down(settings):
     settings.SMS_BACKEND = f"{BrokenProviderBackend.__module__}.BrokenProviderBackend"
+
+
+@pytest.fixture
+def slot():
+    """A slot of 3 seats at the centre of Bamako."""
+    return SlotFactory(office=CentreOfficeFactory(code="bko-centre"), capacity=3)
+
+
+@pytest.fixture
+def booking(api, slot):
+    """A booking of `slot`: its reference and manage token."""
+    body = book(api, slot).json()
+    return body["reference"], body["manage_token"]
