@@ -22,9 +22,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connections
-from django.db.models import BooleanField, DateTimeField, F, Func, Q, Value
+from django.db.models import BooleanField, DateTimeField, F, Func, Value
 from django.db.models.query import RawQuerySet
 
 from .models import Office, Slot, Suspension
@@ -168,17 +167,15 @@ class ScopedSuspension:
 
 def suspensions_around(*, moments: list[datetime]) -> list[ScopedSuspension]:
     """The suspensions that may be in force at one of these moments, with the offices each
-    lists, in one query; verdict() decides which are."""
-    first, last = min(moments), max(moments)
-    rows = (
-        Suspension.objects.filter(starts_at__lte=last)
-        .filter(Q(reopens_at__isnull=True) | Q(reopens_at__gt=first))
-        .annotate(office_ids=ArrayAgg("offices__id"))
+    lists, in one plain query (it runs for every refused booking of a rush); verdict()
+    decides which are."""
+    rows = Suspension.objects.raw(
+        "SELECT s.*, ARRAY(SELECT l.office_id FROM appointments_suspension_offices l"
+        " WHERE l.suspension_id = s.id) AS office_ids FROM appointments_suspension s"
+        " WHERE s.starts_at <= %s AND (s.reopens_at IS NULL OR s.reopens_at > %s)",
+        [max(moments), min(moments)],
     )
-    return [
-        ScopedSuspension(row, frozenset(i for i in row.office_ids if i is not None))
-        for row in rows
-    ]
+    return [ScopedSuspension(row, frozenset(row.office_ids)) for row in rows]
 
 
 def verdict(
