@@ -49,17 +49,24 @@ def appointment_lock_for_counter(*, appointment: Appointment | int, by) -> Appoi
     return locked
 
 
+# The status an appointment reaches by each counter action (enrolment: file_enrol).
+_STATUS_AFTER = {
+    CounterAction.CHECK_IN: Appointment.Status.CHECKED_IN,
+    CounterAction.NO_SHOW: Appointment.Status.NO_SHOW,
+}
+
+
 def _counter_step(
-    *, appointment: Appointment | int, by, action: CounterAction, to: str, now: datetime | None
+    appointment: Appointment | int, by, action: CounterAction, now: datetime | None = None
 ) -> Appointment:
     """Lock, check the action against counter_actions and set the status (idempotent: an
     appointment already there is returned as it is)."""
     locked = appointment_lock_for_counter(appointment=appointment, by=by)
-    if locked.status == to:
+    if locked.status == _STATUS_AFTER[action]:
         return locked
     if action not in counter_actions(appointment=locked, now=now or timezone.now()):
         raise NotChangeable()
-    locked.status = to
+    locked.status = _STATUS_AFTER[action]
     locked.save(update_fields=["status", "updated_at"])
     return locked
 
@@ -67,13 +74,7 @@ def _counter_step(
 @transaction.atomic
 def appointment_check_in(*, appointment: Appointment | int, by) -> Appointment:
     """The applicant is at the counter (idempotent: checking in twice changes nothing)."""
-    return _counter_step(
-        appointment=appointment,
-        by=by,
-        action=CounterAction.CHECK_IN,
-        to=Appointment.Status.CHECKED_IN,
-        now=None,
-    )
+    return _counter_step(appointment, by, CounterAction.CHECK_IN)
 
 
 @transaction.atomic
@@ -81,10 +82,4 @@ def appointment_no_show(
     *, appointment: Appointment | int, by, now: datetime | None = None
 ) -> Appointment:
     """The applicant did not come: only once the appointment's time has begun."""
-    return _counter_step(
-        appointment=appointment,
-        by=by,
-        action=CounterAction.NO_SHOW,
-        to=Appointment.Status.NO_SHOW,
-        now=now,
-    )
+    return _counter_step(appointment, by, CounterAction.NO_SHOW, now)
