@@ -32,8 +32,13 @@ SQL_FILE = Path(__file__).with_name("eligibility.sql")
 
 
 def install(*, using: str = "default", **_signal_kwargs) -> None:
-    """(Re)create the SQL functions of the rule: after every `migrate` (post_migrate)."""
-    with connections[using].cursor() as cursor:
+    """(Re)create the SQL functions of the rule: after every `migrate` (post_migrate), once
+    the tables they read exist (not after `migrate appointments zero`)."""
+    connection = connections[using]
+    tables = set(connection.introspection.table_names())
+    if not {"appointments_slot", "appointments_suspension"} <= tables:
+        return
+    with connection.cursor() as cursor:
         cursor.execute(SQL_FILE.read_text())
 
 
