@@ -90,7 +90,8 @@ def staff_scope(user) -> StaffScope:
     """The scope of a member of staff (one query); nobody's for anyone else."""
     if user is None or not user.is_authenticated:
         return NOBODY
-    is_admin, roles = False, {}
+    # A superuser of the Django admin is an administrator of the ministry.
+    is_admin, roles = user.is_superuser, {}
     for office_id, role in Membership.objects.filter(user=user).values_list("office_id", "role"):
         if role == Role.ADMIN:
             is_admin = True

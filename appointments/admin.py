@@ -96,8 +96,35 @@ class ClosureAdmin(admin.ModelAdmin):
 
 @admin.register(Suspension)
 class SuspensionAdmin(admin.ModelAdmin):
+    """Through the services, as the API and the workspace: displacement, held files and the
+    clocked tasks of the start and the reopening follow every change."""
+
     list_display = ["starts_at", "reopens_at", "message"]
     filter_horizontal = ["offices"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        fields = {
+            "starts_at": data["starts_at"],
+            "reopens_at": data.get("reopens_at"),
+            "office_codes": [office.code for office in data["offices"]] or None,
+            "message_fr": data["message"],
+            "message_en": data.get("message_en", ""),
+        }
+        if change:
+            services.suspension_update(suspension=obj, by=request.user, **fields)
+        else:
+            obj.pk = services.suspension_create(by=request.user, **fields).pk
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass  # the offices are set by the service
+
+    def delete_model(self, request, obj) -> None:
+        services.suspension_delete(suspension=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for suspension in queryset:
+            services.suspension_delete(suspension=suspension, by=request.user)
 
 
 @admin.register(Slot)

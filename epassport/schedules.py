@@ -22,6 +22,7 @@ class DefaultSchedule:
     every_seconds: int | None = None
     crontab: dict[str, str] | None = None  # keys of django_celery_beat's CrontabSchedule
     description: str = ""
+    expire_seconds: int | None = None  # a run not started by then is dropped, not piled up
 
 
 DEFAULT_SCHEDULES: list[DefaultSchedule] = [
@@ -49,6 +50,14 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         },
         description="Creates the slots of the next 60 days from opening hours and closures.",
     ),
+    DefaultSchedule(
+        name="backlog dispatcher",
+        task="production.backlog_run",
+        every_seconds=300,
+        expire_seconds=240,
+        description="Holds and releases files as suspensions require, then takes each "
+        "centre's queue into production up to its daily capacity.",
+    ),
 ]
 
 
@@ -58,7 +67,11 @@ def install_default_schedules(**kwargs) -> None:
     for default in DEFAULT_SCHEDULES:
         if PeriodicTask.objects.filter(name=default.name).exists():
             continue
-        fields = {"task": default.task, "description": default.description}
+        fields = {
+            "task": default.task,
+            "description": default.description,
+            "expire_seconds": default.expire_seconds,
+        }
         if default.every_seconds is not None:
             fields["interval"], _ = IntervalSchedule.objects.get_or_create(
                 every=default.every_seconds, period=IntervalSchedule.SECONDS

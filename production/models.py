@@ -52,6 +52,37 @@ class FileStatus(models.TextChoices):
     REJECTED = "rejected", _("rejeté")
 
 
+class ProductionBatch(models.Model):
+    """The files a centre takes into production on one of its local days (the backlog
+    dispatcher fills it): never more than its capacity, a check constraint."""
+
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="batches", verbose_name=_("centre")
+    )
+    day = models.DateField(_("jour"))
+    capacity = models.PositiveIntegerField(
+        _("capacité"),
+        help_text=_("La capacité journalière du centre ce jour-là."),
+    )
+    size = models.PositiveIntegerField(_("dossiers"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lot de production")
+        verbose_name_plural = _("lots de production")
+        ordering = ["-day", "centre"]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "day"], name="batch_one_per_centre_day"),
+            models.CheckConstraint(
+                condition=Q(size__gte=0, size__lte=models.F("capacity")),
+                name="batch_within_capacity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.day} ({self.size}/{self.capacity})"
+
+
 class PassportFile(models.Model):
     """A passport file ("dossier"), created when an applicant is enrolled at an office and
     produced by a centre. Its status changes only through production.services.file_transition,
@@ -85,6 +116,25 @@ class PassportFile(models.Model):
     national_id = models.CharField(_("NINA ou numéro de passeport"), max_length=20)
     due_date = models.DateField(_("date de remise prévue"))
     rejection_reason = models.TextField(_("motif du rejet"), blank=True)
+    # Put on hold by the service because of a suspension (not by a member of staff): released
+    # by the backlog's sync once no suspension is in force at its office.
+    held_by_service = models.BooleanField(_("mis en attente par le service"), default=False)
+    suspension = models.ForeignKey(
+        "appointments.Suspension",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="held_files",
+        verbose_name=_("suspension"),
+    )
+    batch = models.ForeignKey(
+        ProductionBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="files",
+        verbose_name=_("lot de production"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,10 +151,23 @@ class PassportFile(models.Model):
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="file_rejection_has_reason",
             ),
+            models.CheckConstraint(
+                condition=~Q(held_by_service=True) | Q(status="on_hold"),
+                name="file_held_by_service_on_hold",
+            ),
         ]
         indexes = [
             models.Index(fields=["office", "status"], name="file_office_status"),
             models.Index(fields=["centre", "status"], name="file_centre_status"),
+            # The dispatcher's queue of a centre, in its priority order.
+            models.Index(
+                fields=["centre", "due_date", "created_at", "id"],
+                condition=Q(status="queued"),
+                name="file_queue_order",
+            ),
+            models.Index(
+                fields=["office"], condition=Q(held_by_service=True), name="file_held_by_service"
+            ),
         ]
 
     def __str__(self) -> str:

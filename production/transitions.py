@@ -12,17 +12,20 @@ from .models import PassportFile
 
 R = Membership.Role
 AGENT, SUPERVISOR, OPERATOR, ADMIN = R.AGENT, R.SUPERVISOR, R.OPERATOR, R.ADMIN
+# The service itself, no person: holds at a suspension, releases at the reopening, and the
+# backlog dispatcher (production/backlog.py). Its events have no author.
+SYSTEM = "system"
 
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     # Suspension and reopening.
-    (S.ENROLLED, S.ON_HOLD): frozenset({SUPERVISOR, ADMIN}),
-    (S.QUEUED, S.ON_HOLD): frozenset({OPERATOR, ADMIN}),
+    (S.ENROLLED, S.ON_HOLD): frozenset({SUPERVISOR, ADMIN, SYSTEM}),
+    (S.QUEUED, S.ON_HOLD): frozenset({OPERATOR, ADMIN, SYSTEM}),
     (S.ON_HOLD, S.ENROLLED): frozenset({SUPERVISOR, ADMIN}),
-    (S.ON_HOLD, S.QUEUED): frozenset({OPERATOR, ADMIN}),
+    (S.ON_HOLD, S.QUEUED): frozenset({OPERATOR, ADMIN, SYSTEM}),
     # The office sends the file to production.
     (S.ENROLLED, S.QUEUED): frozenset({AGENT, SUPERVISOR, OPERATOR, ADMIN}),
     # Production at the centre.
-    (S.QUEUED, S.IN_PRODUCTION): frozenset({OPERATOR, ADMIN}),
+    (S.QUEUED, S.IN_PRODUCTION): frozenset({OPERATOR, ADMIN, SYSTEM}),
     (S.IN_PRODUCTION, S.QUALITY_CHECK): frozenset({OPERATOR, ADMIN}),
     (S.QUALITY_CHECK, S.IN_PRODUCTION): frozenset({OPERATOR, ADMIN}),  # failed: made again
     (S.QUALITY_CHECK, S.READY): frozenset({OPERATOR, ADMIN}),  # enrolled at a centre
@@ -75,3 +78,9 @@ def allowed_moves(*, file: PassportFile, roles: frozenset[str]) -> list[str]:
         if roles
         & (roles_for_move(start=file.status, to=to, enrolled_at_mission=at_mission) or set())
     ]
+
+
+def system_may(*, start: str, to: str) -> bool:
+    """Whether the service itself may move a file from `start` to `to` (the set-based moves
+    of production/backlog.py check each of theirs here)."""
+    return SYSTEM in TRANSITIONS.get((start, to), frozenset())

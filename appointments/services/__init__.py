@@ -38,6 +38,12 @@ from .counter import (
     counter_actions,
 )
 from .staff import staff_upsert
+from .suspension import (
+    InvalidSuspension,
+    suspension_create,
+    suspension_delete,
+    suspension_update,
+)
 
 __all__ = [
     "SLOT_HORIZON_DAYS",
@@ -45,6 +51,7 @@ __all__ = [
     "Applicant",
     "BookingClosed",
     "CounterAction",
+    "InvalidSuspension",
     "NotChangeable",
     "SlotFull",
     "SlotInPast",
@@ -68,4 +75,7 @@ __all__ = [
     "slot_refusal",
     "slots_generate",
     "staff_upsert",
+    "suspension_create",
+    "suspension_delete",
+    "suspension_update",
 ]

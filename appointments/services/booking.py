@@ -241,7 +241,10 @@ def booking_for_token(*, reference: str, token: str) -> Appointment:
 
 def booking_changeable(*, appointment: Appointment, now: datetime) -> bool:
     """Whether the applicant may still cancel or move the appointment: it is booked and its
-    time has not come."""
+    time has not come, or it was displaced (a closure, a suspension) and waits for a new
+    time."""
+    if appointment.status == Appointment.Status.DISPLACED:
+        return True
     return appointment.status == Appointment.Status.BOOKED and appointment.slot.starts_at > now
 
 
@@ -274,12 +277,18 @@ def booking_reschedule(
     *, appointment: Appointment, slot: Slot, now: datetime | None = None
 ) -> Appointment:
     """Move a booked appointment to another slot of the same office, atomically: the old
-    seat is freed and the new one taken in one statement, never both nor neither."""
+    seat is freed and the new one taken in one statement, never both nor neither. A
+    displaced appointment (which holds no seat) is booked again in the new slot."""
     now = now or timezone.now()
+    with connection.cursor() as cursor:
+        # Wait for a closure or suspension being made (calendar.lock_out_bookings), so that
+        # what is read below already sees it.
+        cursor.execute("LOCK TABLE appointments_appointment IN ROW EXCLUSIVE MODE")
     locked = _lock_changeable(appointment=appointment, now=now)
     if slot.office_id != locked.office_id:
         raise NotFound(SLOT_NOT_FOUND)
-    if slot.pk == locked.slot_id:
+    displaced = locked.status == Appointment.Status.DISPLACED
+    if slot.pk == locked.slot_id and not displaced:
         return locked
     # Only the appointment row is locked above (of=self: not the joined slot). Lock both
     # slots now, in a fixed order (by id), so two reschedules crossing each other's slots
@@ -296,12 +305,16 @@ def booking_reschedule(
     if refusal is not None:
         raise refusal
     locked.slot = target
+    locked.status = Appointment.Status.BOOKED
     try:
         with transaction.atomic():
-            locked.save(update_fields=["slot", "updated_at"])
+            locked.save(update_fields=["slot", "status", "updated_at"])
     except IntegrityError as error:
-        if _constraint_of(error) == "slot_within_capacity":
+        constraint = _constraint_of(error)
+        if constraint == "slot_within_capacity":
             raise _slot_full(target) from None
+        if constraint == "appointment_one_active_per_identity":  # booked again meanwhile
+            raise AlreadyBooked() from None
         raise
     notifications.enqueue(appointment=locked, kind="booking_rescheduled")
     return locked

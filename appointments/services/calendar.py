@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -176,26 +176,43 @@ def closure_create(
 
 @transaction.atomic
 def closure_apply(*, closure: Closure) -> int:
+    lock_out_bookings()
     offices = [closure.office] if closure.office_id else list(Office.objects.all())
     displaced = 0
     for office in offices:
         lower, upper = _local_bounds(office, closure.start_date, closure.end_date)
         slots = Slot.objects.filter(office=office, starts_at__gte=lower, starts_at__lt=upper)
         slots.update(is_open=False)
-        victims = list(
-            Appointment.objects.select_for_update()
-            .filter(slot__in=slots, status=Appointment.Status.BOOKED)
-            .order_by("pk")
-        )
-        if victims:
-            Appointment.objects.filter(pk__in=[a.pk for a in victims]).update(
-                status=Appointment.Status.DISPLACED, updated_at=timezone.now()
-            )
-            for appointment in victims:
-                appointment.status = Appointment.Status.DISPLACED
-                notifications.enqueue(appointment=appointment, kind="booking_displaced")
-            displaced += len(victims)
+        displaced += appointments_displace(slots=slots)
     return displaced
+
+
+def lock_out_bookings() -> None:
+    """Hold back every booking, move and cancellation until the caller's transaction ends:
+    a closure or suspension being made must see them all, and they must see it. A booking
+    statement waiting here takes its snapshot once the lock is released, so it sees the new
+    closure or suspension and is refused; one that committed before is displaced. Rare
+    administrative acts pay this, never the booking path."""
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE appointments_appointment IN SHARE ROW EXCLUSIVE MODE")
+
+
+def appointments_displace(*, slots) -> int:
+    """The booked appointments of these slots become `displaced` (their seats are freed by
+    the trigger) and each applicant is told; returns how many."""
+    victims = list(
+        Appointment.objects.select_for_update()
+        .filter(slot__in=slots, status=Appointment.Status.BOOKED)
+        .order_by("pk")
+    )
+    if victims:
+        Appointment.objects.filter(pk__in=[a.pk for a in victims]).update(
+            status=Appointment.Status.DISPLACED, updated_at=timezone.now()
+        )
+        for appointment in victims:
+            appointment.status = Appointment.Status.DISPLACED
+            notifications.enqueue(appointment=appointment, kind="booking_displaced")
+    return len(victims)
 
 
 @transaction.atomic

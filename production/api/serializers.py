@@ -2,6 +2,7 @@
 leave at the office's UTC offset (LocalDateTimeField, context `{"timezone": ...}`)."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -9,7 +10,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from appointments.api.serializers import FIRST_DATE, LAST_DATE, LocalDateTimeField
-from appointments.models import Appointment
+from appointments.models import Appointment, Suspension
 from production.models import FileEvent, FileStatus, PassportFile
 from production.services import MAX_BULK_FILES
 
@@ -178,3 +179,68 @@ class BulkResultSerializer(serializers.Serializer):
 
 class BulkTransitionSerializer(serializers.Serializer):
     results = BulkResultSerializer(many=True)
+
+
+# Suspensions (administrators) -----------------------------------------------------------
+
+BAMAKO = ZoneInfo("Africa/Bamako")
+
+
+class BamakoDateTimeField(serializers.DateTimeField):
+    """A time with an explicit offset, or a naive one read as Africa/Bamako; within the
+    calendar's bounds."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=BAMAKO, **kwargs)
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if not FIRST_DATE <= moment.astimezone(BAMAKO).date() <= LAST_DATE:
+            raise serializers.ValidationError(_("Cette date est hors de la période acceptée."))
+        return moment
+
+
+class SuspensionInputSerializer(serializers.Serializer):
+    starts_at = BamakoDateTimeField(help_text="Start; naive times are read as Africa/Bamako.")
+    reopens_at = BamakoDateTimeField(
+        allow_null=True, required=False, help_text="Planned reopening; null: not set yet."
+    )
+    offices = serializers.ListField(
+        child=serializers.SlugField(max_length=40),
+        allow_null=True,
+        required=False,
+        max_length=500,
+        help_text="Codes of the offices concerned; null (or absent): every office.",
+    )
+    message_fr = serializers.CharField(max_length=2000, help_text="Public message in French.")
+    message_en = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, help_text="Public message in English."
+    )
+
+    def validate(self, attrs):
+        starts_at = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
+        reopens_at = attrs.get("reopens_at", getattr(self.instance, "reopens_at", None))
+        if starts_at and reopens_at and reopens_at <= starts_at:
+            raise serializers.ValidationError(
+                {"reopens_at": [_("La réouverture doit suivre le début.")]}
+            )
+        if attrs.get("offices") == []:
+            raise serializers.ValidationError(
+                {"offices": [_("Donnez au moins un bureau, ou null pour tous.")]}
+            )
+        return attrs
+
+
+class SuspensionSerializer(serializers.ModelSerializer):
+    offices = serializers.SerializerMethodField(
+        help_text="Codes of the offices concerned; null: every office."
+    )
+    message_fr = serializers.CharField(source="message")
+
+    class Meta:
+        model = Suspension
+        fields = ["id", "starts_at", "reopens_at", "offices", "message_fr", "message_en"]
+
+    def get_offices(self, suspension: Suspension) -> list[str] | None:
+        codes = sorted(office.code for office in suspension.offices.all())
+        return codes or None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import suspensions, views
 
 app_name = "production-api"
 
@@ -18,6 +18,12 @@ urlpatterns = [
         "appointments/<str:reference>/enrol/",
         views.AppointmentEnrolView.as_view(),
         name="appointment-enrol",
+    ),
+    path("suspensions/", suspensions.SuspensionListView.as_view(), name="suspensions"),
+    path(
+        "suspensions/<int:pk>/",
+        suspensions.SuspensionDetailView.as_view(),
+        name="suspension",
     ),
     path("files/", views.FileListView.as_view(), name="files"),
     # Before files/<reference>/: "bulk-transition" is not a file reference.

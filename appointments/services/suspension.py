@@ -1,0 +1,171 @@
+"""Suspensions of the Premium service, by administrators of the ministry.
+
+While a suspension is in force at an office, booking is closed there (the one rule of
+appointments/eligibility.py: computed, so that it opens at `reopens_at` exactly without
+anyone acting); the appointments booked inside it become `displaced` and their applicants
+are told; the files waiting for production there are held (the production app, through
+the signal `suspension_changed`). Its start and its reopening are also one-off clocked tasks
+of django-celery-beat that run the backlog (hold, release, dispatch) at that moment; the
+periodic dispatcher does the same every few minutes, so nothing depends on them firing.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from epassport.errors import BadRequest, Forbidden
+
+from .. import access, signals
+from ..models import Office, Slot, Suspension
+from .calendar import appointments_displace, lock_out_bookings
+
+BACKLOG_TASK = "production.backlog_run"  # by its Celery name: this app imports no other
+
+
+class InvalidSuspension(BadRequest):
+    code = "invalid"
+    default_detail = _("Cette suspension n’est pas valable.")
+
+
+def _require_admin(by) -> None:
+    if not access.staff_scope(by).is_admin:
+        raise Forbidden()
+
+
+def _check(*, starts_at: datetime, reopens_at: datetime | None) -> None:
+    if reopens_at is not None and reopens_at <= starts_at:
+        raise InvalidSuspension(
+            _("La réouverture doit suivre le début de la suspension."),
+            fields={"reopens_at": [str(_("La réouverture doit suivre le début."))]},
+        )
+
+
+def _offices(codes: list[str] | None) -> list[Office]:
+    if codes is None:
+        return []
+    offices = list(Office.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {office.code for office in offices})
+    if missing or not codes:
+        detail = _("Bureau inconnu : %(codes)s.") % {"codes": ", ".join(missing) or "[]"}
+        raise InvalidSuspension(detail, fields={"offices": [str(detail)]})
+    return offices
+
+
+def _displace(suspension: Suspension) -> int:
+    """Displace the appointments booked inside the suspension, at the offices it concerns."""
+    slots = Slot.objects.filter(starts_at__gte=suspension.starts_at)
+    if suspension.reopens_at is not None:
+        slots = slots.filter(starts_at__lt=suspension.reopens_at)
+    office_ids = list(suspension.offices.values_list("pk", flat=True))
+    if office_ids:
+        slots = slots.filter(office_id__in=office_ids)
+    return appointments_displace(slots=slots)
+
+
+def _clocked_name(suspension_id: int, edge: str) -> str:
+    return f"suspension {suspension_id}: {edge}"
+
+
+def _schedule_edges(suspension_id: int, edges: dict[str, datetime | None]) -> None:
+    """One one-off clocked task per edge (start, reopening) that runs the backlog then;
+    moved when the time moves, removed when it goes."""
+    from django_celery_beat.models import ClockedSchedule, PeriodicTask
+
+    for edge, at in edges.items():
+        name = _clocked_name(suspension_id, edge)
+        if at is None:
+            PeriodicTask.objects.filter(name=name).delete()
+            continue
+        clocked, _created = ClockedSchedule.objects.get_or_create(clocked_time=at)
+        PeriodicTask.objects.update_or_create(
+            name=name,
+            defaults={
+                "task": BACKLOG_TASK,
+                "clocked": clocked,
+                "interval": None,
+                "crontab": None,
+                "one_off": True,
+                "enabled": True,
+                "last_run_at": None,
+                "description": str(_("Suspension : début ou réouverture, le backlog suit.")),
+            },
+        )
+    ClockedSchedule.objects.filter(periodictask__isnull=True).delete()
+
+
+def _edges(suspension: Suspension, *, now: datetime) -> dict[str, datetime | None]:
+    return {
+        "start": suspension.starts_at if suspension.starts_at > now else None,
+        "reopening": suspension.reopens_at,
+    }
+
+
+def _changed(suspension: Suspension, *, now: datetime) -> None:
+    signals.suspension_changed.send(sender=Suspension, suspension=suspension, now=now)
+    _schedule_edges(suspension.pk, _edges(suspension, now=now))
+
+
+@transaction.atomic
+def suspension_create(
+    *,
+    by,
+    starts_at: datetime,
+    reopens_at: datetime | None,
+    office_codes: list[str] | None,
+    message_fr: str,
+    message_en: str = "",
+    now: datetime | None = None,
+) -> Suspension:
+    """Suspend the Premium service at these offices (None: all) from `starts_at` until
+    `reopens_at` (None: until further notice). Administrators only (Forbidden)."""
+    _require_admin(by)
+    _check(starts_at=starts_at, reopens_at=reopens_at)
+    offices = _offices(office_codes)
+    lock_out_bookings()
+    suspension = Suspension(
+        starts_at=starts_at, reopens_at=reopens_at, message=message_fr, message_en=message_en
+    )
+    suspension.full_clean()
+    suspension.save()
+    suspension.offices.set(offices)
+    _displace(suspension)
+    _changed(suspension, now=now or timezone.now())
+    return suspension
+
+
+@transaction.atomic
+def suspension_update(
+    *, suspension: Suspension, by, now: datetime | None = None, **fields
+) -> Suspension:
+    """Change a suspension (`reopens_at`, `starts_at`, `message_fr`, `message_en`,
+    `office_codes`): set or move the reopening. Appointments that fall inside it now are
+    displaced; those displaced already stay so (their applicants choose another time).
+    Administrators only."""
+    _require_admin(by)
+    locked = Suspension.objects.select_for_update().get(pk=suspension.pk)
+    offices = _offices(fields.pop("office_codes")) if "office_codes" in fields else None
+    names = {"message_fr": "message", "message_en": "message_en"}
+    for name, value in fields.items():
+        setattr(locked, names.get(name, name), value)
+    _check(starts_at=locked.starts_at, reopens_at=locked.reopens_at)
+    lock_out_bookings()
+    locked.full_clean()
+    locked.save()
+    if offices is not None:
+        locked.offices.set(offices)
+    _displace(locked)
+    _changed(locked, now=now or timezone.now())
+    return locked
+
+
+@transaction.atomic
+def suspension_delete(*, suspension: Suspension, by, now: datetime | None = None) -> None:
+    """Remove a suspension (one made by mistake): its clocked tasks go, and the files it held
+    are released where no other suspension is in force. Displaced appointments stay so."""
+    _require_admin(by)
+    suspension_id = suspension.pk
+    Suspension.objects.filter(pk=suspension_id).delete()
+    _schedule_edges(suspension_id, {"start": None, "reopening": None})
+    signals.suspension_changed.send(sender=Suspension, suspension=None, now=now or timezone.now())

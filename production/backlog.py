@@ -1,0 +1,202 @@
+"""The backlog after a suspension: files held while it lasts, released when it ends, and
+the dispatcher that takes queued files into each centre's production up to its daily
+capacity. Services of the production app (writes), kept apart from services.py because they
+work on sets of rows in SQL (production/sql/*.sql), not on one file at a time.
+
+What is guaranteed, whatever the number of workers running `backlog_run` at once and
+whether the clocked task of a reopening fired or not:
+
+- a file is held, released or dispatched once: each statement claims its rows with
+  `FOR UPDATE SKIP LOCKED` and changes only rows still in the status it looked for;
+- a centre's batch of the day never holds more files than its capacity: the batch row is
+  locked while it is filled, and the check constraint batch_within_capacity refuses more;
+- every move is one the table of production/transitions.py allows the service to make
+  (SYSTEM), and leaves its event, in the same statement;
+- nothing depends on time having been watched: each run looks at which suspensions are in
+  force *now* (epassport_suspensions_at, the booking rule's own SQL function) and brings the
+  files in line, so a run after a missed reopening releases what it should.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from appointments.models import Suspension
+
+from . import transitions
+from .models import Centre, FileStatus, ProductionBatch
+
+CHUNK = 1000
+_SQL = {
+    name: (Path(__file__).with_name("sql") / f"{name}.sql").read_text()
+    for name in (
+        "hold",
+        "release",
+        "dispatch",
+    )
+}
+
+S = FileStatus
+for _start, _to in [
+    (S.ENROLLED, S.ON_HOLD),
+    (S.QUEUED, S.ON_HOLD),
+    (S.ON_HOLD, S.QUEUED),
+    (S.QUEUED, S.IN_PRODUCTION),
+]:  # the moves this module makes in SQL: the table must allow them to the service
+    assert transitions.system_may(start=_start, to=_to), (_start, _to)
+
+
+@dataclass
+class BacklogRun:
+    held: int = 0
+    released: int = 0
+    dispatched: dict[str, int] = field(default_factory=dict)  # centre code -> files
+
+    @property
+    def total_dispatched(self) -> int:
+        return sum(self.dispatched.values())
+
+
+def suspended_offices(*, now: datetime) -> dict[int, Suspension]:
+    """The offices where a suspension is in force at `now`, each with the one reopening last."""
+    rows = Suspension.objects.raw(
+        "SELECT DISTINCT ON (o.id) x.*, o.id AS office_id"
+        " FROM appointments_office o"
+        " CROSS JOIN LATERAL epassport_suspensions_at(o.id, %s) x"
+        " ORDER BY o.id, x.reopens_at DESC NULLS FIRST, x.id",
+        [now],
+    )
+    return {row.office_id: row for row in rows}
+
+
+def _run_in_chunks(sql: str, params: dict) -> int:
+    """Run a claiming statement until it claims nothing, each chunk its own transaction."""
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, {**params, "chunk": CHUNK})
+            count = cursor.rowcount
+        total += count
+        if count < CHUNK:
+            return total
+
+
+def backlog_hold(*, now: datetime, suspended: dict[int, Suspension]) -> int:
+    """Put on hold the files waiting for production at every suspended office."""
+    held = 0
+    for office_id, suspension in sorted(suspended.items()):
+        note = gettext("Service Premium suspendu (suspension n° %(id)s) : %(message)s") % {
+            "id": suspension.pk,
+            "message": suspension.message,
+        }
+        params = {"office": office_id, "suspension": suspension.pk, "now": now, "note": note}
+        held += _run_in_chunks(_SQL["hold"], params)
+    return held
+
+
+def backlog_release(*, now: datetime) -> int:
+    """Send back to the queue the files the service held, where no suspension is in force."""
+    note = gettext("Service Premium rouvert : dossier remis en file de production.")
+    return _run_in_chunks(_SQL["release"], {"now": now, "note": note})
+
+
+def _centre_day_batch(centre: Centre, *, now: datetime) -> ProductionBatch | None:
+    """The centre's batch of its local day, created if need be and locked; None when another
+    dispatcher holds it (that one fills it)."""
+    day = now.astimezone(centre.office.timezone).date()
+    ProductionBatch.objects.bulk_create(
+        [ProductionBatch(centre=centre, day=day, capacity=centre.daily_capacity)],
+        ignore_conflicts=True,
+    )
+    batch = (
+        ProductionBatch.objects.select_for_update(skip_locked=True)
+        .filter(centre=centre, day=day)
+        .first()
+    )
+    if batch is not None and batch.capacity < centre.daily_capacity:
+        # The capacity was raised during the day: the batch may take more (never less).
+        batch.capacity = centre.daily_capacity
+        batch.save(update_fields=["capacity"])
+    return batch
+
+
+def backlog_dispatch_centre(*, centre: Centre, now: datetime) -> int:
+    """Dispatch the centre's queue into its batch of the day, chunk by chunk, up to its
+    capacity; returns the number of files taken."""
+    note = gettext("Pris en production (lot du jour).")
+    taken = 0
+    while True:
+        with transaction.atomic():
+            batch = _centre_day_batch(centre, now=now)
+            if batch is None:
+                return taken
+            room = batch.capacity - batch.size
+            if room <= 0:
+                return taken
+            params = {
+                "centre": centre.pk,
+                "batch": batch.pk,
+                "now": now,
+                "note": note,
+                "limit": min(CHUNK, room),
+            }
+            with connection.cursor() as cursor:
+                cursor.execute(_SQL["dispatch"], params)
+                (count,) = cursor.fetchone()
+        taken += count
+        if count < min(CHUNK, room):
+            return taken
+
+
+def backlog_dispatch(*, now: datetime, suspended: dict[int, Suspension]) -> dict[str, int]:
+    """Dispatch every centre that is not itself suspended."""
+    centres = Centre.objects.select_related("office").filter(office__active=True).order_by("pk")
+    return {
+        centre.office.code: backlog_dispatch_centre(centre=centre, now=now)
+        for centre in centres
+        if centre.office_id not in suspended
+    }
+
+
+def backlog_run(*, now: datetime | None = None) -> BacklogRun:
+    """Bring the files in line with the suspensions in force, then dispatch: what the
+    periodic task, the clocked task of a reopening and `manage.py dispatch_backlog` run."""
+    now = now or timezone.now()
+    suspended = suspended_offices(now=now)
+    run = BacklogRun()
+    run.held = backlog_hold(now=now, suspended=suspended)
+    run.released = backlog_release(now=now)
+    run.dispatched = backlog_dispatch(now=now, suspended=suspended)
+    return run
+
+
+def on_suspension_changed(*, now: datetime, **_signal) -> None:
+    """A suspension was made, changed or removed (appointments.signals): hold and release
+    at once, in its transaction; the dispatcher does the rest on its next run."""
+    backlog_hold(now=now, suspended=suspended_offices(now=now))
+    backlog_release(now=now)
+
+
+# One run at a time per Redis: a run that finds the lock taken leaves at once (no pile-up);
+# the lock expires by itself if its holder dies (no wait forever).
+LOCK_KEY = "production:backlog-run"
+LOCK_SECONDS = 600
+
+
+def backlog_run_once(*, now: datetime | None = None) -> BacklogRun | None:
+    """backlog_run unless another run holds the lock (None then)."""
+    from django.core.cache import cache
+
+    token = secrets.token_hex(8)
+    if not cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS):
+        return None
+    try:
+        return backlog_run(now=now)
+    finally:
+        if cache.get(LOCK_KEY) == token:
+            cache.delete(LOCK_KEY)

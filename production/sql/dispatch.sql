@@ -1,0 +1,28 @@
+-- Take up to %(limit)s queued files of one centre into its day's production batch, in the
+-- dispatcher's priority order (Premium due date, then enrolment time), leaving the files of
+-- an office where a suspension is in force: they go `in_production`, one event each
+-- without author, and the batch counts them. The batch row is locked by the caller; its
+-- check constraint batch_within_capacity refuses a batch over the centre's capacity, and
+-- SKIP LOCKED lets several dispatchers share a queue without taking a file twice.
+WITH picked AS (
+    SELECT f.id
+    FROM production_passportfile f
+    WHERE f.centre_id = %(centre)s AND f.status = 'queued'
+      AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(f.office_id, %(now)s))
+    ORDER BY f.due_date, f.created_at, f.id
+    LIMIT %(limit)s
+    FOR UPDATE OF f SKIP LOCKED
+), moved AS (
+    UPDATE production_passportfile f
+    SET status = 'in_production', batch_id = %(batch)s, updated_at = %(now)s
+    FROM picked
+    WHERE f.id = picked.id
+    RETURNING f.id
+), events AS (
+    INSERT INTO production_fileevent (file_id, from_status, to_status, by_id, at, note)
+    SELECT moved.id, 'queued', 'in_production', NULL, %(now)s, %(note)s FROM moved
+)
+UPDATE production_productionbatch
+SET size = size + (SELECT count(*) FROM moved)
+WHERE id = %(batch)s
+RETURNING (SELECT count(*) FROM moved)

@@ -1,0 +1,13 @@
+from celery import shared_task
+
+
+@shared_task(name="production.backlog_run", ignore_result=True)
+def backlog_run() -> dict | None:
+    """Hold, release and dispatch the backlog (beat every 5 minutes; the clocked tasks of a
+    suspension's start and reopening). Leaves at once if another run is under way."""
+    from . import backlog
+
+    run = backlog.backlog_run_once()
+    if run is None:
+        return None
+    return {"held": run.held, "released": run.released, "dispatched": run.dispatched}
