@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("staff/valises/", include("consulates.staff_urls")),
     path("staff/", include("production.staff_urls")),
+    path("statut/", include("production.public_urls")),
     path("", include("appointments.urls")),
     prefix_default_language=False,
 )

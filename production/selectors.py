@@ -1,15 +1,21 @@
 """Reads of passport files, always scoped to what a member of staff may see (the staff scope
-of appointments/access.py)."""
+of appointments/access.py); and, for the public status page, aggregate figures only."""
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Value
+from django.utils import timezone
 
+from appointments import eligibility
 from appointments.access import StaffScope, staff_scope
-from appointments.models import Appointment, Office
+from appointments.models import Appointment, Office, Suspension
+from appointments.selectors import OfficeNow, offices_now, utc_offset_label
 
-from .models import FileEvent, PassportFile
+from .models import FileEvent, FileStatus, PassportFile
 
 
 def files_in_scope(scope: StaffScope) -> QuerySet[PassportFile]:
@@ -91,3 +97,148 @@ def agenda(*, office: Office, day: date) -> QuerySet[Appointment]:
         .select_related("slot", "passport_file")
         .order_by("slot__starts_at", "surname", "pk")
     )
+
+
+# The public status page: aggregate figures only, never a file's name, number or identity.
+
+# A file is waiting while it is on hold, received at the office or queued for production.
+WAITING = (FileStatus.ON_HOLD, FileStatus.ENROLLED, FileStatus.QUEUED)
+# A passport is produced when it passes quality control: ready at the centre where it was
+# enrolled, or in transit in a mission's pouch (a failed check, back to production, is not).
+PRODUCED = (FileStatus.READY, FileStatus.IN_TRANSIT)
+
+# Passports produced since Monday 00:00 of this week, local to the centre that made them and
+# local to the office where they were enrolled, per (centre's office, enrolling office).
+# Monday 00:00 anywhere is less than 8 days before now: the last condition bounds the rows.
+_PRODUCED_THIS_WEEK_SQL = """
+SELECT c.office_id, f.office_id, fo.kind,
+  count(DISTINCT f.id) FILTER (
+    WHERE e.at >= date_trunc('week', %(now)s AT TIME ZONE co.timezone) AT TIME ZONE co.timezone
+  ),
+  count(DISTINCT f.id) FILTER (
+    WHERE e.at >= date_trunc('week', %(now)s AT TIME ZONE fo.timezone) AT TIME ZONE fo.timezone
+  )
+FROM production_fileevent e
+JOIN production_passportfile f ON f.id = e.file_id
+JOIN production_centre c ON c.id = f.centre_id
+JOIN appointments_office co ON co.id = c.office_id
+JOIN appointments_office fo ON fo.id = f.office_id
+WHERE e.from_status = %(checked)s AND e.to_status = ANY(%(produced)s)
+  AND e.at <= %(now)s AND e.at > %(now)s - interval '8 days'
+GROUP BY 1, 2, 3
+"""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What an office's applicants may know of the work in progress, in numbers only."""
+
+    waiting: int = 0  # files waiting (WAITING)
+    average_wait_days: float | None = None  # since each file was opened; None: none waits
+    produced_this_week: int = 0  # passports that passed quality control (PRODUCED)
+
+
+@dataclass
+class _Tally:
+    waiting: int = 0
+    waited: timedelta = timedelta()
+    produced: int = 0
+
+    def figures(self) -> Figures:
+        average = self.waited.total_seconds() / 86400 / self.waiting if self.waiting else None
+        return Figures(self.waiting, average, self.produced)
+
+
+def production_figures(*, now: datetime) -> dict[int, Figures]:
+    """Figures by office id, in two aggregate queries whatever the number of offices and
+    files: for a production centre, the files it produces (for its own applicants and for
+    its missions); for a mission, the files enrolled there. The week starts on Monday
+    00:00 in the office's own timezone."""
+    centres: dict[int, _Tally] = defaultdict(_Tally)
+    missions: dict[int, _Tally] = defaultdict(_Tally)
+    # Both queries group by (centre's office, enrolling office): few rows, a file in one.
+    waiting = (
+        PassportFile.objects.filter(status__in=WAITING)
+        .values_list("centre__office_id", "office_id", "office__kind")
+        .annotate(n=Count("pk"), waited=Sum(Value(now) - F("created_at")))
+        .order_by()
+    )
+    for centre_office_id, office_id, kind, n, waited in waiting:
+        tallies = [centres[centre_office_id]]
+        if kind == Office.Kind.MISSION:
+            tallies.append(missions[office_id])
+        for tally in tallies:
+            tally.waiting += n
+            tally.waited += waited
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PRODUCED_THIS_WEEK_SQL,
+            {"now": now, "checked": FileStatus.QUALITY_CHECK, "produced": list(PRODUCED)},
+        )
+        for centre_office_id, office_id, kind, centre_week, office_week in cursor.fetchall():
+            centres[centre_office_id].produced += centre_week
+            if kind == Office.Kind.MISSION:
+                missions[office_id].produced += office_week
+    tallies = {**centres, **missions}  # an office is a centre or a mission, never both
+    return {office_id: tally.figures() for office_id, tally in tallies.items()}
+
+
+@dataclass(frozen=True)
+class OfficeStatus:
+    """An office on the public status page: open or suspended, and its figures."""
+
+    place: OfficeNow  # the office, annotated with has_free_slot, and its local time now
+    suspension: Suspension | None  # the one in force now, shown with its message
+    reopens_offset_label: str  # of the planned reopening, in the office's timezone
+    figures: Figures
+
+    @property
+    def office(self) -> Office:
+        return self.place.office
+
+
+def _shown(suspensions: list[Suspension]) -> Suspension | None:
+    """Of the suspensions in force at an office, the one appointments.selectors.suspension_at
+    names: with no reopening date first, else the one reopening last (the lowest id on a
+    tie)."""
+    return min(
+        suspensions,
+        key=lambda s: (
+            s.reopens_at is not None,
+            -s.reopens_at.timestamp() if s.reopens_at else 0,
+            s.pk,
+        ),
+        default=None,
+    )
+
+
+def public_status(*, now: datetime | None = None) -> dict[str, list[OfficeStatus]]:
+    """Every active office, grouped by kind as on the home page, with whether the Premium
+    service is suspended there now and its production figures: four queries in all,
+    whatever the number of offices, suspensions and files."""
+    now = now or timezone.now()
+    groups = offices_now(now=now)
+    # The suspensions in force now, with the offices each concerns (eligibility.py): one
+    # query rather than suspension_at() for each office.
+    in_force = eligibility.suspensions_around(moments=[now])
+    figures = production_figures(now=now)
+    statuses: dict[str, list[OfficeStatus]] = {}
+    for kind, places in groups.items():
+        statuses[kind] = []
+        for place in places:
+            office = place.office
+            suspension = _shown(
+                [s.suspension for s in in_force if s.in_force(office_id=office.pk, at=now)]
+            )
+            reopens = suspension.reopens_at if suspension else None
+            statuses[kind].append(
+                OfficeStatus(
+                    place=place,
+                    suspension=suspension,
+                    reopens_offset_label=(
+                        utc_offset_label(reopens.astimezone(office.timezone)) if reopens else ""
+                    ),
+                    figures=figures.get(office.pk, Figures()),
+                )
+            )
+    return statuses

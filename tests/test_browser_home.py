@@ -56,3 +56,38 @@ def test_the_page_fits_a_phone_screen_without_horizontal_scrolling(live_server, 
     page.goto(live_server.url + "/")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def test_an_applicant_follows_the_link_to_the_status_page(live_server, page):
+    from django.utils import timezone
+
+    from appointments.models import Suspension
+
+    paris = paris_consulate()
+    suspension = Suspension.objects.create(
+        starts_at=timezone.now(), message="Service suspendu à Paris.", message_en="Suspended."
+    )
+    suspension.offices.add(paris)
+    for n in range(6):
+        OfficeFactory(code=f"mission-{n}", name="Consulat général du Mali à Ouagadougou")
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="État du service et délais de production").click()
+    page.wait_for_url(live_server.url + "/statut/")
+    assert page.get_by_role("heading", level=1).inner_text() == "État du service Premium"
+    office = page.locator("#office-paris-consulat")
+    assert "Service Premium suspendu" in office.inner_text()
+    assert "Service suspendu à Paris." in office.inner_text()
+    assert "La date de réouverture n’est pas encore fixée." in office.inner_text()
+    # The figures sit beside their labels, and the page fits a phone's screen.
+    figures = office.locator(".figures")
+    assert figures.evaluate("e => getComputedStyle(e).display") == "grid"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(live_server.url + "/en/statut/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Premium service status"
+    assert hosts == {urlsplit(live_server.url).netloc}
