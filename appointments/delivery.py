@@ -33,7 +33,7 @@ BACKOFF_MAX = timedelta(hours=6)
 DEFAULT_EMAIL_TIMEOUT = 30
 
 # Kinds whose email carries the calendar file and the convocation.
-WITH_DOCUMENTS = ("booking_confirmed", "booking_rescheduled")
+WITH_DOCUMENTS = ("booking_confirmed", "booking_rescheduled", "booking_rebooked")
 
 SMS_TEXTS = {
     "booking_confirmed": gettext_lazy(
@@ -44,6 +44,10 @@ SMS_TEXTS = {
     ),
     "booking_cancelled": gettext_lazy(
         "Passeport Premium : rendez-vous %(reference)s du %(when)s annulé."
+    ),
+    "booking_rebooked": gettext_lazy(
+        "Passeport Premium : le service a rouvert ; rendez-vous %(reference)s reprogrammé au "
+        "%(when)s, %(office)s."
     ),
     "booking_displaced": gettext_lazy(
         "Passeport Premium : le rendez-vous %(reference)s du %(when)s ne peut pas être "

@@ -2,7 +2,9 @@
 
 A slot is bookable at the instant `now` when its office is active, the slot is open (no
 closure), it starts after `now`, it has a seat left, and no suspension of its office is in
-force either at `now` or at the slot's start. A suspension is in force at an office at a
+force either at `now` or at the slot's start. The seats held back after a reopening for the
+appointments a suspension displaced (`Slot.reserved`) are not left for a new booking; they
+are for those appointments (`displaced=True`). A suspension is in force at an office at a
 moment when it began at or before that moment, has not reopened by then (no reopening date:
 until further notice) and concerns every office (none listed) or lists that one.
 
@@ -184,7 +186,12 @@ def suspensions_around(*, moments: list[datetime]) -> list[ScopedSuspension]:
 
 
 def verdict(
-    *, slot: Slot, office: Office, suspensions: list[ScopedSuspension], now: datetime
+    *,
+    slot: Slot,
+    office: Office,
+    suspensions: list[ScopedSuspension],
+    now: datetime,
+    displaced: bool = False,
 ) -> Verdict:
     """Whether `slot` (of `office`) is bookable at `now`, and if not, why, in the order an
     applicant is told: closed, suspended, past, full. `suspensions` may hold more than those
@@ -207,6 +214,6 @@ def verdict(
         return Verdict(Reason.SUSPENDED, suspension=in_force[0])
     if slot.starts_at <= now:
         return Verdict(Reason.PAST)
-    if slot.booked >= slot.capacity:
+    if slot.booked + (0 if displaced else slot.reserved) >= slot.capacity:
         return Verdict(Reason.FULL)
     return Verdict()

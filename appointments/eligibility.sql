@@ -30,9 +30,13 @@ AS $$
 $$;
 
 -- The slots bookable at `p_now`: the office is active, the slot open, starting after
--- `p_now`, with a seat left, and no suspension of the office is in force now or at the
--- slot's start.
-CREATE OR REPLACE FUNCTION epassport_bookable_slots(p_now timestamptz)
+-- `p_now`, with a seat left (the seats held back for displaced appointments after a
+-- reopening count as taken, except for those appointments: `p_displaced`), and no
+-- suspension of the office is in force now or at the slot's start.
+DROP FUNCTION IF EXISTS epassport_bookable_slots(timestamptz);
+CREATE OR REPLACE FUNCTION epassport_bookable_slots(
+    p_now timestamptz, p_displaced boolean DEFAULT false
+)
 RETURNS SETOF appointments_slot
 LANGUAGE sql STABLE
 AS $$
@@ -42,7 +46,7 @@ AS $$
     WHERE o.active
       AND s.is_open
       AND s.starts_at > p_now
-      AND s.booked < s.capacity
+      AND s.booked + CASE WHEN p_displaced THEN 0 ELSE s.reserved END < s.capacity
       AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(s.office_id, p_now))
       AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(s.office_id, s.starts_at))
 $$;

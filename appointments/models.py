@@ -203,6 +203,9 @@ class Slot(models.Model):
     ends_at = models.DateTimeField()
     capacity = models.PositiveSmallIntegerField()
     booked = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Seats held back for the appointments a suspension displaced, in the first days after
+    # its reopening (services.displaced): a new booking needs booked + reserved < capacity.
+    reserved = models.PositiveSmallIntegerField(default=0, editable=False)
     is_open = models.BooleanField(default=True, help_text=_("Faux pendant une fermeture."))
 
     class Meta:
@@ -219,6 +222,10 @@ class Slot(models.Model):
             ),
             models.CheckConstraint(condition=Q(capacity__gt=0), name="slot_capacity_positive"),
             models.CheckConstraint(
+                condition=Q(reserved__gte=0, reserved__lte=models.F("capacity")),
+                name="slot_reserved_within_capacity",
+            ),
+            models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
             ),
         ]
@@ -228,7 +235,8 @@ class Slot(models.Model):
 
     @property
     def remaining(self) -> int:
-        return self.capacity - self.booked
+        """Seats left for a new booking."""
+        return max(self.capacity - self.booked - self.reserved, 0)
 
     @property
     def local_starts_at(self):

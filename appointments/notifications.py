@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from .models import Appointment, OutboxMessage
 
-KINDS = ("booking_confirmed", "booking_rescheduled", "booking_cancelled", "booking_displaced")
+KINDS = (
+    "booking_confirmed",
+    "booking_rescheduled",
+    "booking_cancelled",
+    "booking_displaced",
+    "booking_rebooked",
+)
 
 
 # One statement for both messages of an event, written by hand: this runs inside every

@@ -197,6 +197,14 @@ RATELIMIT_ENABLE = True
 # working days a mission's passports spend in the diplomatic pouch on top.
 PREMIUM_DUE_WORKING_DAYS = env.int("PREMIUM_DUE_WORKING_DAYS", default=3)
 PREMIUM_POUCH_WORKING_DAYS = env.int("PREMIUM_POUCH_WORKING_DAYS", default=5)
+# After a reopening, this share of the seats of the first working days is held back for the
+# appointments a suspension displaced, until they are all rebooked.
+DISPLACED_RESERVED_SHARE = env.float("DISPLACED_RESERVED_SHARE", default=0.5)
+DISPLACED_RESERVED_WORKING_DAYS = env.int("DISPLACED_RESERVED_WORKING_DAYS", default=5)
+if not 0 <= DISPLACED_RESERVED_SHARE <= 1:
+    raise ImproperlyConfigured("DISPLACED_RESERVED_SHARE must be between 0 and 1.")
+if DISPLACED_RESERVED_WORKING_DAYS < 0:
+    raise ImproperlyConfigured("DISPLACED_RESERVED_WORKING_DAYS must not be negative.")
 
 # SMS: a backend class; ConsoleBackend prints, FileBackend appends to SMS_FILE_PATH. A real
 # provider plugs in by naming its backend class here.

@@ -19,6 +19,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("staff/valises/", include("consulates.staff_urls")),
+    path("staff/suspensions/", include("production.staff_suspension_urls")),
     path("staff/", include("production.staff_urls")),
     path("statut/", include("production.public_urls")),
     path("", include("appointments.urls")),

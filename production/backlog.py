@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from appointments import services as appointment_services
 from appointments.models import Suspension
 
 from . import transitions
@@ -55,6 +56,7 @@ for _start, _to in [
 class BacklogRun:
     held: int = 0
     released: int = 0
+    rebooked: int = 0  # displaced appointments booked again
     dispatched: dict[str, int] = field(default_factory=dict)  # centre code -> files
 
     @property
@@ -171,6 +173,7 @@ def backlog_run(*, now: datetime | None = None) -> BacklogRun:
     run = BacklogRun()
     run.held = backlog_hold(now=now, suspended=suspended)
     run.released = backlog_release(now=now)
+    run.rebooked = appointment_services.displaced_rebook(now=now)
     run.dispatched = backlog_dispatch(now=now, suspended=suspended)
     return run
 

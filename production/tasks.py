@@ -10,4 +10,9 @@ def backlog_run() -> dict | None:
     run = backlog.backlog_run_once()
     if run is None:
         return None
-    return {"held": run.held, "released": run.released, "dispatched": run.dispatched}
+    return {
+        "held": run.held,
+        "released": run.released,
+        "rebooked": run.rebooked,
+        "dispatched": run.dispatched,
+    }

@@ -37,6 +37,7 @@ from .counter import (
     appointment_no_show,
     counter_actions,
 )
+from .displaced import displaced_rebook, displaced_reserve
 from .staff import staff_upsert
 from .suspension import (
     InvalidSuspension,
@@ -67,6 +68,8 @@ __all__ = [
     "closure_create",
     "closure_delete",
     "counter_actions",
+    "displaced_rebook",
+    "displaced_reserve",
     "hash_token",
     "new_reference",
     "office_upsert",

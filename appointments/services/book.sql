@@ -17,5 +17,6 @@ WITH booked AS (
     WHERE s.id = :slot
     RETURNING id, slot_id
 )
-SELECT booked.id, s.id, s.office_id, s.starts_at, s.ends_at, s.capacity, s.booked, s.is_open
+SELECT booked.id, s.id, s.office_id, s.starts_at, s.ends_at, s.capacity, s.booked, s.reserved,
+       s.is_open
 FROM booked JOIN appointments_slot s ON s.id = booked.slot_id

@@ -64,11 +64,16 @@ def _slot_full(slot: Slot) -> SlotFull:
     return SlotFull(next_free=selectors.next_free_slots_cached(slot=slot))
 
 
-def slot_refusal(*, slot: Slot, office: Office, now: datetime) -> DomainError | None:
-    """Why `slot` (of `office`) cannot be booked at `now`, as the error the applicant gets;
-    None when it can. eligibility.verdict() decides; this names it."""
+def slot_refusal(
+    *, slot: Slot, office: Office, now: datetime, displaced: bool = False
+) -> DomainError | None:
+    """Why `slot` (of `office`) cannot be booked at `now` (for a displaced appointment: the
+    seats held back for those count as free), as the error the applicant gets; None when it
+    can. eligibility.verdict() decides; this names it."""
     suspensions = eligibility.suspensions_around(moments=[now, slot.starts_at])
-    verdict = eligibility.verdict(slot=slot, office=office, suspensions=suspensions, now=now)
+    verdict = eligibility.verdict(
+        slot=slot, office=office, suspensions=suspensions, now=now, displaced=displaced
+    )
     match verdict.reason:
         case None:
             return None
@@ -201,7 +206,16 @@ def booking_create(
 
 
 # The slot's columns that the statement returns after the appointment's id, in its order.
-_SLOT_COLUMNS = ("id", "office_id", "starts_at", "ends_at", "capacity", "booked", "is_open")
+_SLOT_COLUMNS = (
+    "id",
+    "office_id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "booked",
+    "reserved",
+    "is_open",
+)
 
 
 def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appointment:
@@ -301,7 +315,7 @@ def booking_reschedule(
         .order_by("pk")
     }
     target = slots[slot.pk]
-    refusal = slot_refusal(slot=target, office=target.office, now=now)
+    refusal = slot_refusal(slot=target, office=target.office, now=now, displaced=displaced)
     if refusal is not None:
         raise refusal
     locked.slot = target

@@ -20,6 +20,7 @@ from epassport.errors import BadRequest, Forbidden
 from .. import access, signals
 from ..models import Office, Slot, Suspension
 from .calendar import appointments_displace, lock_out_bookings
+from .displaced import displaced_reserve
 
 BACKLOG_TASK = "production.backlog_run"  # by its Celery name: this app imports no other
 
@@ -131,6 +132,7 @@ def suspension_create(
     suspension.save()
     suspension.offices.set(offices)
     _displace(suspension)
+    displaced_reserve(suspension=suspension)
     _changed(suspension, now=now or timezone.now())
     return suspension
 
@@ -156,6 +158,7 @@ def suspension_update(
     if offices is not None:
         locked.offices.set(offices)
     _displace(locked)
+    displaced_reserve(suspension=locked)
     _changed(locked, now=now or timezone.now())
     return locked
 

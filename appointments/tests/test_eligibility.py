@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from appointments import selectors, services
 from appointments.errors import BookingClosed, SlotFull, SlotInPast
-from appointments.models import Appointment, Suspension
+from appointments.models import Appointment, Slot, Suspension
 from appointments.services import booking
 from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 SCOPES = ["all offices", "this office", "another office"]
 TIMINGS = ["past", "current", "ahead, covering the slot", "open ended"]
 SUSPENSIONS = [None, *itertools.product(SCOPES, TIMINGS)]
-SLOT_STATES = ["open", "closed", "full", "past"]
+SLOT_STATES = ["open", "closed", "full", "past", "held back for the displaced"]
 
 
 def _window(timing: str, now):
@@ -45,6 +45,9 @@ def _case(suspension, slot_state: str, office_active: bool, now):
         capacity=1,
         is_open=slot_state != "closed",
     )
+    if slot_state == "held back for the displaced":
+        Slot.objects.filter(pk=slot.pk).update(reserved=1)
+        slot.refresh_from_db()
     if slot_state == "full":
         Appointment.objects.create(
             reference=services.new_reference(),
@@ -124,8 +127,20 @@ def test_the_statement_the_diagnosis_and_the_listings_agree(suspension, slot_sta
         assert refusal.detail == "Suspendu."
     elif slot_state == "past":
         assert isinstance(refusal, SlotInPast)
-    elif slot_state == "full":
+    elif slot_state in ("full", "held back for the displaced"):
         assert isinstance(refusal, SlotFull)
+
+    # For a displaced appointment, the seats held back count as free: both forms agree.
+    for_displaced = office_active and slot_state in ("open", "held back for the displaced")
+    for_displaced = for_displaced and not suspended
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM epassport_bookable_slots(%s, true) WHERE id = %s)",
+            [now, slot.pk],
+        )
+        assert cursor.fetchone()[0] is for_displaced
+    refusal_displaced = services.slot_refusal(slot=slot, office=office, now=now, displaced=True)
+    assert (refusal_displaced is None) is for_displaced
 
     # And booking_create answers exactly that, at once (no retry ending in slot_full).
     if expected:

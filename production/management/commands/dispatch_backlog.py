@@ -19,6 +19,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"held: {run.held}")
         self.stdout.write(f"released: {run.released}")
+        self.stdout.write(f"displaced appointments rebooked: {run.rebooked}")
         for code, count in run.dispatched.items():
             self.stdout.write(f"dispatched at {code}: {count}")
         self.stdout.write(f"dispatched in all: {run.total_dispatched}")
