@@ -103,7 +103,12 @@ def _edges(suspension: Suspension, *, now: datetime) -> dict[str, datetime | Non
     }
 
 
-def _changed(suspension: Suspension, *, now: datetime) -> None:
+def _apply(suspension: Suspension, *, now: datetime) -> None:
+    """What follows a suspension made or changed: the appointments inside it displaced,
+    seats held back for them after the reopening, files held or released (the production
+    app, by the signal), and the clocked tasks of its start and reopening."""
+    _displace(suspension)
+    displaced_reserve(suspension=suspension)
     signals.suspension_changed.send(sender=Suspension, suspension=suspension, now=now)
     _schedule_edges(suspension.pk, _edges(suspension, now=now))
 
@@ -131,9 +136,7 @@ def suspension_create(
     suspension.full_clean()
     suspension.save()
     suspension.offices.set(offices)
-    _displace(suspension)
-    displaced_reserve(suspension=suspension)
-    _changed(suspension, now=now or timezone.now())
+    _apply(suspension, now=now or timezone.now())
     return suspension
 
 
@@ -157,9 +160,7 @@ def suspension_update(
     locked.save()
     if offices is not None:
         locked.offices.set(offices)
-    _displace(locked)
-    displaced_reserve(suspension=locked)
-    _changed(locked, now=now or timezone.now())
+    _apply(locked, now=now or timezone.now())
     return locked
 
 
