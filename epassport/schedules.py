@@ -58,6 +58,20 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         description="Holds and releases files as suspensions require, then takes each "
         "centre's queue into production up to its daily capacity.",
     ),
+    DefaultSchedule(
+        name="backlog snapshot",
+        task="production.backlog_snapshot",
+        crontab={
+            "minute": "0",
+            "hour": "*",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+        },
+        expire_seconds=3000,
+        description="Records each office's backlog at the top of the hour: the history drawn "
+        "on the backlog dashboard.",
+    ),
 ]
 
 

@@ -168,6 +168,15 @@ class PassportFile(models.Model):
             models.Index(
                 fields=["office"], condition=Q(held_by_service=True), name="file_held_by_service"
             ),
+            # The waiting files (the backlog), few among all: the public status page's
+            # figures and the backlog's snapshot read only these.
+            models.Index(
+                fields=["centre", "office", "created_at"],
+                condition=Q(
+                    status__in=[FileStatus.ON_HOLD, FileStatus.ENROLLED, FileStatus.QUEUED]
+                ),
+                name="file_waiting",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -191,7 +200,44 @@ class FileEvent(models.Model):
         verbose_name = _("événement du dossier")
         verbose_name_plural = _("événements du dossier")
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["file", "at"], name="file_event_file_at")]
+        indexes = [
+            models.Index(fields=["file", "at"], name="file_event_file_at"),
+            # The moves to a status over a recent period: passports produced this week (the
+            # public status page), files taken into production per day (the backlog).
+            models.Index(fields=["to_status", "at"], name="file_event_to_status_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class BacklogSnapshot(models.Model):
+    """The backlog of one office at the top of one hour (production.backlog_snapshot_take,
+    hourly by beat): the history drawn on the backlog dashboard. For a centre, the files it
+    produces; for a mission, the files enrolled there."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="+", verbose_name=_("bureau")
+    )
+    taken_at = models.DateTimeField(_("heure"))
+    on_hold = models.PositiveIntegerField(_("mis en attente"), default=0)
+    enrolled = models.PositiveIntegerField(_("dossiers reçus"), default=0)
+    queued = models.PositiveIntegerField(_("en attente de production"), default=0)
+    in_production = models.PositiveIntegerField(_("en production"), default=0)
+
+    class Meta:
+        verbose_name = _("relevé de l’arriéré")
+        verbose_name_plural = _("relevés de l’arriéré")
+        ordering = ["office", "taken_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "taken_at"], name="backlog_snapshot_one_per_office_hour"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.taken_at:%Y-%m-%d %H:%M} ({self.backlog})"
+
+    @property
+    def backlog(self) -> int:
+        return self.on_hold + self.enrolled + self.queued

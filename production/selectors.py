@@ -129,6 +129,16 @@ GROUP BY 1, 2, 3
 """
 
 
+def credited_offices(*, centre_office_id: int, office_id: int, kind: str) -> tuple[int, ...]:
+    """The offices whose aggregate figures count a file produced at the centre of
+    `centre_office_id` and enrolled at `office_id` (an office of `kind`): its centre, and
+    the mission where it was enrolled if it was at one. For the public status page and the
+    backlog dashboard alike."""
+    if kind == Office.Kind.MISSION:
+        return (centre_office_id, office_id)
+    return (centre_office_id,)
+
+
 @dataclass(frozen=True)
 class Figures:
     """What an office's applicants may know of the work in progress, in numbers only."""
@@ -154,8 +164,7 @@ def production_figures(*, now: datetime) -> dict[int, Figures]:
     files: for a production centre, the files it produces (for its own applicants and for
     its missions); for a mission, the files enrolled there. The week starts on Monday
     00:00 in the office's own timezone."""
-    centres: dict[int, _Tally] = defaultdict(_Tally)
-    missions: dict[int, _Tally] = defaultdict(_Tally)
+    tallies: dict[int, _Tally] = defaultdict(_Tally)  # an office is a centre or a mission
     # Both queries group by (centre's office, enrolling office): few rows, a file in one.
     waiting = (
         PassportFile.objects.filter(status__in=WAITING)
@@ -164,22 +173,20 @@ def production_figures(*, now: datetime) -> dict[int, Figures]:
         .order_by()
     )
     for centre_office_id, office_id, kind, n, waited in waiting:
-        tallies = [centres[centre_office_id]]
-        if kind == Office.Kind.MISSION:
-            tallies.append(missions[office_id])
-        for tally in tallies:
-            tally.waiting += n
-            tally.waited += waited
+        for credited in credited_offices(
+            centre_office_id=centre_office_id, office_id=office_id, kind=kind
+        ):
+            tallies[credited].waiting += n
+            tallies[credited].waited += waited
     with connection.cursor() as cursor:
         cursor.execute(
             _PRODUCED_THIS_WEEK_SQL,
             {"now": now, "checked": FileStatus.QUALITY_CHECK, "produced": list(PRODUCED)},
         )
         for centre_office_id, office_id, kind, centre_week, office_week in cursor.fetchall():
-            centres[centre_office_id].produced += centre_week
+            tallies[centre_office_id].produced += centre_week
             if kind == Office.Kind.MISSION:
-                missions[office_id].produced += office_week
-    tallies = {**centres, **missions}  # an office is a centre or a mission, never both
+                tallies[office_id].produced += office_week
     return {office_id: tally.figures() for office_id, tally in tallies.items()}
 
 

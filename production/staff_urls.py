@@ -25,4 +25,5 @@ urlpatterns = [
     path("dossiers/", staff_views.files, name="files"),
     path("dossiers/export.csv", staff_views.files_export, name="files-export"),
     path("dossiers/<str:reference>/", staff_views.file_detail, name="file"),
+    path("backlog/", staff_views.backlog, name="backlog"),
 ]

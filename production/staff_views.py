@@ -3,7 +3,7 @@ ministry's administrators (not the Django admin). Every read goes through the sc
 selectors; another office's appointment or file answers 404. Writes call the services."""
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,11 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from appointments import access
 from appointments import services as appointment_services
 from appointments.errors import NotChangeable
-from appointments.models import Appointment
+from appointments.models import Appointment, Office
 from appointments.validation import clean_reference
 from epassport.errors import DomainError, NotFound
 
-from . import selectors, services, transitions
+from . import charts, dashboard, selectors, services, transitions
 from .api.serializers import FileExportSerializer
 from .models import FileStatus
 
@@ -225,3 +226,84 @@ def file_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request, "staff/file.html", {"file": file, "events": file.events.all(), "moves": moves}
     )
+
+
+@login_required
+@require_GET
+def backlog(request: HttpRequest) -> HttpResponse:
+    """The backlog dashboard of the offices a supervisor supervises (every office for an
+    administrator); 403 for anyone else. The figures are production.dashboard's, as in the
+    API; this page only draws them."""
+    scope = access.staff_scope(request.user)
+    if not dashboard.may_see_backlog(scope):
+        raise PermissionDenied
+    now = timezone.now()
+    panels = [
+        _backlog_panel(row, now=now) for row in dashboard.backlog_figures(scope=scope, now=now)
+    ]
+    groups = [
+        {
+            "key": "centres",
+            "title": _("Centres de production"),
+            "panels": [p for p in panels if p["row"].office.kind == Office.Kind.CENTRE],
+        },
+        {
+            "key": "missions",
+            "title": _("Ambassades et consulats"),
+            "panels": [p for p in panels if p["row"].office.kind == Office.Kind.MISSION],
+        },
+    ]
+    context = {
+        "panels": panels,
+        "groups": [group for group in groups if group["panels"]],
+        "days": dashboard.DAYS,
+        "rate_days": dashboard.RATE_DAYS,
+    }
+    return render(request, "staff/backlog.html", context)
+
+
+def _backlog_panel(row: dashboard.OfficeBacklog, *, now) -> dict:
+    """An office's figures with their labels and its two charts."""
+    office, tz = row.office, row.office.timezone
+    start = now - timedelta(days=dashboard.DAYS)
+    history = [(point.at, point.backlog) for point in row.history]
+    first, last = row.dispatched_per_day[0].day, row.dispatched_per_day[-1].day
+    dispatched = [(day.day, day.count) for day in row.dispatched_per_day]
+    return {
+        "row": row,
+        "statuses": [(FileStatus(status).label, n) for status, n in row.by_status.items()],
+        "history_chart": charts.line_chart(
+            history,
+            start=start.astimezone(tz),
+            end=now.astimezone(tz),
+            title=_("Dossiers en attente, relevé chaque heure : %(office)s")
+            % {"office": office.display_name},
+            description=_backlog_description(history),
+        ),
+        "dispatch_chart": charts.bar_chart(
+            dispatched,
+            title=_("Dossiers pris en production par jour : %(office)s")
+            % {"office": office.display_name},
+            description=_(
+                "Du %(first)s au %(last)s : %(total)d dossier(s) en tout, au plus %(max)d en "
+                "un jour."
+            )
+            % {
+                "first": date_format(first, "j F"),
+                "last": date_format(last, "j F"),
+                "total": sum(count for _day, count in dispatched),
+                "max": max(count for _day, count in dispatched),
+            },
+            bar_label=_("%(day)s : %(count)d dossier(s)"),
+        ),
+    }
+
+
+def _backlog_description(history: list) -> str:
+    if not history:
+        return _("Aucun relevé pour le moment.")
+    values = [backlog for _at, backlog in history]
+    return _(
+        "%(n)d relevé(s) : %(first)d dossier(s) en attente au premier, %(last)d au dernier, "
+        "au plus %(max)d."
+    ) % {"n": len(values), "first": values[0], "last": values[-1], "max": max(values)}

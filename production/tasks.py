@@ -16,3 +16,12 @@ def backlog_run() -> dict | None:
         "rebooked": run.rebooked,
         "dispatched": run.dispatched,
     }
+
+
+@shared_task(name="production.backlog_snapshot", ignore_result=True)
+def backlog_snapshot() -> str:
+    """Record each office's backlog for this hour (beat, hourly): the dashboard's history.
+    Idempotent within the hour."""
+    from . import backlog
+
+    return backlog.backlog_snapshot_take().isoformat()

@@ -72,3 +72,17 @@ def test_no_input_from_an_administrator_makes_a_server_error(api_schema, admin_t
     ]
     assert len(operations) == 5
     _fuzz(operations, {"Authorization": f"Token {admin_token}"})
+
+
+@pytest.mark.django_db
+def test_no_input_from_a_supervisor_makes_a_server_error(api_schema):
+    """The backlog, which only supervisors and administrators reach past their 403."""
+    office = OfficeFactory(code="paris-consulat")
+    token = Token.objects.create(user=member("supervisor", office, username="fuzz-supervisor"))
+    operations = [
+        result.ok()
+        for result in api_schema.get_all_operations()
+        if result.ok().path == "/api/v1/backlog/"
+    ]
+    assert len(operations) == 1
+    _fuzz(operations, {"Authorization": f"Token {token.key}"})

@@ -20,6 +20,7 @@ API_PATHS = {
     "/api/v1/files/{reference}/": {"get"},
     "/api/v1/files/{reference}/transition/": {"post"},
     "/api/v1/files/bulk-transition/": {"post"},
+    "/api/v1/backlog/": {"get"},
 }
 
 

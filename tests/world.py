@@ -44,6 +44,15 @@ POUCH_SENDERS = {
     "paris": {"operator_bamako", "admin"},
     "dakar": {"operator_kayes", "admin"},
 }
+# Whose figures each persona finds on the backlog dashboard (page and API), by office:
+# supervisors those of the offices they supervise, administrators every office's; nobody
+# else reaches the dashboard (403).
+BACKLOG = {
+    "paris": {"supervisor_paris", "admin"},
+    "dakar": {"admin"},
+    "bamako": {"admin"},
+    "kayes": {"admin"},
+}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from appointments.tests.factories import SlotFactory, book
 from production.models import FileStatus, PassportFile
 from production.tests.factories import PassportFileFactory
 from tests.support import token_client
-from tests.world import COUNTER, FILES, MAY_HOLD, OFFICES, PERSONAS
+from tests.world import BACKLOG, COUNTER, FILES, MAY_HOLD, OFFICES, PERSONAS
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +148,28 @@ def test_a_bulk_transition_finds_only_the_files_one_may_see(world, clients, pers
         if persona not in FILES[name]:
             assert file.surname not in body
             assert file.national_id not in body
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_backlog_gives_only_the_figures_of_the_offices_one_supervises(world, clients, persona):
+    seen = {name for name, personas in BACKLOG.items() if persona in personas}
+    response = clients[persona].get("/api/v1/backlog/")
+    if not seen:
+        assert response.status_code == 403
+        assert response.json()["code"] == "forbidden"
+        return
+    assert response.status_code == 200
+    offices = {office["code"]: office for office in response.json()["offices"]}
+    assert set(offices) == {world.offices[name].code for name in seen}
+    body = response.content.decode()
+    for name, office in world.offices.items():
+        if name not in seen:
+            assert office.code not in body
+    for secret in world.hidden_from(persona):
+        assert secret not in body
+    # Each office counts its own file only: Paris's, not Dakar's; each centre, its mission's.
+    for office in offices.values():
+        assert office["by_status"]["enrolled"] == office["backlog"] == 1
 
 
 # Query counts -------------------------------------------------------------------------------

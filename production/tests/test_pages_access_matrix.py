@@ -8,7 +8,7 @@ from django.test import Client
 
 from appointments.models import Appointment
 from production.models import FileStatus, PassportFile
-from tests.world import COUNTER, FILES, MAY_HOLD, OFFICES, PERSONAS
+from tests.world import BACKLOG, COUNTER, FILES, MAY_HOLD, OFFICES, PERSONAS
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,24 @@ def test_csv_export(clients, persona, target):
         return
     body = response.content.decode("utf-8-sig")
     assert (f"DOSSIER{target.upper()}" in body) == (persona in FILES[target])
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_backlog_dashboard(world, clients, persona):
+    """Supervisors see their offices' figures, administrators every office's; 403 for
+    anyone else, and the workspace offers the page only to those who may see it."""
+    seen = {name for name, personas in BACKLOG.items() if persona in personas}
+    response = clients[persona].get("/staff/backlog/")
+    nav = clients[persona].get("/staff/dossiers/").content.decode()
+    assert ('href="/staff/backlog/"' in nav) == bool(seen)
+    if not seen:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name, office in world.offices.items():
+        assert (f'id="backlog-{office.code}"' in html) == (name in seen)
+        if name not in seen:
+            assert office.code not in html
+    for secret in world.hidden_from(persona):
+        assert secret not in html
