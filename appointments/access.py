@@ -45,13 +45,18 @@ class StaffScope:
         return self._offices_with(frozenset({Role.OPERATOR}))
 
     @property
+    def supervisor_office_ids(self) -> frozenset[int]:
+        """Offices this member supervises (administrators: see is_admin)."""
+        return self._offices_with(frozenset({Role.SUPERVISOR}))
+
+    @property
     def is_member(self) -> bool:
         return self.is_admin or bool(self.roles_by_office)
 
     @property
     def is_supervisor(self) -> bool:
         """Supervisors and administrators (exports, reports)."""
-        return self.is_admin or bool(self._offices_with(frozenset({Role.SUPERVISOR})))
+        return self.is_admin or bool(self.supervisor_office_ids)
 
     def works_at_counter(self, office_id: int) -> bool:
         return self.is_admin or office_id in self.counter_office_ids

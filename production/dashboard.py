@@ -28,7 +28,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from appointments.access import StaffScope
-from appointments.models import Membership, Office
+from appointments.models import Office
 
 from .models import BacklogSnapshot, FileEvent, FileStatus, PassportFile, ProductionBatch
 from .selectors import WAITING, credited_offices
@@ -121,11 +121,7 @@ def backlog_office_ids(scope: StaffScope) -> frozenset[int] | None:
     administrator), else those they supervise."""
     if scope.is_admin:
         return None
-    return frozenset(
-        office_id
-        for office_id, roles in scope.roles_by_office.items()
-        if Membership.Role.SUPERVISOR in roles
-    )
+    return scope.supervisor_office_ids
 
 
 def _local_day(field: str, office_timezone: str):

@@ -1,5 +1,6 @@
-"""`{% if user|may_see_backlog %}`: whether the workspace's navigation offers the backlog
-dashboard, by the same test as the page and the API (production.dashboard)."""
+"""What the workspace's navigation offers, by the same tests as the pages and the API:
+`{% if user|may_see_backlog %}` (the backlog dashboard, production.dashboard) and
+`{% if user|may_suspend %}` (the suspensions: administrators of the ministry)."""
 
 from django import template
 
@@ -12,3 +13,8 @@ register = template.Library()
 @register.filter
 def may_see_backlog(user) -> bool:
     return allowed(staff_scope(user))
+
+
+@register.filter
+def may_suspend(user) -> bool:
+    return staff_scope(user).is_admin
