@@ -1,6 +1,7 @@
 """Run the portal or its tests on a machine that has nothing but Python.
 
     python scripts/devstack.py run            # `make run`: web, worker and beat, demo data
+    DEMO_SCENARIO=reopening python scripts/devstack.py run   # ... and a demo story on top
     python scripts/devstack.py test [ARGS]    # `make test`: pytest with ARGS
     python scripts/devstack.py services       # only the embedded servers, until Ctrl-C
 
@@ -176,7 +177,9 @@ def command_run(args: argparse.Namespace) -> int:
     env = prepare_environment(debug_default=True)
     env.setdefault("WEB_BIND", "127.0.0.1:8000")
     manage(env, "migrate", "--no-input")
-    manage(env, "seed_demo")
+    # DEMO_SCENARIO=reopening: a story on top of the demo data (seed_demo --scenario).
+    scenario = env.get("DEMO_SCENARIO", "").strip()
+    manage(env, "seed_demo", *(["--scenario", scenario] if scenario else []))
     log(f"the portal is at http://{env['WEB_BIND']}/  (Ctrl-C stops web, worker and beat)")
     honcho = shutil.which("honcho", path=env["PATH"]) or "honcho"
     return run_foreground([honcho, "start", "-f", str(ROOT / "Procfile.dev")], env)
