@@ -122,9 +122,10 @@ class Command(BaseCommand):
         write(self.style.SUCCESS(f"Booking reopens at {_when(suspension.reopens_at)}, by itself."))
         write(
             "Then the backlog dispatcher (the periodic task every 5 minutes, the clocked task "
-            "of the reopening, or `python manage.py dispatch_backlog`) releases the held files "
-            "and takes them into each centre's production batch of the day, up to its daily "
-            "capacity."
+            "of the reopening, or `python manage.py dispatch_backlog`) releases the held files, "
+            "rebooks the displaced appointments into the first free seats (each applicant is "
+            "told), and takes the files into each centre's production batch of the day, up to "
+            "its daily capacity. Watch it at /staff/backlog/ (admin / premium-admin)."
         )
 
 
