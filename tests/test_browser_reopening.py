@@ -66,7 +66,9 @@ def test_suspend_reopen_and_watch_the_backlog_fall(live_server, page, new_page, 
     # The reopening, a few seconds ahead.
     admin.goto(base + "/staff/suspensions/")
     reopening = (timezone.now() + timedelta(seconds=8)).replace(microsecond=0)
-    admin.locator("tr[id^=suspension-] input[name=reopens_at]").fill(_bamako_time(reopening, seconds=True))
+    admin.locator("tr[id^=suspension-] input[name=reopens_at]").fill(
+        _bamako_time(reopening, seconds=True)
+    )
     admin.get_by_role("button", name="Fixer la réouverture").click()
     assert "Réouverture mise à jour." in admin.locator(".messages").inner_text()
     page.reload()
