@@ -81,10 +81,13 @@ def _in_a_thread(function, results: list) -> threading.Thread:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["booking", "move"])
 @pytest.mark.parametrize("act", ["suspension", "closure"])
-def test_a_booking_racing_a_suspension_or_closure_is_refused_not_left_inside(act):
+def test_a_booking_racing_a_suspension_or_closure_is_refused_not_left_inside(act, how):
     office = paris_consulate()
     slot = SlotFactory(office=office, capacity=2)
+    elsewhere = SlotFactory(office=office, starts_at=slot.starts_at + timedelta(days=3))
+    moving = services.booking_create(slot=elsewhere, applicant=applicant())[0]
     admin = member("admin")
     made, commit = threading.Event(), threading.Event()
 
@@ -109,9 +112,11 @@ def test_a_booking_racing_a_suspension_or_closure_is_refused_not_left_inside(act
     admin_results, booking_results = [], []
     admin_thread = _in_a_thread(suspend_and_wait, admin_results)
     assert made.wait(20)
-    booking_thread = _in_a_thread(
-        lambda: services.booking_create(slot=slot, applicant=applicant()), booking_results
-    )
+    if how == "booking":
+        racing = lambda: services.booking_create(slot=slot, applicant=applicant())  # noqa: E731
+    else:
+        racing = lambda: services.booking_reschedule(appointment=moving, slot=slot)  # noqa: E731
+    booking_thread = _in_a_thread(racing, booking_results)
     time.sleep(0.5)
     assert booking_thread.is_alive()  # held back until the suspension or closure commits
     commit.set()
@@ -121,7 +126,9 @@ def test_a_booking_racing_a_suspension_or_closure_is_refused_not_left_inside(act
     assert len(admin_results) == 1
     assert not isinstance(admin_results[0], Exception), admin_results
     assert isinstance(booking_results[0], BookingClosed), booking_results
-    assert not Appointment.objects.filter(status=Appointment.Status.BOOKED).exists()
+    assert not Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED).exists()
+    moving.refresh_from_db()
+    assert (moving.slot_id, moving.status) == (elsewhere.pk, Appointment.Status.BOOKED)
 
 
 def test_a_suspension_needs_an_administrator_and_a_reopening_after_its_start():
