@@ -20,6 +20,7 @@ measured in the same run on an identical copy.
      production.backlog.backlog_run at once on the copy (bench/backlog_worker.py), timed
      from the first start to the last end, once each has set Django up and connected;
 
+   ``--chunk`` gives the dispatcher another chunk size than its own (production.backlog.CHUNK);
    ``--rounds`` runs every phase that many times, in alternating order, on fresh copies;
    a phase's figure is its best round;
 3. after each phase, checks exactly-once in SQL on the result (bench/backlog_verify.sql):
@@ -69,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", default="1,2", help="dispatcher processes per phase, comma-separated (1,2)"
     )
+    parser.add_argument(
+        "--chunk", type=int, default=None, help="production.backlog.CHUNK to try (its own)"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="runs of every phase (1)")
     parser.add_argument(
         "--goal", type=float, default=None, help="dispatcher/floor time ratio (2, 2.5 from 1M)"
@@ -90,8 +94,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.workers = [int(n) for n in args.workers.split(",") if n.strip()]
     except ValueError:
         parser.error("--workers: comma-separated numbers, e.g. 1,2")
-    if args.files < 1 or args.centres < 1 or args.rounds < 1 or min(args.workers, default=0) < 1:
-        parser.error("--files, --centres, --rounds and --workers must be at least 1")
+    numbers = [args.files, args.centres, args.rounds, args.chunk or 1, *args.workers]
+    if min(numbers) < 1 or not args.workers:
+        parser.error("--files, --centres, --rounds, --chunk and --workers must be at least 1")
     if args.goal is None:
         args.goal = 2.5 if args.files >= BIG else 2.0
     if "bench" not in urllib.parse.urlsplit(args.database_url).path:
@@ -128,6 +133,12 @@ def set_up(args: argparse.Namespace, env: dict[str, str]) -> int:
     finally:
         database.close()
     return capacity
+
+
+def chunk_size() -> int:
+    from production.backlog import CHUNK
+
+    return CHUNK
 
 
 def plan(args: argparse.Namespace) -> list[tuple[int, str, int]]:
@@ -219,6 +230,7 @@ def report(args: argparse.Namespace, capacity: int, setup_seconds: float, phases
         "centres": args.centres,
         "daily_capacity": capacity,
         "rounds": args.rounds,
+        "chunk": args.chunk or chunk_size(),
         "setup_seconds": round(setup_seconds, 1),
         "goal_ratio": args.goal,
         "best": {name: asdict(phase) for name, phase in best.items()},
@@ -241,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     prepare.OUT_DIR.mkdir(parents=True, exist_ok=True)
     env = prepare.server_env(args)
+    if args.chunk:
+        env["BENCH_BACKLOG_CHUNK"] = str(args.chunk)
     os.environ.update(env)  # this process sets up the centres through Django
 
     def on_term(signum, frame):
@@ -254,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_seconds = time.monotonic() - started
         print(
             f"set-up in {setup_seconds:.0f}s: {args.files:,} queued files over {args.centres} "
-            f"centres with a daily capacity of {capacity:,} each; every phase on a fresh copy",
+            f"centres with a daily capacity of {capacity:,} each; dispatcher chunks of "
+            f"{args.chunk or chunk_size():,} files; every phase on a fresh copy",
             flush=True,
         )
         phases, floor = [], None

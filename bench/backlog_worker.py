@@ -12,6 +12,7 @@ parent can count the CPU time of its PostgreSQL backend first.
 """
 
 import json
+import os
 import sys
 import time
 
@@ -22,14 +23,16 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
-    from production.backlog import backlog_run
+    from production import backlog
 
+    if chunk := os.environ.get("BENCH_BACKLOG_CHUNK"):  # --chunk: another size to try
+        backlog.CHUNK = int(chunk)
     connection.ensure_connection()
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 1
     started = time.monotonic()
-    run = backlog_run()
+    run = backlog.backlog_run()
     ended = time.monotonic()
     print(
         json.dumps(
