@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench import backlog_sql
+from bench import backlog, backlog_sql
 from production.backlog import backlog_run
 
 FILES = 50
@@ -104,3 +104,19 @@ def test_the_check_sees_what_breaks_exactly_once(queue):
         "files_without_one_event: 1",
         "batches_miscounted: 2",
     ]
+
+
+def test_the_command_alternates_its_phases_and_sets_the_goal_by_size():
+    args = backlog.parse_args(["--workers", "1,2", "--rounds", "2"])
+    assert args.goal == 2.0
+    assert backlog.parse_args(["--files", "1000000"]).goal == 2.5
+    assert backlog.plan(args) == [
+        (1, "floor", 0),
+        (1, "dispatcher x1", 1),
+        (1, "dispatcher x2", 2),
+        (2, "dispatcher x2", 2),
+        (2, "dispatcher x1", 1),
+        (2, "floor", 0),
+    ]
+    with pytest.raises(SystemExit):  # the database is dropped: only a benchmark's
+        backlog.parse_args(["--database-url", "postgres://postgres@127.0.0.1/epassport"])
