@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import signal
@@ -59,6 +58,7 @@ if __name__ == "__main__":
 
 from bench import backlog_phases, backlog_sql, prepare
 from bench.backlog_phases import Phase
+from bench.report import conclude
 
 BIG = 1_000_000  # from this many files the goal is 2.5x, below it 2x
 
@@ -218,14 +218,7 @@ def report(args: argparse.Namespace, capacity: int, setup_seconds: float, phases
             line += "OK" if goals[name] else "MISSED"
         print(line)
     print(f"  exactly-once    {'FAILED' if problems else 'OK'} after every phase")
-    for problem in problems:
-        print(f"  FAILED: {problem}")
-    missed = [name for name, ok in goals.items() if not ok]
-    verdict = "FAILED" if problems else f"goals missed: {', '.join(missed)}" if missed else "OK"
-    print(f"  result          {verdict}")
     data = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "cores": os.cpu_count(),
         "files": args.files,
         "centres": args.centres,
         "daily_capacity": capacity,
@@ -237,16 +230,8 @@ def report(args: argparse.Namespace, capacity: int, setup_seconds: float, phases
         "ratio_to_floor": ratios,
         "goals": goals,
         "runs": [asdict(phase) for phase in phases],
-        "problems": problems,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=2) + "\n")
-    repo = prepare.REPO
-    shown = args.out.relative_to(repo) if args.out.is_relative_to(repo) else args.out
-    print(f"  figures         {shown}")
-    if problems:
-        return 1
-    return 2 if missed and args.strict else 0
+    return conclude(args, problems, goals, data, width=16)
 
 
 def main(argv: list[str] | None = None) -> int:
