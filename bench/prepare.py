@@ -1,6 +1,7 @@
 """Set-up of the booking-rush benchmark: the server's environment, a throwaway database
 (dropped and re-created, migrated), a flushed Redis database, and the data: one office
-with many future slots, two hot slots, and the floor's tables with as many seats."""
+with many future slots, two hot slots, and the floor's tables with as many seats. The
+environment and the databases (re-created, cloned, dropped) serve bench/backlog.py too."""
 
 from __future__ import annotations
 
