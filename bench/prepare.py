@@ -1,6 +1,7 @@
 """Set-up of the booking-rush benchmark: the server's environment, a throwaway database
 (dropped and re-created, migrated), a flushed Redis database, and the data: one office
-with many future slots, two hot slots, and the floor's tables with as many seats."""
+with many future slots, two hot slots, and the floor's tables with as many seats. The
+environment and the databases (re-created, cloned, dropped) serve bench/backlog.py too."""
 
 from __future__ import annotations
 
@@ -45,30 +46,59 @@ def database_name(database_url: str) -> str:
     return urllib.parse.unquote(urllib.parse.urlsplit(database_url).path.lstrip("/"))
 
 
-def _drop_database(database_url: str, *, create: bool) -> None:
+def _admin(database_url: str, *statements) -> None:
+    """Run statements (psycopg2.sql) on the server's `postgres` database, outside a
+    transaction (CREATE and DROP DATABASE cannot run inside one)."""
     import psycopg2
-    from psycopg2 import sql
 
     parts = urllib.parse.urlsplit(database_url)
-    name = sql.Identifier(database_name(database_url))
     admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
     connection = psycopg2.connect(admin)
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            if create:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
+            for statement in statements:
+                cursor.execute(statement)
     finally:
         connection.close()
 
 
+def _drop(database_url: str):
+    from psycopg2 import sql
+
+    name = sql.Identifier(database_name(database_url))
+    return sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
+
+
 def recreate_database(database_url: str) -> None:
-    _drop_database(database_url, create=True)
+    from psycopg2 import sql
+
+    name = sql.Identifier(database_name(database_url))
+    _admin(database_url, _drop(database_url), sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def clone_database(database_url: str, *, template_url: str) -> None:
+    """Drop and re-create `database_url` as a copy of `template_url` (no one may be
+    connected to that one): PostgreSQL copies its files, statistics and visibility included,
+    so that every copy starts in the same state."""
+    from psycopg2 import sql
+
+    name = sql.Identifier(database_name(database_url))
+    template = sql.Identifier(database_name(template_url))
+    create = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY")
+    _admin(database_url, _drop(database_url), create.format(name, template))
 
 
 def drop_database(database_url: str) -> None:
-    _drop_database(database_url, create=False)
+    _admin(database_url, _drop(database_url))
+
+
+def checkpoint(database_url: str) -> None:
+    """Write the server's dirty buffers out now, so that a phase measured next does not pay
+    for the set-up's (or the previous phase's) writes."""
+    from psycopg2 import sql
+
+    _admin(database_url, sql.SQL("CHECKPOINT"))
 
 
 def flush_redis(redis_url: str) -> None:

@@ -189,15 +189,7 @@ def report(
         f"{counts['floor_bookings']} floor rows for {floor_created} 201s (and "
         f"{api_total(in_flight)} + {in_flight.get('floor', 0)} requests left in flight by wrk)"
     )
-    for problem in problems:
-        print(f"  FAILED: {problem}")
-    missed = [name for name, ok in goals.items() if not ok]
-    verdict = "FAILED" if problems else f"goals missed: {', '.join(missed)}" if missed else "OK"
-    print(f"  result            {verdict}")
-
     data = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "cores": os.cpu_count(),
         "clients": args.clients,
         "duration": args.duration,
         "rounds": args.rounds,
@@ -210,12 +202,32 @@ def report(
         "ratio_spread_to_floor": round(ratio, 4) if ratio is not None else None,
         "goals": goals,
         "database": counts,
+    }
+    return conclude(args, problems, goals, data, width=18)
+
+
+def conclude(
+    args: argparse.Namespace, problems: list[str], goals: dict[str, bool], data: dict, width: int
+) -> int:
+    """The end of a benchmark's summary (bench/booking_rush.py, bench/backlog.py): its
+    problems, its verdict and where its figures went (`data`, with the time, the cores and
+    the problems, written as JSON to --out); returns the exit status: 1 when something is
+    wrong, 2 with --strict when a goal is missed, 0 otherwise."""
+    for problem in problems:
+        print(f"  FAILED: {problem}")
+    missed = [name for name, ok in goals.items() if not ok]
+    verdict = "FAILED" if problems else f"goals missed: {', '.join(missed)}" if missed else "OK"
+    print(f"  {'result':<{width}}{verdict}")
+    data = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cores": os.cpu_count(),
+        **data,
         "problems": problems,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n")
     shown = args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out
-    print(f"  figures           {shown}")
+    print(f"  {'figures':<{width}}{shown}")
     if problems:
         return 1
     return 2 if missed and args.strict else 0

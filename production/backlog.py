@@ -32,7 +32,13 @@ from appointments.models import Suspension
 from . import transitions
 from .models import Centre, FileStatus, ProductionBatch
 
-CHUNK = 1000
+# Files per transaction. Each chunk's index scan starts at the head of the centre's queue,
+# where the entries of the files taken before stay until PostgreSQL may mark them dead: not
+# while an older transaction is open on the server (a backup, a forgotten session), so each
+# chunk then walks over more of them. bench/backlog.py, 1,000,000 files, with such a
+# transaction open: 2.2x the floor's time in chunks of 1,000, 1.3x in chunks of 5,000
+# (without: 1.36x and 1.30x); a chunk holds its files' locks for about 0.3 s.
+CHUNK = 5000
 _SQL = {
     name: (Path(__file__).with_name("sql") / f"{name}.sql").read_text()
     for name in (

@@ -13,10 +13,11 @@ WITH picked AS (
     LIMIT %(limit)s
     FOR UPDATE OF f SKIP LOCKED
 ), moved AS (
+    -- By primary key, as an array: joined to the CTE instead, the planner guesses a hash
+    -- join over a sequential scan of every file, once per chunk (bench/backlog.py).
     UPDATE production_passportfile f
     SET status = 'in_production', batch_id = %(batch)s, updated_at = %(now)s
-    FROM picked
-    WHERE f.id = picked.id
+    WHERE f.id = ANY (ARRAY(SELECT id FROM picked))
     RETURNING f.id
 ), events AS (
     INSERT INTO production_fileevent (file_id, from_status, to_status, by_id, at, note)
