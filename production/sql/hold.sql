@@ -9,12 +9,13 @@ WITH picked AS (
     LIMIT %(chunk)s
     FOR UPDATE SKIP LOCKED
 ), moved AS (
+    -- By primary key, as an array (see dispatch.sql).
     UPDATE production_passportfile f
     SET status = 'on_hold', held_by_service = true, suspension_id = %(suspension)s,
         updated_at = %(now)s
-    FROM picked
-    WHERE f.id = picked.id
-    RETURNING f.id, picked.status AS from_status
+    WHERE f.id = ANY (ARRAY(SELECT id FROM picked))
+    RETURNING f.id
 )
 INSERT INTO production_fileevent (file_id, from_status, to_status, by_id, at, note)
-SELECT moved.id, moved.from_status, 'on_hold', NULL, %(now)s, %(note)s FROM moved
+SELECT moved.id, picked.status, 'on_hold', NULL, %(now)s, %(note)s
+FROM moved JOIN picked ON picked.id = moved.id

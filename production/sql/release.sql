@@ -10,10 +10,10 @@ WITH picked AS (
     LIMIT %(chunk)s
     FOR UPDATE SKIP LOCKED
 ), moved AS (
+    -- By primary key, as an array (see dispatch.sql).
     UPDATE production_passportfile f
     SET status = 'queued', held_by_service = false, updated_at = %(now)s
-    FROM picked
-    WHERE f.id = picked.id
+    WHERE f.id = ANY (ARRAY(SELECT id FROM picked))
     RETURNING f.id
 )
 INSERT INTO production_fileevent (file_id, from_status, to_status, by_id, at, note)
