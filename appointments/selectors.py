@@ -159,3 +159,22 @@ def free_days(
         now=now or timezone.now(), office=office, after=lower, before=upper
     )
     return [FreeDay(day=day, free_slots=count) for day, count in rows]
+
+
+def office_groups(by_kind: dict) -> list[dict]:
+    """Per-kind items (offices, or figures about them) as the public pages group them:
+    centres in Mali first, then the missions abroad, each with its title."""
+    from django.utils.translation import gettext as _
+
+    return [
+        {
+            "key": "centres",
+            "title": _("Centres de production au Mali"),
+            "items": by_kind[Office.Kind.CENTRE],
+        },
+        {
+            "key": "missions",
+            "title": _("Ambassades et consulats à l’étranger"),
+            "items": by_kind[Office.Kind.MISSION],
+        },
+    ]

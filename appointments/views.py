@@ -26,25 +26,8 @@ BOOKING_HORIZON_DAYS = 60
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    groups = selectors.offices_now()
-    return render(
-        request,
-        "appointments/home.html",
-        {
-            "groups": [
-                {
-                    "key": "centres",
-                    "title": _("Centres de production au Mali"),
-                    "items": groups[Office.Kind.CENTRE],
-                },
-                {
-                    "key": "missions",
-                    "title": _("Ambassades et consulats à l’étranger"),
-                    "items": groups[Office.Kind.MISSION],
-                },
-            ]
-        },
-    )
+    groups = selectors.office_groups(selectors.offices_now())
+    return render(request, "appointments/home.html", {"groups": groups})
 
 
 def _office(code: str) -> Office:
