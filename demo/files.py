@@ -1,7 +1,7 @@
 """About 2,000 demo passport files in every status, each with its history of events."""
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import accumulate
 
 from django.contrib.auth import get_user_model
@@ -20,6 +20,8 @@ from .staff import STAFF
 
 DEMO_FILES = 2000
 REFERENCE_PREFIX = "DDEMO"  # how the demo files are recognised
+# Every demo file's applicant was born that day: try /suivi/ with DDEMO-00001 and this date.
+DEMO_BIRTH_DATE = date(1990, 1, 1)
 REJECTION_REASON = "Pièce d’état civil illisible"
 
 # How often files end in each status (relative weights; a status the office's kind cannot
@@ -112,6 +114,7 @@ def seed_files() -> None:
                 surname=rng.choice(SURNAMES),
                 given_names=rng.choice(GIVEN_NAMES),
                 national_id=f"DEMO{number:011d}",
+                birth_date=DEMO_BIRTH_DATE,
                 due_date=premium_due_date(
                     office=office, enrolled_on=timezone.localdate(times[0], office.timezone)
                 ),

@@ -30,7 +30,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     logged by Django) for anything that is not a known error."""
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(_domain_body(exc), status=exc.status)
+        retry_after = exc.extra.pop("retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return Response(_domain_body(exc), status=exc.status, headers=headers)
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -197,6 +197,21 @@ RATELIMIT_ENABLE = True
 # working days a mission's passports spend in the diplomatic pouch on top.
 PREMIUM_DUE_WORKING_DAYS = env.int("PREMIUM_DUE_WORKING_DAYS", default=3)
 PREMIUM_POUCH_WORKING_DAYS = env.int("PREMIUM_POUCH_WORKING_DAYS", default=5)
+
+# Tracking (/suivi/, /api/v1/track/) and its estimated ready date (production/estimate.py):
+# working days from the day a file is taken into production to its passport being ready at
+# the centre; a pouch's travel time in days until a mission has POUCH_TRAVEL_MIN_SAMPLES
+# received shipments (then the median of its last POUCH_TRAVEL_SAMPLES); how long each
+# process keeps the queues and calendars the estimate reads.
+PRODUCTION_WORKING_DAYS = env.int("PRODUCTION_WORKING_DAYS", default=1)
+POUCH_TRAVEL_DAYS = env.int("POUCH_TRAVEL_DAYS", default=3)
+POUCH_TRAVEL_SAMPLES = env.int("POUCH_TRAVEL_SAMPLES", default=10)
+POUCH_TRAVEL_MIN_SAMPLES = env.int("POUCH_TRAVEL_MIN_SAMPLES", default=5)
+TRACKING_SCHEDULE_TTL = env.int("TRACKING_SCHEDULE_TTL", default=60)
+# Lookups per address, and per reference whatever the address: a reference alone, with
+# dates of birth tried one after another, must not be guessable.
+TRACK_RATE = env.str("TRACK_RATE", default="30/m")
+TRACK_REFERENCE_RATE = env.str("TRACK_REFERENCE_RATE", default="10/h")
 # After a reopening, this share of the seats of the first working days is held back for the
 # appointments a suspension displaced, until they are all rebooked.
 DISPLACED_RESERVED_SHARE = env.float("DISPLACED_RESERVED_SHARE", default=0.5)

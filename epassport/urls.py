@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from production.public_views import track
+
 from . import views
 
 urlpatterns = [
@@ -22,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("staff/suspensions/", include("production.staff_suspension_urls")),
     path("staff/", include("production.staff_urls")),
     path("statut/", include("production.public_urls")),
+    path("suivi/", track, name="track"),
     path("", include("appointments.urls")),
     prefix_default_language=False,
 )

@@ -114,6 +114,9 @@ class PassportFile(models.Model):
     surname = models.CharField(_("nom"), max_length=100)
     given_names = models.CharField(_("prénoms"), max_length=150)
     national_id = models.CharField(_("NINA ou numéro de passeport"), max_length=20)
+    # With the reference, what the applicant gives to follow the file (/suivi/): copied from
+    # the appointment at enrolment, so that the file keeps it when the appointment is erased.
+    birth_date = models.DateField(_("date de naissance"), null=True, blank=True)
     due_date = models.DateField(_("date de remise prévue"))
     rejection_reason = models.TextField(_("motif du rejet"), blank=True)
     # Put on hold by the service because of a suspension (not by a member of staff): released

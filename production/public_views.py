@@ -1,16 +1,79 @@
-"""The public status page: for applicants, whether each office is open or suspended and how
-production is going, in aggregate figures only. No account, no JavaScript."""
+"""Public pages of production, no account and no JavaScript: the status page (whether each
+office is open or suspended and how production is going, in aggregate figures only) and the
+tracking page (an applicant's own file, with its reference and date of birth)."""
 
+from datetime import date
+
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from appointments import documents, validation
 from appointments import selectors as office_selectors
 
-from . import selectors
+from . import selectors, tracking
 
 
 @require_GET
 def status(request: HttpRequest) -> HttpResponse:
     groups = office_selectors.office_groups(selectors.public_status())
     return render(request, "production/status.html", {"groups": groups})
+
+
+class TrackForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Numéro de dossier ou référence du rendez-vous"),
+        max_length=40,
+        help_text=_("Par exemple DACDEF-GHJKM (dossier) ou ACDE-FGHJ (rendez-vous)."),
+    )
+    birth_date = forms.DateField(
+        label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].widget.attrs.update(
+            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        )
+        self.fields["birth_date"].widget.attrs["autocomplete"] = "bday"
+
+    def clean_birth_date(self) -> date:
+        return validation.clean_birth_date(
+            self.cleaned_data["birth_date"], today=timezone.localdate()
+        )
+
+
+NOT_FOUND = _(
+    "Aucun dossier ni rendez-vous ne correspond à cette référence et à cette date de "
+    "naissance. Vérifiez-les et réessayez."
+)
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    """/suivi/: the applicant's file or appointment. Posted, not in the address, so that a
+    date of birth is kept by no history, log or proxy; never cached."""
+    found = None
+    if request.method == "POST":
+        form = TrackForm(request.POST)
+        if form.is_valid():
+            reference = tracking.clean_reference(form.cleaned_data["reference"])
+            if tracking.rate_limited(request, reference=reference):
+                response = render(request, "appointments/too_many.html", status=429)
+                response["Retry-After"] = str(tracking.retry_after())
+                return response
+            found = tracking.track(reference=reference, birth_date=form.cleaned_data["birth_date"])
+            if found is None:
+                form.add_error(None, NOT_FOUND)
+    else:
+        form = TrackForm(initial={"reference": request.GET.get("reference", "")[:40]})
+    context = {"form": form, "found": found, "what_to_bring": documents.WHAT_TO_BRING}
+    response = render(request, "production/track.html", context)
+    patch_cache_control(response, no_store=True, private=True)
+    response["X-Robots-Tag"] = "noindex"
+    return response

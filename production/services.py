@@ -181,6 +181,7 @@ def file_enrol(*, appointment: Appointment | int, by: User) -> tuple[PassportFil
         surname=locked.surname,
         given_names=locked.given_names,
         national_id=locked.national_id,
+        birth_date=locked.birth_date,
         due_date=premium_due_date(office=office, enrolled_on=today),
     )
     FileEvent.objects.create(file=file, from_status="", to_status=FileStatus.ENROLLED, by=by)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import backlog, suspensions, views
+from . import backlog, suspensions, track, views
 
 app_name = "production-api"
 
@@ -19,6 +19,7 @@ urlpatterns = [
         views.AppointmentEnrolView.as_view(),
         name="appointment-enrol",
     ),
+    path("track/", track.TrackView.as_view(), name="track"),
     path("backlog/", backlog.BacklogView.as_view(), name="backlog"),
     path("suspensions/", suspensions.SuspensionListView.as_view(), name="suspensions"),
     path(

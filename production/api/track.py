@@ -1,0 +1,121 @@
+"""GET /api/v1/track/?reference=...&birth_date=YYYY-MM-DD: the applicant's own view of a
+passport file or of an appointment not yet enrolled, the same read as the page /suivi/
+(production.tracking). Public: no account; the date of birth is the proof."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from appointments import protection, validation
+from appointments.api.serializers import (
+    ErrorSerializer,
+    InvalidErrorSerializer,
+    LocalDateTimeField,
+)
+from appointments.api.views import PublicAPIView, _private
+from epassport.errors import NotFound
+
+from .. import tracking
+
+
+class TrackQuerySerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=40, help_text="File number (e.g. `DACDEF-GHJKM`) or booking reference."
+    )
+    birth_date = serializers.DateField(
+        input_formats=["%Y-%m-%d"], help_text="The applicant's date of birth, YYYY-MM-DD."
+    )
+
+    def validate_birth_date(self, value):
+        return validation.clean_birth_date(value, today=timezone.localdate())
+
+
+class StepSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    label = serializers.CharField(help_text="The step in plain words, in the request language.")
+    at = LocalDateTimeField(help_text="When, at the office's UTC offset (ISO 8601).")
+
+
+class TrackOfficeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+    city = serializers.CharField()
+    address = serializers.CharField()
+    timezone = serializers.CharField(source="timezone.key")
+
+
+class TrackAppointmentSerializer(serializers.Serializer):
+    starts_at = LocalDateTimeField(source="slot.starts_at", help_text="At the office's offset.")
+    ends_at = LocalDateTimeField(source="slot.ends_at")
+    what_to_bring = serializers.SerializerMethodField()
+
+    def get_what_to_bring(self, _appointment) -> list[str]:
+        from appointments.documents import WHAT_TO_BRING
+
+        return [str(item) for item in WHAT_TO_BRING]
+
+
+class TrackSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        help_text="The file number once the applicant is enrolled, else the booking reference."
+    )
+    kind = serializers.ChoiceField(choices=["file", "appointment"])
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    timeline = StepSerializer(many=True, help_text="The public steps, oldest first.")
+    office = TrackOfficeSerializer(
+        help_text="Where to come: to collect the passport, or for the appointment."
+    )
+    estimated_ready_date = serializers.DateField(
+        allow_null=True,
+        help_text="When the passport should be ready to collect (office's local date); null "
+        "for an appointment, a passport ready, delivered or rejected, or when no honest date "
+        "can be given (e.g. a suspension with no reopening date).",
+    )
+    rejection_reason = serializers.CharField(help_text="Set when `status` is `rejected`.")
+    appointment = TrackAppointmentSerializer(
+        allow_null=True, help_text="For an appointment not yet enrolled: when, and what to bring."
+    )
+
+
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer,
+    description="`not_found`: no file or appointment with this reference and date of birth "
+    "(the same answer whichever does not match).",
+)
+
+
+class TrackView(PublicAPIView):
+    rate_group = None  # two budgets of its own: the address's and the reference's
+
+    @extend_schema(
+        operation_id="track",
+        summary="Follow a passport file or an appointment",
+        parameters=[TrackQuerySerializer],
+        responses={
+            200: TrackSerializer,
+            400: OpenApiResponse(InvalidErrorSerializer, description="`invalid`."),
+            404: NOT_FOUND,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="`rate_limited`, with Retry-After: too many lookups from this "
+                "address or of this reference.",
+            ),
+        },
+        tags=["tracking"],
+    )
+    def get(self, request: Request) -> Response:
+        query = TrackQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        reference = tracking.clean_reference(query.validated_data["reference"])
+        if tracking.rate_limited(request, reference=reference):
+            raise protection.RateLimited(retry_after=tracking.retry_after())
+        found = tracking.track(reference=reference, birth_date=query.validated_data["birth_date"])
+        if found is None:
+            raise NotFound(_("Aucun dossier ne correspond à cette référence et à cette date."))
+        context = {"timezone": found.office.timezone}
+        data = TrackSerializer(found, context=context).data
+        return _private(Response(data))

@@ -1,0 +1,351 @@
+"""The estimated ready date of a passport file, shown to its applicant (/suivi/).
+
+How it is made, in one sentence (the tracking page says it too): the file's place in its
+centre's production queue, in the dispatcher's own order, divided by the centre's daily
+capacity gives the production day of its batch, counting only the days the centre works
+(opening hours, no closure, no suspension); the passport is ready PRODUCTION_WORKING_DAYS
+working days later; for a mission add the next pouch day and the pouch's travel time,
+measured over the mission's recent shipments (POUCH_TRAVEL_DAYS until there are enough).
+
+Everything but the file itself comes from a `Schedule`: every office's calendar, every
+centre's queue cut into daily batches, every mission's pouch. It is read in a few
+set-based queries and kept in each process for TRACKING_SCHEDULE_TTL seconds, so that a
+lookup costs the same queries whatever the size of the queue.
+"""
+
+import bisect
+import statistics
+import threading
+import time as clock
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from math import ceil
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from appointments.models import Closure, Office, OpeningHours, Suspension
+
+from .models import Centre, FileStatus, PassportFile, ProductionBatch
+
+HORIZON_DAYS = 400  # no estimate further than this: the page says "not known yet"
+QueueKey = tuple[date, datetime, int]  # the dispatcher's order: due date, enrolment, id
+
+
+class Unknown(Exception):
+    """No honest date can be given (an open-ended suspension, a closed office, no pouch)."""
+
+
+@dataclass
+class OfficeCalendar:
+    """When an office works: its opening hours by weekday, closures, suspensions."""
+
+    tz: ZoneInfo
+    hours: dict[int, tuple[time, time]] = field(default_factory=dict)  # first open, last close
+    closures: list[tuple[date, date]] = field(default_factory=list)
+    suspensions: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+
+    def works_on(self, day: date) -> bool:
+        """Opening hours that day, no closure, and no suspension covering them all. Raises
+        Unknown when a suspension without reopening date covers the day."""
+        if day.weekday() not in self.hours:
+            return False
+        if any(start <= day <= end for start, end in self.closures):
+            return False
+        opens, closes = self.hours[day.weekday()]
+        opening = datetime.combine(day, opens, tzinfo=self.tz)
+        closing = datetime.combine(day, closes, tzinfo=self.tz)
+        for starts_at, reopens_at in self.suspensions:
+            if starts_at <= opening and (reopens_at is None or reopens_at >= closing):
+                if reopens_at is None:
+                    raise Unknown()
+                return False
+        return True
+
+    def working_day(self, first: date, *, nth: int = 0) -> date:
+        """The first working day on or after `first`, or the `nth` one after that."""
+        day, left = first, nth
+        for _step in range(HORIZON_DAYS):
+            if self.works_on(day):
+                if left == 0:
+                    return day
+                left -= 1
+            day += timedelta(days=1)
+        raise Unknown()
+
+    def working_days(self, first: date):
+        """The working days from `first` on, in order (at most HORIZON_DAYS days ahead)."""
+        for offset in range(HORIZON_DAYS):
+            day = first + timedelta(days=offset)
+            if self.works_on(day):
+                yield day
+
+
+@dataclass
+class CentreQueue:
+    """A centre's queue cut into batches: `starts[i]` is the first file of the i-th batch
+    from today (today's batch, which may still take `room` files, is batch 0)."""
+
+    office_id: int
+    capacity: int
+    today: date
+    room: int
+    starts: list[QueueKey]
+
+    def batch_index(self, key: QueueKey) -> int:
+        """Which batch a file with this key falls into: 0 today, n the n-th next one."""
+        index = bisect.bisect_right(self.starts, key)
+        return index if self.room else max(index, 1)
+
+
+@dataclass
+class Pouch:
+    weekdays: frozenset[int]
+    travel_days: int
+    measured: bool  # False: the setting, too few shipments yet
+
+
+@dataclass
+class Schedule:
+    now: datetime
+    calendars: dict[int, OfficeCalendar]  # by office id
+    queues: dict[int, CentreQueue]  # by centre id
+    pouches: dict[int, Pouch]  # by the mission's office id
+
+
+# Reading the schedule --------------------------------------------------------------------
+
+
+def _calendars(now: datetime) -> dict[int, OfficeCalendar]:
+    offices = {o.pk: o for o in Office.objects.filter(active=True)}
+    calendars = {pk: OfficeCalendar(tz=o.timezone) for pk, o in offices.items()}
+    for hours in OpeningHours.objects.filter(office__in=offices).order_by("starts"):
+        calendar = calendars[hours.office_id]
+        opens, closes = calendar.hours.get(hours.weekday, (hours.starts, hours.ends))
+        calendar.hours[hours.weekday] = (min(opens, hours.starts), max(closes, hours.ends))
+    recent = now.date() - timedelta(days=2)
+    for closure in Closure.objects.filter(office__in=offices, end_date__gte=recent):
+        calendars[closure.office_id].closures.append((closure.start_date, closure.end_date))
+    recently = now - timedelta(days=2)
+    suspensions = Suspension.objects.filter(
+        Q(reopens_at__isnull=True) | Q(reopens_at__gt=recently)
+    ).prefetch_related("offices")
+    for suspension in suspensions:
+        listed = [o.pk for o in suspension.offices.all()] or list(calendars)
+        for pk in listed:
+            if pk in calendars:
+                calendars[pk].suspensions.append((suspension.starts_at, suspension.reopens_at))
+    return calendars
+
+
+# The first file of each batch from today on: the queue in the dispatcher's order
+# (production/sql/dispatch.sql, files of a suspended office left aside as it leaves them),
+# every `cap`-th file after the `room` today's batch can still take.
+_BATCH_STARTS = """
+SELECT q.centre_id, q.due_date, q.created_at, q.id
+FROM (
+    SELECT f.centre_id, f.due_date, f.created_at, f.id,
+           row_number() OVER (
+               PARTITION BY f.centre_id ORDER BY f.due_date, f.created_at, f.id
+           ) - 1 AS position
+    FROM production_passportfile f
+    WHERE f.status = 'queued'
+      AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(f.office_id, %(now)s))
+) q
+JOIN unnest(%(centres)s::bigint[], %(rooms)s::int[], %(caps)s::int[]) AS p(centre_id, room, cap)
+  ON p.centre_id = q.centre_id
+WHERE q.position >= p.room AND (q.position - p.room) %% p.cap = 0
+ORDER BY q.centre_id, q.position
+"""
+
+
+def _queues(now: datetime, calendars: dict[int, OfficeCalendar]) -> dict[int, CentreQueue]:
+    queues = {}
+    for centre in Centre.objects.filter(office__active=True):
+        calendar = calendars[centre.office_id]
+        today = now.astimezone(calendar.tz).date()
+        try:
+            works_today = calendar.works_on(today)
+        except Unknown:
+            works_today = False
+        queues[centre.pk] = CentreQueue(
+            office_id=centre.office_id,
+            capacity=centre.daily_capacity,
+            today=today,
+            room=centre.daily_capacity if works_today else 0,
+            starts=[],
+        )
+    if not queues:
+        return queues
+    days = {queue.today for queue in queues.values()}
+    for batch in ProductionBatch.objects.filter(centre__in=queues, day__in=days):
+        queue = queues[batch.centre_id]
+        if batch.day == queue.today and queue.room:
+            queue.room = max(queue.room - batch.size, 0)
+    ids = list(queues)
+    params = {
+        "now": now,
+        "centres": ids,
+        "rooms": [queues[pk].room for pk in ids],
+        "caps": [queues[pk].capacity for pk in ids],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_BATCH_STARTS, params)
+        for centre_id, due_date, created_at, pk in cursor.fetchall():
+            queues[centre_id].starts.append((due_date, created_at, pk))
+    return queues
+
+
+def _pouches(now: datetime) -> dict[int, Pouch]:
+    """Each mission's pouch days and travel time: the median, in whole days, of its last
+    shipments' travel (through Office's reverse relations: production does not import
+    consulates)."""
+    samples = settings.POUCH_TRAVEL_SAMPLES
+    travels: dict[int, list[float]] = {}
+    shipments = (
+        Office.objects.filter(
+            kind=Office.Kind.MISSION,
+            mission__shipments__received_at__gte=now - timedelta(days=180),
+        )
+        .order_by("pk", "-mission__shipments__received_at")
+        .values_list("pk", "mission__shipments__sent_at", "mission__shipments__received_at")
+    )
+    for pk, sent_at, received_at in shipments:
+        days = travels.setdefault(pk, [])
+        if len(days) < samples:
+            days.append((received_at - sent_at).total_seconds() / 86400)
+    pouches = {}
+    missions = Office.objects.filter(kind=Office.Kind.MISSION, mission__isnull=False)
+    for pk, weekdays in missions.values_list("pk", "mission__pouch_weekdays"):
+        measured = travels.get(pk, [])
+        if len(measured) >= settings.POUCH_TRAVEL_MIN_SAMPLES:
+            pouches[pk] = Pouch(frozenset(weekdays), ceil(statistics.median(measured)), True)
+        else:
+            pouches[pk] = Pouch(frozenset(weekdays), settings.POUCH_TRAVEL_DAYS, False)
+    return pouches
+
+
+def schedule_read(*, now: datetime | None = None) -> Schedule:
+    """Read the whole schedule now (a handful of set-based queries)."""
+    now = now or timezone.now()
+    calendars = _calendars(now)
+    return Schedule(
+        now=now, calendars=calendars, queues=_queues(now, calendars), pouches=_pouches(now)
+    )
+
+
+_cached: tuple[float, Schedule] | None = None
+_lock = threading.Lock()
+
+
+def schedule() -> Schedule:
+    """The schedule as read at most TRACKING_SCHEDULE_TTL seconds ago by this process."""
+    global _cached
+    ttl = settings.TRACKING_SCHEDULE_TTL
+    with _lock:
+        if _cached is None or clock.monotonic() - _cached[0] >= ttl:
+            _cached = (clock.monotonic(), schedule_read())
+        return _cached[1]
+
+
+def schedule_forget() -> None:
+    global _cached
+    with _lock:
+        _cached = None
+
+
+# The estimate ----------------------------------------------------------------------------
+
+WAITING = (FileStatus.ENROLLED, FileStatus.QUEUED, FileStatus.ON_HOLD)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    ready_on: date | None
+    batch_day: date | None = None  # when it is taken into production, if still waiting
+    pouch_travel_days: int | None = None  # for a mission's file
+
+
+def _local_today(calendar: OfficeCalendar, now: datetime) -> date:
+    return now.astimezone(calendar.tz).date()
+
+
+def _waiting_batch_day(file: PassportFile, plan: Schedule) -> date:
+    queue = plan.queues.get(file.centre_id)
+    if queue is None:
+        raise Unknown()
+    calendar = plan.calendars[queue.office_id]
+    index = queue.batch_index((file.due_date, file.created_at, file.pk))
+    if index == 0:
+        day = queue.today
+    else:
+        days = calendar.working_days(queue.today + timedelta(days=1))
+        day = next((d for n, d in enumerate(days, start=1) if n == index), None)
+        if day is None:
+            raise Unknown()
+    if file.status == FileStatus.ON_HOLD:
+        # Released only when its own office reopens (a mission may be suspended alone).
+        own = plan.calendars.get(file.office_id)
+        if own is None:
+            raise Unknown()
+        reopening = own.working_day(_local_today(own, plan.now))
+        day = calendar.working_day(max(day, reopening))
+    return day
+
+
+def _ready_at_centre(file: PassportFile, plan: Schedule) -> tuple[date, date | None]:
+    queue = plan.queues.get(file.centre_id)
+    if queue is None:
+        raise Unknown()
+    calendar = plan.calendars[queue.office_id]
+    today = queue.today
+    batch_day = None
+    if file.status in WAITING:
+        batch_day = _waiting_batch_day(file, plan)
+        ready = calendar.working_day(batch_day, nth=settings.PRODUCTION_WORKING_DAYS)
+    elif file.status == FileStatus.IN_PRODUCTION:
+        start = file.batch.day if file.batch_id else today
+        ready = calendar.working_day(start, nth=settings.PRODUCTION_WORKING_DAYS)
+        ready = max(ready, calendar.working_day(today))
+    else:  # quality check: its last step
+        ready = calendar.working_day(today + timedelta(days=1))
+    return ready, batch_day
+
+
+def estimate(
+    file: PassportFile, plan: Schedule, *, shipped_at: datetime | None = None
+) -> Estimate:
+    """The date the passport of `file` can be collected at its office, with how it was
+    reached; `ready_on` None when no honest date can be given. `shipped_at` is the time
+    its pouch left, for a mission's file in transit."""
+    if file.status in (FileStatus.READY, FileStatus.DELIVERED, FileStatus.REJECTED):
+        return Estimate(None)
+    if file.status == FileStatus.ON_HOLD and not file.held_by_service:
+        return Estimate(None)  # held by staff, for a reason of their own
+    try:
+        office = plan.calendars.get(file.office_id)
+        if office is None:
+            raise Unknown()
+        pouch = plan.pouches.get(file.office_id)
+        if file.status == FileStatus.IN_TRANSIT:
+            if pouch is None or shipped_at is None:
+                raise Unknown()
+            arrival = shipped_at.astimezone(office.tz).date() + timedelta(pouch.travel_days)
+            today = _local_today(office, plan.now)
+            return Estimate(office.working_day(max(arrival, today)), None, pouch.travel_days)
+        ready, batch_day = _ready_at_centre(file, plan)
+        if pouch is None:  # produced where it was enrolled
+            return Estimate(ready, batch_day)
+        if not pouch.weekdays:
+            raise Unknown()
+        # The next pouch after the passport is ready at the centre, then its journey.
+        leaves = ready + timedelta(days=1)
+        while leaves.weekday() not in pouch.weekdays:
+            leaves += timedelta(days=1)
+        arrival = leaves + timedelta(days=pouch.travel_days)
+        return Estimate(office.working_day(arrival), batch_day, pouch.travel_days)
+    except Unknown:
+        return Estimate(None)
