@@ -10,7 +10,7 @@ Django's in its test (tests/test_bench_backlog.py).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 _SQL = {
@@ -26,7 +26,7 @@ def create_centres(*, count: int, capacity: int) -> list[tuple[int, int]]:
     returns their (centre id, office id)."""
     from django.db import transaction
 
-    from appointments.services import office_upsert
+    from appointments.services import office_upsert, opening_hours_set
     from production.services import centre_upsert
 
     made = []
@@ -40,6 +40,15 @@ def create_centres(*, count: int, capacity: int) -> list[tuple[int, int]]:
                 city="Bamako",
                 country="ML",
                 timezone="Africa/Bamako",
+            )
+            # Open every day: the dispatcher takes a batch only on a day its centre works,
+            # and the benchmark may run on any day.
+            opening_hours_set(
+                office=office,
+                weekdays=list(range(7)),
+                periods=[(time(0), time(23, 59))],
+                slot_minutes=60,
+                counters=1,
             )
             centre = centre_upsert(office=office, daily_capacity=capacity)
             made.append((centre.pk, office.pk))

@@ -29,7 +29,7 @@ from django.utils.translation import gettext
 from appointments import services as appointment_services
 from appointments.models import Suspension
 
-from . import transitions
+from . import estimate, transitions
 from .models import Centre, FileStatus, ProductionBatch
 
 # Files per transaction. Each chunk's index scan starts at the head of the centre's queue,
@@ -162,12 +162,14 @@ def backlog_dispatch_centre(*, centre: Centre, now: datetime) -> int:
 
 
 def backlog_dispatch(*, now: datetime, suspended: dict[int, Suspension]) -> dict[str, int]:
-    """Dispatch every centre that is not itself suspended."""
+    """Dispatch every centre that is not itself suspended, on the days it works (opening
+    hours, no closure): the days the tracking estimate counts (production/estimate.py)."""
     centres = Centre.objects.select_related("office").filter(office__active=True).order_by("pk")
+    calendars = estimate.office_calendars(now)
     return {
         centre.office.code: backlog_dispatch_centre(centre=centre, now=now)
         for centre in centres
-        if centre.office_id not in suspended
+        if centre.office_id not in suspended and calendars[centre.office_id].works_today(now)
     }
 
 

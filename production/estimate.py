@@ -65,6 +65,14 @@ class OfficeCalendar:
                 return False
         return True
 
+    def works_today(self, now: datetime) -> bool:
+        """Whether the office works on its local day of `now`: the backlog dispatcher takes
+        a centre's batch only on such a day, and the estimate counts only these."""
+        try:
+            return self.works_on(now.astimezone(self.tz).date())
+        except Unknown:
+            return False
+
     def working_day(self, first: date, *, nth: int = 0) -> date:
         """The first working day on or after `first`, or the `nth` one after that."""
         day, left = first, nth
@@ -119,7 +127,8 @@ class Schedule:
 # Reading the schedule --------------------------------------------------------------------
 
 
-def _calendars(now: datetime) -> dict[int, OfficeCalendar]:
+def office_calendars(now: datetime) -> dict[int, OfficeCalendar]:
+    """Every active office's calendar, by office id (four queries)."""
     offices = {o.pk: o for o in Office.objects.filter(active=True)}
     calendars = {pk: OfficeCalendar(tz=o.timezone) for pk, o in offices.items()}
     for hours in OpeningHours.objects.filter(office__in=offices).order_by("starts"):
@@ -167,10 +176,7 @@ def _queues(now: datetime, calendars: dict[int, OfficeCalendar]) -> dict[int, Ce
     for centre in Centre.objects.filter(office__active=True):
         calendar = calendars[centre.office_id]
         today = now.astimezone(calendar.tz).date()
-        try:
-            works_today = calendar.works_on(today)
-        except Unknown:
-            works_today = False
+        works_today = calendar.works_today(now)
         queues[centre.pk] = CentreQueue(
             office_id=centre.office_id,
             capacity=centre.daily_capacity,
@@ -231,7 +237,7 @@ def _pouches(now: datetime) -> dict[int, Pouch]:
 def schedule_read(*, now: datetime | None = None) -> Schedule:
     """Read the whole schedule now (a handful of set-based queries)."""
     now = now or timezone.now()
-    calendars = _calendars(now)
+    calendars = office_calendars(now)
     return Schedule(
         now=now, calendars=calendars, queues=_queues(now, calendars), pouches=_pouches(now)
     )

@@ -1,8 +1,9 @@
 import itertools
-from datetime import date
+from datetime import date, time
 
 import factory
 
+from appointments.services import opening_hours_set
 from appointments.tests.factories import CentreOfficeFactory
 from production.models import Centre, FileStatus, PassportFile
 
@@ -12,9 +13,23 @@ _file_number = itertools.count(1)
 class CentreFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Centre
+        skip_postgeneration_save = True
 
     office = factory.SubFactory(CentreOfficeFactory)
     daily_capacity = 200
+
+    @factory.post_generation
+    def works_every_day(centre, create, extracted, **kwargs):
+        """Open all day every day (the dispatcher takes a batch only on a day its centre
+        works), unless `works_every_day=False`."""
+        if create and extracted is not False:
+            opening_hours_set(
+                office=centre.office,
+                weekdays=list(range(7)),
+                periods=[(time(0), time(23, 59))],
+                slot_minutes=60,
+                counters=1,
+            )
 
 
 class PassportFileFactory(factory.django.DjangoModelFactory):
@@ -31,4 +46,16 @@ class PassportFileFactory(factory.django.DjangoModelFactory):
     due_date = date(2026, 12, 15)
     rejection_reason = factory.LazyAttribute(
         lambda o: "Dossier incomplet" if o.status == FileStatus.REJECTED else ""
+    )
+
+
+def works_weekdays(office) -> None:
+    """Open 08:00-16:00 Monday to Friday only."""
+    office.opening_hours.all().delete()
+    opening_hours_set(
+        office=office,
+        weekdays=[0, 1, 2, 3, 4],
+        periods=[(time(8), time(16))],
+        slot_minutes=15,
+        counters=2,
     )

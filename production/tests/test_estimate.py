@@ -3,32 +3,20 @@ batches of `daily_capacity` files in the dispatcher's order, on the days the cen
 (weekends, closures and suspensions skipped), ready one working day after the batch, and for
 a mission the next pouch day plus the pouch's travel time."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from appointments import services
 from appointments.models import Closure, Suspension
 from appointments.tests.factories import member
 from consulates.models import Shipment
 from production import estimate
 from production.models import FileStatus, PassportFile, ProductionBatch
-from production.tests.factories import PassportFileFactory
+from production.tests.factories import PassportFileFactory, works_weekdays
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)  # Thursday 3 December, Bamako = UTC
-WEEKDAYS = [0, 1, 2, 3, 4]
-
-
-def works_weekdays(office) -> None:
-    services.opening_hours_set(
-        office=office,
-        weekdays=WEEKDAYS,
-        periods=[(time(8), time(16))],
-        slot_minutes=15,
-        counters=2,
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ English; no enumeration (one answer, one query for any mismatch) and rate limits
 address and per reference."""
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
@@ -14,7 +14,7 @@ from appointments import services as appointment_services
 from appointments.tests.factories import book, member
 from production import services
 from production.models import FileEvent, FileStatus
-from production.tests.factories import PassportFileFactory
+from production.tests.factories import PassportFileFactory, works_weekdays
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +29,7 @@ def api():
 
 @pytest.fixture
 def file(bamako):
-    appointment_services.opening_hours_set(
-        office=bamako.office,
-        weekdays=[0, 1, 2, 3, 4],
-        periods=[(time(8), time(16))],
-        slot_minutes=15,
-        counters=2,
-    )
+    works_weekdays(bamako.office)
     file = PassportFileFactory(centre=bamako, status="enrolled", birth_date=BORN)
     FileEvent.objects.create(file=file, from_status="", to_status="enrolled")
     FileEvent.objects.create(file=file, from_status="enrolled", to_status="queued")
