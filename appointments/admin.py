@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import services, validation
 from .models import (
     Appointment,
     Closure,
@@ -54,8 +55,19 @@ class OfficeAdmin(admin.ModelAdmin):
     inlines = [OpeningHoursInline]
 
 
+class BoundedDatesAdminMixin:
+    """Dates and times typed in the admin lie within the calendar's bounds (a closure up to
+    9999-12-31 would overflow once moved to the office's timezone)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateField):  # DateTimeField included
+            field.validators.append(validation.within_calendar)
+        return field
+
+
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(BoundedDatesAdminMixin, admin.ModelAdmin):
     """Closures go through the service: their slots close and the appointments booked in
     them become `displaced`. A closure is not edited once saved: delete it (its slots
     reopen) and create another."""
@@ -95,7 +107,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Suspension)
-class SuspensionAdmin(admin.ModelAdmin):
+class SuspensionAdmin(BoundedDatesAdminMixin, admin.ModelAdmin):
     """Through the services, as the API and the workspace: displacement, held files and the
     clocked tasks of the start and the reopening follow every change."""
 

@@ -1,7 +1,7 @@
 """Validation and normalisation of what applicants type, shared by the forms and the API."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -12,6 +12,31 @@ E164_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
 IDENTITY_PATTERN = re.compile(r"^[A-Z0-9]{6,20}$")
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
 REFERENCE_PATTERN = re.compile(rf"^[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}$")
+# Every date a page, a form or the API accepts lies between these: a date outside is a typing
+# mistake, and near the ends of Python's calendar it would overflow once moved to a timezone
+# (9999-12-31 plus a day).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def within_calendar(value: date | datetime | None) -> None:
+    """A validator (forms, admin, DRF): refuses a date or time outside FIRST_DATE-LAST_DATE."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, datetime) else value
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValidationError(
+            _("Cette date est hors de la période acceptée."), code="out_of_calendar"
+        )
+
+
+def parse_day(value: str | None) -> date | None:
+    """A YYYY-MM-DD date from an address or a query string; None when malformed or out of
+    the calendar's bounds."""
+    try:
+        day = date.fromisoformat(value or "")
+    except (TypeError, ValueError):
+        return None
+    return day if FIRST_DATE <= day <= LAST_DATE else None
 
 
 def clean_national_id(value: str) -> str:

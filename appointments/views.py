@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from epassport.errors import NotFound
 
-from . import documents, protection, selectors, services
+from . import documents, protection, selectors, services, validation
 from .errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
 from .forms import BookingForm
 from .models import Appointment, Office, Slot
@@ -75,10 +75,10 @@ def office_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _parse_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise Http404("bad date") from None
+    day = validation.parse_day(value)
+    if day is None:
+        raise Http404("bad date")
+    return day
 
 
 @require_GET

@@ -9,8 +9,9 @@ systems test; details are for people, in the request's language (French by defau
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -70,14 +71,28 @@ def _code_of(exc: exceptions.APIException) -> str:
     return exc.default_code
 
 
-def _fields(detail: Any) -> dict:
-    """Field errors as `{field: [messages]}`; errors not tied to a field under
-    `non_field_errors`, as DRF names them."""
-    if isinstance(detail, dict):
-        return detail
-    if not isinstance(detail, list):
-        detail = [detail]
-    return {"non_field_errors": detail}
+def _fields(detail: Any) -> dict[str, list[str]]:
+    """Field errors as `{field: [messages]}`, the shape the schema gives; errors not tied to
+    a field under `non_field_errors`, as DRF names them. Errors of an item of a list or of a
+    nested object are under the dotted path to it (`files.0`), never nested."""
+    if not isinstance(detail, dict):
+        return {"non_field_errors": _messages(detail)}
+    flat: dict[str, list[str]] = {}
+    for name, errors in detail.items():
+        if isinstance(errors, dict):
+            for path, messages in _fields(errors).items():
+                flat[f"{name}.{path}"] = messages
+        else:
+            flat[str(name)] = _messages(errors)
+    return flat
+
+
+def _messages(errors: Any) -> list[str]:
+    if isinstance(errors, dict):
+        return [message for messages in _fields(errors).values() for message in messages]
+    if not isinstance(errors, list):
+        errors = [errors]
+    return [str(error) for error in errors]
 
 
 def _domain_body(exc: DomainError) -> dict[str, Any]:
@@ -99,3 +114,12 @@ def _slots(slots: Any) -> list[dict]:
     # All offered slots are of the office of the full one: load it once, not per slot.
     office = slots[0].office
     return SlotSerializer(slots, many=True, context={"timezone": office.timezone}).data
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: under /api/ an unknown address is the API's own `not_found` (JSON, as the
+    schema gives it); elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        body = {"code": "not_found", "detail": str(exceptions.NotFound.default_detail)}
+        return JsonResponse(body, status=404)
+    return defaults.page_not_found(request, exception)

@@ -28,3 +28,5 @@ urlpatterns += i18n_patterns(
     path("", include("appointments.urls")),
     prefix_default_language=False,
 )
+
+handler404 = "epassport.api.page_not_found"

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appointments import access, services
+from appointments import access, services, validation
 from appointments.models import Office, Suspension
 from epassport.errors import DomainError
 
@@ -24,9 +24,11 @@ LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%
 
 
 class BamakoDateTimeField(forms.DateTimeField):
-    """A date and time typed in Africa/Bamako time (the ministry's)."""
+    """A date and time typed in Africa/Bamako time (the ministry's), within the calendar's
+    bounds."""
 
     widget = LOCAL
+    default_validators = [validation.within_calendar]
 
     def to_python(self, value):
         moment = super().to_python(value)

@@ -3,7 +3,7 @@ ministry's administrators (not the Django admin). Every read goes through the sc
 selectors; another office's appointment or file answers 404. Writes call the services."""
 
 import csv
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from appointments import access
+from appointments import access, validation
 from appointments import services as appointment_services
 from appointments.errors import NotChangeable
 from appointments.models import Appointment, Office
@@ -47,9 +47,8 @@ def agenda(request: HttpRequest, code: str) -> HttpResponse:
     office = access.counter_office(scope, code=code)
     if office is None:
         raise Http404("not an office of yours")
-    try:
-        day = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
+    day = validation.parse_day(request.GET.get("date"))
+    if day is None:
         day = timezone.now().astimezone(office.timezone).date()
     context = {
         "office": office,
@@ -122,10 +121,8 @@ def find(request: HttpRequest) -> HttpResponse:
 def _filtered_files(request: HttpRequest):
     status = request.GET.get("status", "")
     status = status if status in FileStatus.values else ""
-    try:  # the day the file was opened (enrolment); a malformed date filters nothing
-        opened_on = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        opened_on = None
+    # The day the file was opened (enrolment); a malformed date filters nothing.
+    opened_on = validation.parse_day(request.GET.get("date"))
     text = request.GET.get("q", "").strip()
     files = selectors.files_search(
         user=request.user, status=status, opened_on=opened_on, text=text
@@ -196,8 +193,21 @@ def files_export(request: HttpRequest) -> HttpResponse:
     writer.writerow(columns)
     for file in query.iterator(chunk_size=2000):
         row = FileExportSerializer(file).data
-        writer.writerow([row[column] for column in columns])
+        writer.writerow([csv_cell(row[column]) for column in columns])
     return response
+
+
+# A cell starting with one of these is a formula to a spreadsheet program (CSV injection): a
+# name typed "=HYPERLINK(...)" at the counter must reach the supervisor's sheet as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """The value as a CSV cell a spreadsheet reads as text: a leading formula character is
+    neutralised with a quote, as OWASP advises."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @login_required

@@ -19,9 +19,6 @@ from ..models import Appointment, Office, Slot, applicant_language
 MAX_ID = 2**63 - 1
 # The longest range of the free slots endpoint, both ends included.
 MAX_RANGE_DAYS = 92
-# Dates outside these years are typing mistakes, and would overflow a datetime near the
-# ends of Python's calendar once moved to an office's timezone.
-FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class LocalDateTimeField(serializers.DateTimeField):
@@ -145,17 +142,12 @@ class ConflictErrorSerializer(ErrorSerializer):
 # Input ---------------------------------------------------------------------------------------
 
 
-def _within_calendar(value: date) -> None:
-    if not FIRST_DATE <= value <= LAST_DATE:
-        raise serializers.ValidationError(_("Cette date est hors de la période acceptée."))
-
-
 class SlotRangeSerializer(serializers.Serializer):
     """Query of the free slots endpoint: `?from=YYYY-MM-DD&to=YYYY-MM-DD` (local dates of the
     office, both included)."""
 
-    from_ = serializers.DateField(validators=[_within_calendar])
-    to = serializers.DateField(validators=[_within_calendar])
+    from_ = serializers.DateField(validators=[validation.within_calendar])
+    to = serializers.DateField(validators=[validation.within_calendar])
 
     def get_fields(self):
         fields = super().get_fields()

@@ -1,7 +1,6 @@
 """Serializers of the staff API: input ones validate, output ones shape. Appointment times
 leave at the office's UTC offset (LocalDateTimeField, context `{"timezone": ...}`)."""
 
-import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +8,8 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
-from appointments.api.serializers import FIRST_DATE, LAST_DATE, LocalDateTimeField
+from appointments import validation
+from appointments.api.serializers import LocalDateTimeField
 from appointments.models import Appointment, Suspension
 from production.models import FileEvent, FileStatus, PassportFile
 from production.services import MAX_BULK_FILES
@@ -56,14 +56,10 @@ class TokenSerializer(serializers.Serializer):
 
 
 class AgendaQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(help_text="Local date of the office.")
+    date = serializers.DateField(
+        help_text="Local date of the office.", validators=[validation.within_calendar]
+    )
     office = serializers.SlugField(max_length=40, help_text="Code of the office.")
-
-    def validate_date(self, value: datetime.date) -> datetime.date:
-        # Far dates are typing mistakes, and would overflow once moved to a timezone.
-        if not FIRST_DATE <= value <= LAST_DATE:
-            raise serializers.ValidationError(_("Cette date est hors de la période acceptée."))
-        return value
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):
@@ -195,8 +191,7 @@ class BamakoDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         moment = super().to_internal_value(value)
-        if not FIRST_DATE <= moment.astimezone(BAMAKO).date() <= LAST_DATE:
-            raise serializers.ValidationError(_("Cette date est hors de la période acceptée."))
+        validation.within_calendar(moment.astimezone(BAMAKO))
         return moment
 
 

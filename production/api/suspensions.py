@@ -14,7 +14,7 @@ from appointments.models import Office, Suspension
 from epassport.errors import Forbidden, NotFound
 
 from .serializers import SuspensionInputSerializer, SuspensionSerializer
-from .views import INVALID, UNAUTHENTICATED, StaffAPIView
+from .views import INVALID, NOT_FOUND, UNAUTHENTICATED, StaffAPIView
 
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description="`forbidden`: not an administrator.")
 SUSPENSION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -83,7 +83,12 @@ class SuspensionDetailView(AdminAPIView):
         operation_id="suspensions_retrieve",
         summary="A suspension",
         parameters=[SUSPENSION_ID],
-        responses={200: SuspensionSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={
+            200: SuspensionSerializer,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
         tags=["suspensions"],
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -99,6 +104,7 @@ class SuspensionDetailView(AdminAPIView):
             400: INVALID,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            404: NOT_FOUND,
         },
         tags=["suspensions"],
     )
@@ -116,7 +122,7 @@ class SuspensionDetailView(AdminAPIView):
         operation_id="suspensions_destroy",
         summary="Remove a suspension made by mistake",
         parameters=[SUSPENSION_ID],
-        responses={204: None, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={204: None, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
         tags=["suspensions"],
     )
     def delete(self, request: Request, pk: int) -> Response:

@@ -250,7 +250,12 @@ class FileListView(StaffAPIView):
         operation_id="files_list",
         summary="Passport files of the caller's offices",
         parameters=[FileQuerySerializer],
-        responses={200: FileSerializer(many=True), 400: INVALID, 401: UNAUTHENTICATED},
+        responses={
+            200: FileSerializer(many=True),
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            404: OpenApiResponse(ErrorSerializer, description="`not_found`: no such page."),
+        },
         tags=["staff"],
     )
     def get(self, request: Request) -> Response:
