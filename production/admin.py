@@ -3,7 +3,8 @@ from django.contrib import admin
 from appointments.admin import OfficeKindAdminMixin, ReadOnlyAdminMixin
 from appointments.models import Office
 
-from .models import Centre, FileEvent, PassportFile
+from . import audit
+from .models import Centre, FileEvent, FileView, PassportFile
 
 
 @admin.register(Centre)
@@ -40,3 +41,22 @@ class PassportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["office", "centre__office"]
     search_fields = ["reference", "surname", "national_id"]
     inlines = [FileEventInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and str(object_id).isdigit():
+            audit.record_views(user=request.user, files=[int(object_id)], via=FileView.Via.ADMIN)
+        return response
+
+
+@admin.register(FileView)
+class FileViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who saw which file's identity data, and when: append-only, for the ministry's
+    administrators (the database refuses changes)."""
+
+    list_display = ["at", "user", "file", "via"]
+    list_filter = ["via"]
+    list_select_related = ["user", "file"]
+    date_hierarchy = "at"
+    search_fields = ["file__reference", "user__username"]
+    raw_id_fields = ["file", "user"]

@@ -1,6 +1,10 @@
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Office
@@ -171,6 +175,12 @@ class PassportFile(models.Model):
             models.Index(
                 fields=["office"], condition=Q(held_by_service=True), name="file_held_by_service"
             ),
+            # File search by part of a number or of a name (selectors.files_search, which
+            # compares in upper case): trigram indexes, so that it does not read every file.
+            *(
+                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"file_{field}_trgm")
+                for field in ("reference", "surname", "given_names")
+            ),
             # The waiting files (the backlog), few among all: the public status page's
             # figures and the backlog's snapshot read only these.
             models.Index(
@@ -244,3 +254,35 @@ class BacklogSnapshot(models.Model):
     @property
     def backlog(self) -> int:
         return self.on_hold + self.enrolled + self.queued
+
+
+class FileView(models.Model):
+    """A member of staff saw a file's identity data (its page, a list, an export, the API):
+    who, which file, when, how. Append-only (a trigger refuses changes), for the ministry's
+    administrators to read in the admin."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", _("fiche du dossier")
+        LIST = "list", _("liste des dossiers")
+        EXPORT = "export", _("export CSV")
+        API = "api", _("API")
+        ADMIN = "admin", _("administration")
+
+    file = models.ForeignKey(PassportFile, on_delete=models.PROTECT, related_name="views")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("qui")
+    )
+    via = models.CharField(_("par"), max_length=6, choices=Via.choices)
+    at = models.DateTimeField(_("quand"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consultation d’un dossier")
+        verbose_name_plural = _("consultations des dossiers")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["file", "at"], name="file_view_file_at"),
+            models.Index(fields=["user", "at"], name="file_view_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.file_id} ({self.via}, {self.at:%Y-%m-%d %H:%M})"

@@ -24,9 +24,9 @@ from appointments.models import Appointment, Office
 from appointments.validation import clean_reference
 from epassport.errors import DomainError, NotFound
 
-from . import charts, dashboard, selectors, services, transitions
+from . import audit, charts, dashboard, selectors, services, transitions
 from .api.serializers import FileExportSerializer
-from .models import FileStatus
+from .models import FileStatus, FileView
 
 PAGE_SIZE = 50
 
@@ -138,6 +138,7 @@ def files(request: HttpRequest) -> HttpResponse:
         return redirect(request.get_full_path())
     query, status, text = _filtered_files(request)
     page = Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record_views(user=request.user, files=page.object_list, via=FileView.Via.LIST)
     return render(
         request,
         "staff/files.html",
@@ -191,9 +192,12 @@ def files_export(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     columns = FileExportSerializer.Meta.fields
     writer.writerow(columns)
+    seen = []
     for file in query.iterator(chunk_size=2000):
         row = FileExportSerializer(file).data
         writer.writerow([csv_cell(row[column]) for column in columns])
+        seen.append(file.pk)
+    audit.record_views(user=request.user, files=seen, via=FileView.Via.EXPORT)
     return response
 
 
@@ -213,6 +217,8 @@ def csv_cell(value: object) -> object:
 @login_required
 def file_detail(request: HttpRequest, reference: str) -> HttpResponse:
     file = selectors.file_with_events(user=request.user, reference=reference)
+    if file is not None:
+        audit.record_views(user=request.user, files=[file], via=FileView.Via.PAGE)
     if file is None:
         raise Http404("not a file of yours")
     if request.method == "POST":

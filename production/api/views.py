@@ -31,8 +31,8 @@ from appointments.models import Appointment
 from epassport.errors import DomainError, NotFound
 from epassport.parsers import JSONParser
 
-from .. import selectors, services
-from ..models import PassportFile
+from .. import audit, selectors, services
+from ..models import FileView, PassportFile
 from .serializers import (
     AgendaItemSerializer,
     AgendaQuerySerializer,
@@ -102,6 +102,7 @@ def _file_detail(request: Request, reference: str) -> PassportFile:
     file = selectors.file_with_events(user=request.user, reference=reference)
     if file is None:
         raise NotFound(_("Dossier introuvable."))
+    audit.record_views(user=request.user, files=[file], via=FileView.Via.API)
     return file
 
 
@@ -270,6 +271,7 @@ class FileListView(StaffAPIView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(files, request, view=self)
+        audit.record_views(user=request.user, files=page, via=FileView.Via.API)
         return paginator.get_paginated_response(FileSerializer(page, many=True).data)
 
 
