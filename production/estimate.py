@@ -73,6 +73,18 @@ class OfficeCalendar:
         except Unknown:
             return False
 
+    def suspended_until(self, now: datetime) -> datetime | None:
+        """When the suspensions in force at `now` end (None: none is); Unknown when one
+        has no reopening date."""
+        ends = [
+            reopens_at
+            for starts_at, reopens_at in self.suspensions
+            if starts_at <= now and (reopens_at is None or reopens_at > now)
+        ]
+        if None in ends:
+            raise Unknown()
+        return max(ends, default=None)
+
     def working_day(self, first: date, *, nth: int = 0) -> date:
         """The first working day on or after `first`, or the `nth` one after that."""
         day, left = first, nth
@@ -292,13 +304,14 @@ def _waiting_batch_day(file: PassportFile, plan: Schedule) -> date:
         day = next((d for n, d in enumerate(days, start=1) if n == index), None)
         if day is None:
             raise Unknown()
-    if file.status == FileStatus.ON_HOLD:
-        # Released only when its own office reopens (a mission may be suspended alone).
-        own = plan.calendars.get(file.office_id)
-        if own is None:
-            raise Unknown()
-        reopening = own.working_day(_local_today(own, plan.now))
-        day = calendar.working_day(max(day, reopening))
+    # While a suspension is in force at its own office (a mission may be suspended alone),
+    # a file is held, or left in the queue by the dispatcher: not before the reopening.
+    own = plan.calendars.get(file.office_id)
+    if own is None:
+        raise Unknown()
+    reopens_at = own.suspended_until(plan.now)
+    if reopens_at is not None:
+        day = calendar.working_day(max(day, reopens_at.astimezone(calendar.tz).date()))
     return day
 
 

@@ -181,3 +181,18 @@ def test_a_passport_in_transit_arrives_after_the_journey(centre, paris):
     # Late: no date in the past, the next day the mission works.
     long_ago = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     assert ready_on(file, shipped_at=long_ago) == date(2026, 12, 3)
+
+
+def test_a_queued_file_of_a_suspended_mission_waits_for_the_mission_to_reopen(centre, paris):
+    works_weekdays(paris.office)
+    paris.pouch_weekdays = [1, 3]
+    paris.save(update_fields=["pouch_weekdays"])
+    Suspension.objects.create(
+        starts_at=NOW - timedelta(days=1),
+        reopens_at=datetime(2026, 12, 8, 12, 0, tzinfo=UTC),  # Tuesday noon
+        message="Suspendu",
+    ).offices.set([paris.office])
+    file = PassportFileFactory(centre=centre, office=paris.office, status="queued")
+    plan = estimate.schedule_read(now=NOW)
+    # Left in the queue until Tuesday 8, which Bamako does not work: batch Wednesday 9.
+    assert estimate.estimate(file, plan).batch_day == date(2026, 12, 9)
