@@ -289,7 +289,7 @@ def sms_text(message: OutboxMessage) -> str:
     office, slot = appointment.office, appointment.slot
     with translation.override(message.language):
         manage = _manage_url(message, appointment)
-        reason = message.payload.get("reason", "")
+        reason = " ".join(message.payload.get("reason", "").split())
         if len(reason) > SMS_REASON_CHARS:
             reason = reason[: SMS_REASON_CHARS - 1].rstrip() + "…"
         text = SMS_TEXTS[message.kind] % {
