@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.db import models
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import services, validation
+from . import delivery, services, validation
 from .models import (
     Appointment,
     Closure,
@@ -158,9 +160,44 @@ class AppointmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "kind", "channel", "recipient", "status", "attempts"]
+    """The notifications, as the sweep sends them. Those abandoned after the last attempt
+    (status `failed`, the filter) show their error, and the action `retry` gives them a new
+    series of attempts (delivery.outbox_retry)."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "error",
+    ]
     list_filter = ["status", "channel", "kind"]
+    search_fields = ["recipient", "idempotency_key", "appointment__reference"]
     exclude = ["payload"]
+    actions = ["retry"]
+
+    @admin.display(description=_("dernière erreur"))
+    def error(self, message: OutboxMessage) -> str:
+        return Truncator(message.last_error).chars(120)
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("appointments.change_outboxmessage")
+
+    @admin.action(permissions=["retry"], description=_("Renvoyer les messages abandonnés"))
+    def retry(self, request, queryset) -> None:
+        count = delivery.outbox_retry(message_ids=queryset.values_list("pk", flat=True))
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d message abandonné sera renvoyé.",
+                "%(n)d messages abandonnés seront renvoyés.",
+                count,
+            )
+            % {"n": count},
+        )
 
 
 @admin.register(Membership)

@@ -8,10 +8,14 @@ class AppointmentsConfig(AppConfig):
     verbose_name = _("rendez-vous")
 
     def ready(self) -> None:
-        from . import eligibility
+        from . import eligibility, notifications
 
         # After every `migrate` (and the flush of a transactional test): the booking rule's
         # SQL functions as eligibility.sql writes them, once the tables they read exist.
         post_migrate.connect(
             eligibility.install, sender=self, dispatch_uid="appointments.eligibility.install"
+        )
+        # And who is written to about an appointment (outbox.sql).
+        post_migrate.connect(
+            notifications.install, sender=self, dispatch_uid="appointments.notifications.install"
         )

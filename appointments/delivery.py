@@ -10,6 +10,7 @@ the next sweep: at least once, never lost.
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.core import mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,7 +55,31 @@ SMS_TEXTS = {
         "Passeport Premium : le rendez-vous %(reference)s du %(when)s ne peut pas être "
         "maintenu (fermeture du bureau). Choisissez un nouveau créneau : %(url)s"
     ),
+    "booking_reminder": gettext_lazy(
+        "Passeport Premium : rappel, votre rendez-vous %(reference)s est demain, le %(when)s, "
+        "%(office)s."
+    ),
+    "file_on_hold": gettext_lazy(
+        "Passeport Premium : votre dossier %(file)s est mis en attente. Nous vous préviendrons "
+        "dès la reprise de sa production."
+    ),
+    "file_released": gettext_lazy(
+        "Passeport Premium : votre dossier %(file)s n’est plus en attente ; sa production reprend."
+    ),
+    "file_in_transit": gettext_lazy(
+        "Passeport Premium : votre passeport (dossier %(file)s) est produit et en route vers "
+        "%(office)s."
+    ),
+    "file_ready": gettext_lazy(
+        "Passeport Premium : votre passeport (dossier %(file)s) est disponible. Retrait : "
+        "%(office)s."
+    ),
+    "file_rejected": gettext_lazy(
+        "Passeport Premium : votre dossier %(file)s est rejeté. Motif : %(reason)s"
+    ),
 }
+# An SMS carries at most this much of a rejection's reason (the email carries all of it).
+SMS_REASON_CHARS = 160
 
 
 def backoff(attempts: int) -> timedelta:
@@ -84,6 +110,17 @@ def outbox_deliver(*, message_id: int) -> bool:
         if message is None:
             return False
         return _send_claimed(message)
+
+
+def outbox_retry(*, message_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Give failed messages (abandoned after MAX_ATTEMPTS) a new series of attempts: pending
+    again, due now, attempts back to 0 (their last error stays, for the record until the
+    next one). Only failed messages change; returns how many did. The admin's action."""
+    return OutboxMessage.objects.filter(
+        pk__in=list(message_ids), status=OutboxMessage.Status.FAILED
+    ).update(
+        status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=now or timezone.now()
+    )
 
 
 def outbox_sweep(*, limit: int = 200) -> int:
@@ -165,9 +202,35 @@ def _manage_url(message: OutboxMessage, appointment: Appointment) -> str:
 # Email -----------------------------------------------------------------------------------
 
 
+def tracking_url(language: str) -> str:
+    """The public tracking page (/suivi/, in English /en/suivi/), where an applicant
+    follows a passport file."""
+    with translation.override(language):
+        path = reverse("track")
+    return f"{settings.PORTAL_URL}{path}"
+
+
+def _file_context(message: OutboxMessage, appointment: Appointment) -> dict:
+    """What a file's message tells besides the appointment: carried in its payload, as the
+    file was when the event happened (production.notifications writes it)."""
+    payload = message.payload
+    reopens_at = payload.get("reopens_at")
+    return {
+        "file_reference": payload.get("file_reference", ""),
+        "reason": payload.get("reason", ""),
+        "suspended": bool(payload.get("suspended")),
+        "reopens": documents.local_datetime_label(
+            datetime.fromisoformat(reopens_at), appointment.office.timezone
+        )
+        if reopens_at
+        else "",
+        "tracking_url": tracking_url(message.language),
+    }
+
+
 def _email_context(message: OutboxMessage, appointment: Appointment) -> dict:
     office, slot = appointment.office, appointment.slot
-    return {
+    context = {
         "language": message.language,
         "reference": appointment.reference,
         "name": documents.applicant_name(appointment),
@@ -177,7 +240,13 @@ def _email_context(message: OutboxMessage, appointment: Appointment) -> dict:
         "what_to_bring": [str(item) for item in documents.WHAT_TO_BRING],
         "manage_url": _manage_url(message, appointment),
         "portal_url": documents.portal_url(message.language),
+        "track_appointment_url": (
+            f"{tracking_url(message.language)}?reference={appointment.reference}"
+        ),
     }
+    if message.kind.startswith("file_"):
+        context.update(_file_context(message, appointment))
+    return context
 
 
 def render_email(message: OutboxMessage) -> mail.EmailMultiAlternatives:
@@ -226,11 +295,16 @@ def sms_text(message: OutboxMessage) -> str:
     office, slot = appointment.office, appointment.slot
     with translation.override(message.language):
         manage = _manage_url(message, appointment)
+        reason = " ".join(message.payload.get("reason", "").split())
+        if len(reason) > SMS_REASON_CHARS:
+            reason = reason[: SMS_REASON_CHARS - 1].rstrip() + "…"
         text = SMS_TEXTS[message.kind] % {
             "reference": appointment.reference,
             "when": documents.local_datetime_label(slot.starts_at, office.timezone),
             "office": office.display_name,
             "url": manage or documents.portal_url(message.language),
+            "file": message.payload.get("file_reference", ""),
+            "reason": reason,
         }
         if manage and message.kind != "booking_displaced":
             text += " " + _("Déplacer ou annuler : %(url)s") % {"url": manage}

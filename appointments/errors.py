@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import Conflict
+from epassport.errors import BadRequest, Conflict
 
 
 class SlotFull(Conflict):
@@ -29,3 +29,11 @@ class SlotInPast(Conflict):
 class NotChangeable(Conflict):
     code = "not_changeable"
     default_detail = _("Ce rendez-vous ne peut plus être modifié.")
+
+
+class NoChannelLeft(BadRequest):
+    code = "no_channel"
+    default_detail = _(
+        "Gardez au moins un moyen d’être prévenu : les e-mails ou les SMS. Les deux ne "
+        "peuvent pas être désactivés."
+    )

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import validation
+from .errors import NoChannelLeft
 from .models import Appointment, Office, applicant_language
 from .services import Applicant
 
@@ -88,3 +89,26 @@ class BookingForm(forms.Form):
             phone=data["phone"],
             language=data["language"],
         )
+
+
+class NotificationsForm(forms.Form):
+    """The channels of the applicant's messages (manage page): one at least stays on."""
+
+    notify_email = forms.BooleanField(label=_("Recevoir les messages par e-mail"), required=False)
+    notify_sms = forms.BooleanField(label=_("Recevoir les messages par SMS"), required=False)
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault(
+            "initial",
+            {"notify_email": appointment.notify_email, "notify_sms": appointment.notify_sms},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["notify_email"].help_text = appointment.email
+        self.fields["notify_sms"].help_text = appointment.phone
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("notify_email") and not data.get("notify_sms"):
+            raise ValidationError(NoChannelLeft.default_detail, code="no_channel")
+        return data

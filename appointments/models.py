@@ -290,6 +290,9 @@ class Appointment(models.Model):
         _("langue"), max_length=2, choices=Language.choices, default=Language.FR
     )
     manage_token_hash = models.CharField(max_length=64, editable=False)
+    # The channels the applicant is written to (the manage page turns one off): at least one.
+    notify_email = models.BooleanField(_("messages par e-mail"), default=True)
+    notify_sms = models.BooleanField(_("messages par SMS"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -322,6 +325,10 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=Q(phone__regex=E164_PATTERN.pattern), name="appointment_phone_e164"
             ),
+            models.CheckConstraint(
+                condition=Q(notify_email=True) | Q(notify_sms=True),
+                name="appointment_notify_some_channel",
+            ),
         ]
         indexes = [models.Index(fields=["office", "status"], name="appointment_office_status")]
 
@@ -333,7 +340,9 @@ class OutboxMessage(models.Model):
     """A notification to send, written in the same transaction as the change that causes it.
 
     The periodic outbox sweep (appointments.delivery.outbox_sweep, run by beat) sends it and
-    retries it with backoff, so nothing is lost while Redis or the mail server is down.
+    retries it with backoff, so nothing is lost while Redis or the mail server is down. Its
+    `idempotency_key` names the event (appointments.notifications): written twice, by a retry
+    or a re-run, the event is one message per channel all the same.
     """
 
     class Channel(models.TextChoices):
@@ -346,7 +355,7 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("abandonné")
 
     channel = models.CharField(max_length=5, choices=Channel.choices)
-    kind = models.CharField(max_length=40, help_text="booking_confirmed, booking_cancelled, …")
+    kind = models.CharField(max_length=40, help_text="booking_confirmed, file_ready, …")
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="messages", null=True, blank=True
     )
@@ -361,11 +370,16 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.TextField(help_text="appointment:12:cancelled, file:7:ready:31, …")
 
     class Meta:
         verbose_name = _("message sortant")
         verbose_name_plural = _("messages sortants")
         constraints = [
+            # The target of every insert's ON CONFLICT DO NOTHING.
+            models.UniqueConstraint(
+                fields=["idempotency_key", "channel"], name="outbox_idempotency_key_channel"
+            ),
             models.CheckConstraint(
                 condition=Q(channel__in=["email", "sms"]), name="outbox_channel_valid"
             ),

@@ -6,14 +6,22 @@ message whose time has come (several workers may sweep at once: rows are claimed
 LOCKED). So a booking never waits for the broker or the mail server, and nothing is lost
 while either is down; in a rush the sweep sends messages in batches instead of one task
 per booking.
+
+Each event is written once. Its messages carry an idempotency key naming the event (see
+`appointment_key`, and production.notifications for the files' events); the database holds
+one message per key and channel (the constraint outbox_idempotency_key_channel) and every
+insert says ON CONFLICT DO NOTHING: the same event written again, by a retried task, a
+second worker or a re-run, adds nothing. The channels are those the applicant has not
+turned off (the SQL function epassport_outbox_recipients, outbox.sql).
 """
 
 import json
+from pathlib import Path
 
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
-from .models import Appointment, OutboxMessage
+from .models import Appointment
 
 KINDS = (
     "booking_confirmed",
@@ -21,33 +29,63 @@ KINDS = (
     "booking_cancelled",
     "booking_displaced",
     "booking_rebooked",
+    "booking_reminder",
+    # A passport file's steps (production.notifications decides which steps are told).
+    "file_on_hold",
+    "file_released",
+    "file_in_transit",
+    "file_ready",
+    "file_rejected",
 )
 
+SQL_FILE = Path(__file__).with_name("outbox.sql")
 
-# One statement for both messages of an event, written by hand: this runs inside every
+
+def install(*, using: str = "default", **_signal_kwargs) -> None:
+    """(Re)create epassport_outbox_recipients after every `migrate` (post_migrate), once the
+    table it reads exists."""
+    conn = connections[using]
+    if "appointments_appointment" not in conn.introspection.table_names():
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(SQL_FILE.read_text())
+
+
+def appointment_key(appointment_id: int, event: str, *details: object) -> str:
+    """The idempotency key of an event of an appointment: `appointment:12:cancelled`,
+    `appointment:12:displaced:345` (the slot it could not keep), ..."""
+    return ":".join(["appointment", str(appointment_id), event, *map(str, details)])
+
+
+# One statement for all the messages of an event, written by hand: this runs inside every
 # booking of a reopening rush, and the ORM's bulk_create costs five times its CPU here.
 _INSERT = """
     INSERT INTO appointments_outboxmessage
         (channel, kind, appointment_id, recipient, language, payload, status, attempts,
-         next_attempt_at, last_error, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s, 'pending', 0, %s, '', %s),
-           (%s, %s, %s, %s, %s, %s, 'pending', 0, %s, '', %s)
+         next_attempt_at, last_error, created_at, idempotency_key)
+    SELECT r.channel, %(kind)s, %(appointment)s, r.recipient, r.language, %(payload)s::jsonb,
+           'pending', 0, %(now)s, '', %(now)s, %(key)s
+    FROM epassport_outbox_recipients(%(appointment)s) r
+    ON CONFLICT (idempotency_key, channel) DO NOTHING
 """
 
 
-def enqueue(*, appointment: Appointment, kind: str, payload: dict | None = None) -> None:
-    """Write the email and the SMS of this event, in the caller's transaction; `payload`
-    (e.g. {"manage_token": ...}) is kept only until each message is sent."""
+def enqueue(
+    *, appointment: Appointment | int, kind: str, key: str, payload: dict | None = None
+) -> int:
+    """Write the email and the SMS of this event (those of the channels the applicant has
+    not turned off), in the caller's transaction, unless messages with this idempotency key
+    exist already; returns how many were written. `payload` (e.g. {"manage_token": ...}) is
+    kept only until each message is sent."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    data = json.dumps(payload or {})
-    now = timezone.now()  # the application's clock, as the ORM's defaults would use
-    rows = [
-        (channel, kind, appointment.pk, recipient, appointment.language, data, now, now)
-        for channel, recipient in (
-            (OutboxMessage.Channel.EMAIL, appointment.email),
-            (OutboxMessage.Channel.SMS, appointment.phone),
-        )
-    ]
+    params = {
+        "kind": kind,
+        "appointment": appointment if isinstance(appointment, int) else appointment.pk,
+        "payload": json.dumps(payload or {}),
+        "now": timezone.now(),  # the application's clock, as the ORM's defaults would use
+        "key": key,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [value for row in rows for value in row])
+        cursor.execute(_INSERT, params)
+        return cursor.rowcount

@@ -14,3 +14,11 @@ def slots_generate() -> int:
     from . import services
 
     return services.slots_generate()
+
+
+@shared_task(name="appointments.booking_reminders", ignore_result=True)
+def booking_reminders() -> int:
+    """Write the reminders of tomorrow's appointments (run by beat every hour; idempotent)."""
+    from . import services
+
+    return services.booking_reminders_enqueue()

@@ -26,6 +26,11 @@ urlpatterns = [
         name="manage-cancel",
     ),
     path(
+        "rendez-vous/<str:reference>/<str:token>/messages/",
+        views.manage_notifications,
+        name="manage-notifications",
+    ),
+    path(
         "rendez-vous/<str:reference>/<str:token>/deplacer/",
         views.manage_move,
         name="manage-move",

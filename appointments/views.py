@@ -17,8 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from epassport.errors import NotFound
 
 from . import documents, protection, selectors, services, validation
-from .errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
-from .forms import BookingForm
+from .errors import (
+    AlreadyBooked,
+    BookingClosed,
+    NoChannelLeft,
+    NotChangeable,
+    SlotFull,
+    SlotInPast,
+)
+from .forms import BookingForm, NotificationsForm
 from .models import Appointment, Office, Slot
 
 BOOKING_HORIZON_DAYS = 60
@@ -153,12 +160,39 @@ def _manage_context(appointment: Appointment, token: str) -> dict:
     return context
 
 
+def _manage_page(
+    request: HttpRequest, appointment: Appointment, token: str, form: NotificationsForm, status=200
+) -> HttpResponse:
+    context = {**_manage_context(appointment, token), "notifications_form": form}
+    response = render(request, "appointments/manage.html", context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @require_GET
 def manage(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     appointment = _appointment(reference, token)
-    response = render(request, "appointments/manage.html", _manage_context(appointment, token))
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return _manage_page(request, appointment, token, NotificationsForm(appointment=appointment))
+
+
+@require_http_methods(["POST"])
+def manage_notifications(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    """Turn the messages by email or by SMS on or off; one at least stays on."""
+    appointment = _appointment(reference, token)
+    form = NotificationsForm(request.POST, appointment=appointment)
+    if form.is_valid():
+        try:
+            services.booking_notifications_set(
+                appointment=appointment,
+                email=form.cleaned_data["notify_email"],
+                sms=form.cleaned_data["notify_sms"],
+            )
+        except NoChannelLeft as error:
+            form.add_error(None, error.detail)
+        else:
+            messages.success(request, _("Vos choix de messages sont enregistrés."))
+            return redirect("appointments:manage", reference=reference, token=token)
+    return _manage_page(request, appointment, token, form, status=400)
 
 
 @require_GET

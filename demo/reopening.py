@@ -140,10 +140,18 @@ def seed_reopening(
 
 def _end_previous(*, by) -> list[int]:
     """Remove the suspensions of a previous run of the scenario (recognised by their
-    message); the appointments they displaced stay displaced."""
+    message) and the messages about the files they held; the appointments they displaced
+    stay displaced."""
     previous = list(Suspension.objects.filter(message=MESSAGE_FR).order_by("pk"))
     for suspension in previous:
         appointment_services.suspension_delete(suspension=suspension, by=by)
+    # The story is rewound, not lived on: the scenario's applicants are not told that their
+    # files were released and held again, and the hold they were told of goes with the
+    # suspension (this run's tells them again).
+    OutboxMessage.objects.filter(
+        appointment__national_id__startswith=IDENTITY_PREFIX,
+        kind__in=["file_on_hold", "file_released"],
+    ).delete()
     return [suspension.pk for suspension in previous]
 
 

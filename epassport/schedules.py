@@ -39,6 +39,20 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         description="Sends the pending notifications (confirmations, changes, retries).",
     ),
     DefaultSchedule(
+        name="appointment reminders",
+        task="appointments.booking_reminders",
+        crontab={
+            "minute": "5",
+            "hour": "*",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+        },
+        expire_seconds=3000,
+        description="Reminds, by email and SMS, the applicants whose appointment is on the "
+        "next day of their office (each once).",
+    ),
+    DefaultSchedule(
         name="slot generation",
         task="appointments.slots_generate",
         crontab={

@@ -11,7 +11,8 @@ whether the clocked task of a reopening fired or not:
 - a centre's batch of the day never holds more files than its capacity: the batch row is
   locked while it is filled, and the check constraint batch_within_capacity refuses more;
 - every move is one the table of production/transitions.py allows the service to make
-  (SYSTEM), and leaves its event, in the same statement;
+  (SYSTEM), and leaves its event, in the same statement, with the applicant's messages
+  when production/notifications.py says the move is told (holds and releases);
 - nothing depends on time having been watched: each run looks at which suspensions are in
   force *now* (epassport_suspensions_at, the booking rule's own SQL function) and brings the
   files in line, so a run after a missed reopening releases what it should.
@@ -29,7 +30,7 @@ from django.utils.translation import gettext
 from appointments import services as appointment_services
 from appointments.models import Suspension
 
-from . import estimate, transitions
+from . import estimate, notifications, transitions
 from .models import Centre, FileStatus, ProductionBatch
 
 # Files per transaction. Each chunk's index scan starts at the head of the centre's queue,
@@ -57,6 +58,13 @@ for _start, _to in [
 ]:  # the moves this module makes in SQL: the table must allow them to the service
     assert transitions.system_may(start=_start, to=_to), (_start, _to)
 
+# The messages these moves send, by the one rule of production/notifications.py: hold.sql
+# and release.sql write them in their statement; dispatch.sql writes none.
+HOLD_KIND = notifications.file_notification_kind(start=S.ENROLLED, to=S.ON_HOLD)
+RELEASE_KIND = notifications.file_notification_kind(start=S.ON_HOLD, to=S.QUEUED)
+assert notifications.file_notification_kind(start=S.QUEUED, to=S.ON_HOLD) == HOLD_KIND
+assert notifications.file_notification_kind(start=S.QUEUED, to=S.IN_PRODUCTION) is None
+
 
 @dataclass
 class BacklogRun:
@@ -83,12 +91,13 @@ def suspended_offices(*, now: datetime) -> dict[int, Suspension]:
 
 
 def _run_in_chunks(sql: str, params: dict) -> int:
-    """Run a claiming statement until it claims nothing, each chunk its own transaction."""
+    """Run a claiming statement (which returns how many rows it claimed) until it claims
+    nothing, each chunk its own transaction."""
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, {**params, "chunk": CHUNK})
-            count = cursor.rowcount
+            (count,) = cursor.fetchone()
         total += count
         if count < CHUNK:
             return total
@@ -102,7 +111,13 @@ def backlog_hold(*, now: datetime, suspended: dict[int, Suspension]) -> int:
             "id": suspension.pk,
             "message": suspension.message,
         }
-        params = {"office": office_id, "suspension": suspension.pk, "now": now, "note": note}
+        params = {
+            "office": office_id,
+            "suspension": suspension.pk,
+            "now": now,
+            "note": note,
+            "kind": HOLD_KIND,
+        }
         held += _run_in_chunks(_SQL["hold"], params)
     return held
 
@@ -110,7 +125,7 @@ def backlog_hold(*, now: datetime, suspended: dict[int, Suspension]) -> int:
 def backlog_release(*, now: datetime) -> int:
     """Send back to the queue the files the service held, where no suspension is in force."""
     note = gettext("Service Premium rouvert : dossier remis en file de production.")
-    return _run_in_chunks(_SQL["release"], {"now": now, "note": note})
+    return _run_in_chunks(_SQL["release"], {"now": now, "note": note, "kind": RELEASE_KIND})
 
 
 def _centre_day_batch(centre: Centre, *, now: datetime) -> ProductionBatch | None:

@@ -15,7 +15,7 @@ from appointments.models import Appointment, Office
 from appointments.validation import REFERENCE_ALPHABET
 from epassport.errors import DomainError, Forbidden, NotFound
 
-from . import selectors, transitions
+from . import notifications, selectors, transitions
 from .errors import IllegalTransition, ReasonRequired, StatusChanged
 from .models import Centre, FileEvent, FileStatus, PassportFile
 
@@ -49,7 +49,7 @@ def file_transition(
 
     Raises NotFound (not a file of the caller's), StatusChanged, IllegalTransition,
     Forbidden (the role may not make this move) or ReasonRequired (a rejection without a
-    reason)."""
+    reason). The applicant is told of the steps production.notifications names."""
     file_id = file if isinstance(file, int) else file.pk
     locked = (
         PassportFile.objects.select_for_update(of=("self",))
@@ -79,7 +79,10 @@ def file_transition(
         locked.rejection_reason = note
         fields.append("rejection_reason")
     locked.save(update_fields=fields)
-    FileEvent.objects.create(file=locked, from_status=previous, to_status=to, by=by, note=note)
+    event = FileEvent.objects.create(
+        file=locked, from_status=previous, to_status=to, by=by, note=note
+    )
+    notifications.file_notify(file=locked, event=event)
     return locked
 
 

@@ -75,7 +75,13 @@ class BookingSerializer(serializers.ModelSerializer):
             "ends_at",
             "surname",
             "given_names",
+            "notify_email",
+            "notify_sms",
         ]
+        extra_kwargs = {
+            "notify_email": {"help_text": "Messages are sent by email (at least one channel)."},
+            "notify_sms": {"help_text": "Messages are sent by SMS (at least one channel)."},
+        }
 
 
 class BookingCreatedSerializer(serializers.Serializer):
@@ -259,3 +265,12 @@ class RescheduleInputSerializer(serializers.Serializer):
 
     def validate_slot(self, value: int) -> Slot:
         return _bookable_slot(value, office=self.context["office"])
+
+
+class NotificationsInputSerializer(serializers.Serializer):
+    """The channels of the applicant's messages; an absent field is left as it is."""
+
+    notify_email = serializers.BooleanField(
+        required=False, help_text="Send the messages by email."
+    )
+    notify_sms = serializers.BooleanField(required=False, help_text="Send the messages by SMS.")

@@ -21,5 +21,10 @@ urlpatterns = [
         views.BookingRescheduleView.as_view(),
         name="booking-reschedule",
     ),
+    path(
+        "bookings/<str:reference>/notifications/",
+        views.BookingNotificationsView.as_view(),
+        name="booking-notifications",
+    ),
     path("challenge/", views.ChallengeView.as_view(), name="challenge"),
 ]

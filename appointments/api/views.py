@@ -35,6 +35,7 @@ from .serializers import (
     ConflictErrorSerializer,
     ErrorSerializer,
     InvalidErrorSerializer,
+    NotificationsInputSerializer,
     OfficeSerializer,
     RescheduleInputSerializer,
     SlotRangeSerializer,
@@ -298,5 +299,40 @@ class BookingRescheduleView(BookingWriteView):
         serializer.is_valid(raise_exception=True)
         appointment = services.booking_reschedule(
             appointment=appointment, slot=serializer.validated_data["slot"]
+        )
+        return _booking_response(appointment)
+
+
+class BookingNotificationsView(BookingWriteView):
+    """Turn the applicant's messages by email or by SMS on or off."""
+
+    @extend_schema(
+        operation_id="bookings_notifications",
+        summary="Choose the channels of the booking's messages (email, SMS)",
+        description="Both fields are optional: an absent one is left as it is. One channel at "
+        "least stays on: turning both off (or the last one) answers 400 `no_channel` and "
+        "changes nothing. The choice holds for every later message of the booking, its "
+        "passport file's included; messages written already are sent as they are.",
+        parameters=[REFERENCE, TOKEN],
+        request=NotificationsInputSerializer,
+        responses={
+            200: BookingSerializer,
+            400: OpenApiResponse(
+                InvalidErrorSerializer,
+                description="`invalid` (messages by field in `fields`) or `no_channel`.",
+            ),
+            404: BOOKING_NOT_FOUND,
+            429: RATE_LIMITED,
+        },
+        tags=["bookings"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        appointment = _booking(request, reference)
+        serializer = NotificationsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appointment = services.booking_notifications_set(
+            appointment=appointment,
+            email=serializer.validated_data.get("notify_email"),
+            sms=serializer.validated_data.get("notify_sms"),
         )
         return _booking_response(appointment)

@@ -1,20 +1,30 @@
 """Every write about offices, calendars, bookings, counter work and staff, by topic:
 
 - calendar: offices, opening hours, slots, closures;
-- booking: book (the statement in book.sql), read with the manage token, cancel, move;
+- booking: book (the statement in book.sql), read with the manage token, cancel, move,
+  the channels of the applicant's messages;
 - counter: check-in, no-show, and which counter actions an appointment allows;
-- staff: members of staff and their memberships.
+- staff: members of staff and their memberships;
+- reminders: the reminder the day before an appointment.
 
 Callers import from here (`from appointments import services`).
 """
 
-from ..errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
+from ..errors import (
+    AlreadyBooked,
+    BookingClosed,
+    NoChannelLeft,
+    NotChangeable,
+    SlotFull,
+    SlotInPast,
+)
 from .booking import (
     Applicant,
     booking_cancel,
     booking_changeable,
     booking_create,
     booking_for_token,
+    booking_notifications_set,
     booking_reschedule,
     hash_token,
     new_reference,
@@ -38,6 +48,7 @@ from .counter import (
     counter_actions,
 )
 from .displaced import displaced_rebook, displaced_reserve
+from .reminders import booking_reminders_enqueue
 from .staff import staff_upsert
 from .suspension import (
     InvalidSuspension,
@@ -53,6 +64,7 @@ __all__ = [
     "BookingClosed",
     "CounterAction",
     "InvalidSuspension",
+    "NoChannelLeft",
     "NotChangeable",
     "SlotFull",
     "SlotInPast",
@@ -63,6 +75,8 @@ __all__ = [
     "booking_changeable",
     "booking_create",
     "booking_for_token",
+    "booking_notifications_set",
+    "booking_reminders_enqueue",
     "booking_reschedule",
     "closure_apply",
     "closure_create",

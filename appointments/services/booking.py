@@ -21,8 +21,15 @@ from django.utils.translation import gettext_lazy as _
 from epassport.errors import DomainError, NotFound
 
 from .. import eligibility, notifications, selectors
-from ..errors import AlreadyBooked, BookingClosed, NotChangeable, SlotFull, SlotInPast
-from ..models import Appointment, Office, Slot
+from ..errors import (
+    AlreadyBooked,
+    BookingClosed,
+    NoChannelLeft,
+    NotChangeable,
+    SlotFull,
+    SlotInPast,
+)
+from ..models import Appointment, Office, OutboxMessage, Slot
 from ..validation import REFERENCE_ALPHABET
 
 SLOT_NOT_FOUND = _("Ce créneau n’existe pas.")
@@ -185,6 +192,7 @@ def booking_create(
                     notifications.enqueue(
                         appointment=appointment,
                         kind="booking_confirmed",
+                        key=notifications.appointment_key(appointment.pk, "confirmed"),
                         payload={"manage_token": token},
                     )
         except IntegrityError as error:
@@ -282,7 +290,11 @@ def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> 
     locked = _lock_changeable(appointment=appointment, now=now)
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
-    notifications.enqueue(appointment=locked, kind="booking_cancelled")
+    notifications.enqueue(
+        appointment=locked,
+        kind="booking_cancelled",
+        key=notifications.appointment_key(locked.pk, "cancelled"),
+    )
     return locked
 
 
@@ -318,6 +330,7 @@ def booking_reschedule(
     refusal = slot_refusal(slot=target, office=target.office, now=now, displaced=displaced)
     if refusal is not None:
         raise refusal
+    moved_from = locked.slot_id
     locked.slot = target
     locked.status = Appointment.Status.BOOKED
     try:
@@ -330,5 +343,48 @@ def booking_reschedule(
         if constraint == "appointment_one_active_per_identity":  # booked again meanwhile
             raise AlreadyBooked() from None
         raise
-    notifications.enqueue(appointment=locked, kind="booking_rescheduled")
+    _notify_move(locked, moved_from=moved_from)
     return locked
+
+
+def _notify_move(appointment: Appointment, *, moved_from: int) -> None:
+    """Tell the applicant of a move. Its key names the move: from and to which slot, and
+    the how-manieth move of this appointment it is (its row is locked: no other move can
+    be counted meanwhile), so that A to B, back to A and to B again are three messages."""
+    moves = (
+        OutboxMessage.objects.filter(appointment=appointment, kind="booking_rescheduled")
+        .values("idempotency_key")
+        .distinct()
+        .count()
+    )
+    key = notifications.appointment_key(
+        appointment.pk, "moved", moved_from, appointment.slot_id, moves + 1
+    )
+    notifications.enqueue(appointment=appointment, kind="booking_rescheduled", key=key)
+
+
+def booking_notifications_set(
+    *, appointment: Appointment, email: bool | None = None, sms: bool | None = None
+) -> Appointment:
+    """Turn the applicant's messages by email or by SMS on or off (None: leave it as it
+    is), whatever the appointment's status: a file's messages come after the appointment.
+    One channel at least stays on: the database refuses both off (the check constraint
+    appointment_notify_some_channel), even from two requests at once; NoChannelLeft then.
+    Messages written already are sent; the next ones follow the choice."""
+    fields = {
+        name: value
+        for name, value in (("notify_email", email), ("notify_sms", sms))
+        if value is not None
+    }
+    if fields:
+        try:
+            with transaction.atomic():
+                Appointment.objects.filter(pk=appointment.pk).update(
+                    **fields, updated_at=timezone.now()
+                )
+        except IntegrityError as error:
+            if _constraint_of(error) == "appointment_notify_some_channel":
+                raise NoChannelLeft() from None
+            raise
+    appointment.refresh_from_db(fields=["notify_email", "notify_sms", "updated_at"])
+    return appointment

@@ -211,7 +211,13 @@ def appointments_displace(*, slots) -> int:
         )
         for appointment in victims:
             appointment.status = Appointment.Status.DISPLACED
-            notifications.enqueue(appointment=appointment, kind="booking_displaced")
+            notifications.enqueue(
+                appointment=appointment,
+                kind="booking_displaced",
+                key=notifications.appointment_key(
+                    appointment.pk, "displaced", appointment.slot_id
+                ),
+            )
     return len(victims)
 
 

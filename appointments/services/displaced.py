@@ -115,11 +115,11 @@ def _rebook_chunk(*, office_id: int, now: datetime) -> int:
                     Slot.objects.filter(pk=slot_id).update(
                         reserved=Greatest(F("reserved") - taken, 0)
                     )
-                appointments = Appointment.objects.in_bulk([a for a, _s, _t in rows])
-                for appointment_id, _slot_id, token in rows:
+                for appointment_id, slot_id, token in rows:
                     notifications.enqueue(
-                        appointment=appointments[appointment_id],
+                        appointment=appointment_id,
                         kind="booking_rebooked",
+                        key=notifications.appointment_key(appointment_id, "rebooked", slot_id),
                         payload={"manage_token": token},
                     )
                 return len(rows)

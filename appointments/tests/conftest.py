@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 from appointments.tests.api_bookings import book
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory
 from appointments.tests.sms_backends import BrokenProviderBackend, RecordingBackend
+from appointments.tests.smtp_server import smtp_server
 
 
 @pytest.fixture
@@ -49,3 +50,10 @@ def booking(api, slot):
     """A booking of `slot`: its reference and manage token."""
     body = book(api, slot).json()
     return body["reference"], body["manage_token"]
+
+
+@pytest.fixture
+def inbox(settings):
+    """A real SMTP server on localhost receiving the portal's emails (smtp_server.Inbox)."""
+    with smtp_server(settings) as handler:
+        yield handler

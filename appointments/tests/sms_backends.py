@@ -1,5 +1,7 @@
 """SMS providers for tests, named in SMS_BACKEND by their dotted path."""
 
+import threading
+
 from appointments import sms
 
 
@@ -15,3 +17,19 @@ class RecordingBackend(sms.BaseSmsBackend):
 class BrokenProviderBackend(sms.BaseSmsBackend):
     def send(self, to: str, text: str) -> None:
         raise ConnectionError("SMS gateway unreachable")
+
+
+class MeetingBackend(RecordingBackend):
+    """Each thread, on its first SMS, waits (holding that message's row lock) until another
+    thread sends its first one too: two sweeps are then provably sending at the same
+    instant. Were locked rows not skipped, the second sweep would wait on the first one's
+    row instead, the barrier would break and the SMS would fail. Set `barrier` first."""
+
+    barrier = threading.Barrier(2)
+    met = threading.local()
+
+    def send(self, to: str, text: str) -> None:
+        if not getattr(MeetingBackend.met, "done", False):
+            MeetingBackend.met.done = True
+            MeetingBackend.barrier.wait(timeout=15)
+        super().send(to, text)

@@ -39,6 +39,8 @@ def test_a_booking_is_read_with_its_token(api, slot, booking):
         "ends_at": slot.ends_at.astimezone(ZoneInfo("Africa/Bamako")).isoformat(),
         "surname": "TRAORÉ",
         "given_names": "Aminata",
+        "notify_email": True,
+        "notify_sms": True,
     }
     assert "no-store" in response["Cache-Control"]
     # Typed in lower case or without its hyphen, it is the same reference.

@@ -1,70 +1,19 @@
-"""Confirmation emails through a real SMTP server on localhost (aiosmtpd), and the retries
-with backoff when the mail server refuses or is down."""
+"""Confirmation emails through a real SMTP server on localhost (aiosmtpd, the `inbox`
+fixture), and the retries with backoff when the mail server refuses or is down."""
 
-import email
-import email.policy
-import socket
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import icalendar
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 
 from appointments import delivery
 from appointments.models import Appointment, OutboxMessage
 from appointments.tests.factories import REOPENING_MORNING, bamako_centre, book_at_reopening
+from appointments.tests.smtp_server import free_port, use_smtp
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message; answers 451 to DATA while `refusing`."""
-
-    def __init__(self) -> None:
-        self.envelopes = []
-        self.refusing = False
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refusing:
-            return "451 4.3.0 Mailbox temporarily unavailable, try again later"
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-            for envelope in self.envelopes
-        ]
-
-
-def use_smtp(settings, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-
-
-@pytest.fixture
-def inbox(settings):
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    use_smtp(settings, port)
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture

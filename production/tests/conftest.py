@@ -1,6 +1,7 @@
 import pytest
 
 from appointments.tests.factories import paris_consulate
+from appointments.tests.smtp_server import smtp_server
 from consulates.tests.factories import MissionFactory
 from production.tests.factories import CentreFactory
 from tests.world import build_world
@@ -22,3 +23,10 @@ def bamako():
 def paris(bamako):
     """The mission of Paris, whose passports Bamako produces."""
     return MissionFactory(office=paris_consulate(), centre=bamako)
+
+
+@pytest.fixture
+def inbox(settings):
+    """A real SMTP server on localhost receiving the portal's emails."""
+    with smtp_server(settings) as handler:
+        yield handler

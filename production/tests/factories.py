@@ -4,7 +4,7 @@ from datetime import date, time
 import factory
 
 from appointments.services import opening_hours_set
-from appointments.tests.factories import CentreOfficeFactory
+from appointments.tests.factories import CentreOfficeFactory, book
 from production.models import Centre, FileStatus, PassportFile
 
 _file_number = itertools.count(1)
@@ -46,6 +46,24 @@ class PassportFileFactory(factory.django.DjangoModelFactory):
     due_date = date(2026, 12, 15)
     rejection_reason = factory.LazyAttribute(
         lambda o: "Dossier incomplet" if o.status == FileStatus.REJECTED else ""
+    )
+
+
+def applicant_file(office=None, *, centre=None, status=FileStatus.ENROLLED, **who) -> PassportFile:
+    """A passport file with its appointment (booked through the service at `office`, by an
+    applicant changed by `who`): the applicant is told of its steps. Produced by `centre`
+    (by default a new one, whose office is `office` when none is given)."""
+    centre = centre or CentreFactory()
+    office = office or centre.office
+    appointment, _token = book(office, **who)
+    return PassportFileFactory(
+        centre=centre,
+        office=office,
+        status=status,
+        appointment=appointment,
+        surname=appointment.surname,
+        national_id=appointment.national_id,
+        birth_date=appointment.birth_date,
     )
 
 

@@ -1,0 +1,19 @@
+"""The reminder the day before an appointment (the periodic task appointments.reminders)."""
+
+from datetime import datetime
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+REMINDERS_SQL = Path(__file__).with_name("reminders.sql").read_text()
+
+
+@transaction.atomic
+def booking_reminders_enqueue(*, now: datetime | None = None) -> int:
+    """Write the reminders of every booked appointment whose slot is on the next local day
+    of its office, in one statement (reminders.sql); returns how many messages were written
+    (none for an appointment reminded already). The outbox sweep sends them."""
+    with connection.cursor() as cursor:
+        cursor.execute(REMINDERS_SQL, {"now": now or timezone.now()})
+        return cursor.rowcount
