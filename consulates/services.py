@@ -56,7 +56,9 @@ def shipment_send(*, mission: Mission, by: User, files: list[str] | None = None)
     if not chosen:
         raise NothingToShip()
     for file in chosen:
-        file_transition(file=file.pk, to=FileStatus.IN_TRANSIT, expected=file.status, by=by)
+        file_transition(
+            file=file.pk, to=FileStatus.IN_TRANSIT, expected=file.status, by=by, via_pouch=True
+        )
     shipment = Shipment.objects.create(
         mission=mission, centre=mission.centre, expected_count=len(chosen), sent_by=by
     )
@@ -87,6 +89,7 @@ def shipment_receive(*, shipment: Shipment, by: User, received: list[str]) -> Sh
                 expected=FileStatus.IN_TRANSIT,
                 by=by,
                 note=_("Reçu par valise diplomatique"),
+                via_pouch=True,
             )
     ShipmentItem.objects.bulk_update(items, ["received"])
     locked.received_count = sum(1 for item in items if item.received)

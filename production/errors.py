@@ -8,6 +8,14 @@ class IllegalTransition(Conflict):
     default_detail = _("Ce changement de statut n’est pas permis pour ce dossier.")
 
 
+class PouchOnly(Conflict):
+    code = "pouch_only"
+    default_detail = _(
+        "Ce passeport voyage par valise diplomatique : il part et arrive seulement par les "
+        "pages des valises."
+    )
+
+
 class StatusChanged(Conflict):
     code = "status_changed"
     default_detail = _(

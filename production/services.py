@@ -16,7 +16,7 @@ from appointments.validation import REFERENCE_ALPHABET
 from epassport.errors import DomainError, Forbidden, NotFound
 
 from . import notifications, selectors, transitions
-from .errors import IllegalTransition, ReasonRequired, StatusChanged
+from .errors import IllegalTransition, PouchOnly, ReasonRequired, StatusChanged
 from .models import Centre, FileEvent, FileStatus, PassportFile
 
 
@@ -40,7 +40,13 @@ def centre_upsert(*, office: Office, daily_capacity: int) -> Centre:
 
 @transaction.atomic
 def file_transition(
-    *, file: PassportFile | int, to: str, expected: str | None, by: User, note: str = ""
+    *,
+    file: PassportFile | int,
+    to: str,
+    expected: str | None,
+    by: User,
+    note: str = "",
+    via_pouch: bool = False,
 ) -> PassportFile:
     """Move a file to its next status, as `by`, if it is still at `expected` (the status
     the caller saw: two agents never silently overwrite each other). Locks the row, checks
@@ -48,8 +54,8 @@ def file_transition(
     file, and writes the append-only event, all in one transaction.
 
     Raises NotFound (not a file of the caller's), StatusChanged, IllegalTransition,
-    Forbidden (the role may not make this move) or ReasonRequired (a rejection without a
-    reason). The applicant is told of the steps production.notifications names."""
+    Forbidden (the role may not make this move), PouchOnly (a move only the pouch services
+    make, `via_pouch`) or ReasonRequired (a rejection without a reason). The applicant is told of the steps production.notifications names."""
     file_id = file if isinstance(file, int) else file.pk
     locked = (
         PassportFile.objects.select_for_update(of=("self",))
@@ -69,6 +75,8 @@ def file_transition(
         raise IllegalTransition(current=locked.status)
     if not roles & allowed:
         raise Forbidden()
+    if transitions.pouch_only(start=locked.status, to=to) and not via_pouch:
+        raise PouchOnly(current=locked.status)
     note = (note or "").strip()
     if to == FileStatus.REJECTED and not note:
         raise ReasonRequired()

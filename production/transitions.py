@@ -52,6 +52,16 @@ def route_allows(*, start: str, to: str, enrolled_at_mission: bool) -> bool:
     return True
 
 
+# The moves of a mission's passport that only the pouch services make
+# (consulates.services.shipment_send and shipment_receive): the pouch is the record of the
+# journey, so no file page, bulk move or API call makes them on its own.
+POUCH_MOVES = frozenset({(S.QUALITY_CHECK, S.IN_TRANSIT), (S.IN_TRANSIT, S.READY)})
+
+
+def pouch_only(*, start: str, to: str) -> bool:
+    return (start, to) in POUCH_MOVES
+
+
 def next_statuses(current: str) -> list[str]:
     return [to for (start, to) in TRANSITIONS if start == current]
 
@@ -70,12 +80,13 @@ def roles_for_move(*, start: str, to: str, enrolled_at_mission: bool) -> frozens
 def allowed_moves(*, file: PassportFile, roles: frozenset[str]) -> list[str]:
     """The statuses this file may move to now, for someone holding `roles` for it (see
     production.selectors.roles_for_file): what the file page offers and file_transition
-    accepts."""
+    accepts, the pouch's own moves left out."""
     at_mission = file.office.kind == Office.Kind.MISSION
     return [
         to
         for to in next_statuses(file.status)
-        if roles
+        if not pouch_only(start=file.status, to=to)
+        and roles
         & (roles_for_move(start=file.status, to=to, enrolled_at_mission=at_mission) or set())
     ]
 

@@ -309,7 +309,9 @@ class FileTransitionView(StaffAPIView):
             404: NOT_FOUND,
             409: OpenApiResponse(
                 ErrorSerializer,
-                description="`status_changed` or `illegal_transition`, with `current`.",
+                description="`status_changed`, `illegal_transition` or `pouch_only` (a "
+                "mission's passport leaves and arrives only through the pouch services), with "
+                "`current`.",
             ),
         },
         tags=["staff"],

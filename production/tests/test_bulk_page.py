@@ -13,7 +13,7 @@ from production.tests.factories import PassportFileFactory
 pytestmark = pytest.mark.django_db
 
 
-def _bulk(client, files, to="ready"):
+def _bulk(client, files, to="delivered"):
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/staff/dossiers/", {"files": files, "to": to}, follow=True)
     return response, len(queries.captured_queries)
@@ -22,10 +22,10 @@ def _bulk(client, files, to="ready"):
 def test_a_bulk_move_costs_the_same_queries_for_each_file(client, paris):
     client.force_login(member("agent", paris.office))
     few = PassportFileFactory.create_batch(
-        2, centre=paris.centre, office=paris.office, status=FileStatus.IN_TRANSIT
+        2, centre=paris.centre, office=paris.office, status=FileStatus.READY
     )
     many = PassportFileFactory.create_batch(
-        12, centre=paris.centre, office=paris.office, status=FileStatus.IN_TRANSIT
+        12, centre=paris.centre, office=paris.office, status=FileStatus.READY
     )
     _response, queries_few = _bulk(client, [f.reference for f in few])
     response, queries_many = _bulk(client, [f.reference for f in many])
@@ -35,17 +35,15 @@ def test_a_bulk_move_costs_the_same_queries_for_each_file(client, paris):
     # Lock and read the file, read the caller's roles, write the file and its event, and
     # the savepoint around each: no second lookup of the file by the page.
     assert per_file <= 6
-    assert set(PassportFile.objects.values_list("status", flat=True)) == {FileStatus.READY}
+    assert set(PassportFile.objects.values_list("status", flat=True)) == {FileStatus.DELIVERED}
 
 
 def test_more_files_than_the_limit_are_refused_with_a_message_and_none_moves(client, paris):
     client.force_login(member("agent", paris.office))
-    file = PassportFileFactory(
-        centre=paris.centre, office=paris.office, status=FileStatus.IN_TRANSIT
-    )
+    file = PassportFileFactory(centre=paris.centre, office=paris.office, status=FileStatus.READY)
     references = [file.reference] + [f"DNOPE-{n:05d}" for n in range(MAX_BULK_FILES)]
     response, _queries = _bulk(client, references)
     assert f"Choisissez au plus {MAX_BULK_FILES} dossiers à la fois." in response.content.decode()
     file.refresh_from_db()
-    assert file.status == FileStatus.IN_TRANSIT
+    assert file.status == FileStatus.READY
     assert not FileEvent.objects.exists()

@@ -42,7 +42,12 @@ def file_messages(file) -> list[OutboxMessage]:
 def move(file, to: str, note: str = ""):
     note = note or ("Photo non conforme" if to == S.REJECTED else "")
     return services.file_transition(
-        file=file, to=to, expected=file.status, by=member("admin"), note=note
+        file=file,
+        to=to,
+        expected=file.status,
+        by=member("admin"),
+        note=note,
+        via_pouch=transitions.pouch_only(start=file.status, to=to),
     )
 
 
@@ -103,18 +108,21 @@ def test_a_file_held_twice_is_told_each_time(bamako):
 
 
 def test_files_moved_in_bulk_are_each_told_once(paris, bamako):
-    files = [applicant_file(paris.office, centre=bamako, status=S.IN_TRANSIT) for _ in range(3)]
-    agent = member("agent", paris.office)
+    files = [applicant_file(paris.office, centre=bamako, status=S.QUEUED) for _ in range(3)]
+    supervisor = member("supervisor", paris.office)
 
     results = services.files_bulk_transition(
-        by=agent, references=[f.reference for f in files] * 2, to=S.READY
+        by=supervisor,
+        references=[f.reference for f in files] * 2,
+        to=S.REJECTED,
+        note="Photo non conforme",
     )
 
     assert [r["ok"] for r in results] == [True] * 3
     for file in files:
         assert [(m.kind, m.channel) for m in file_messages(file)] == [
-            ("file_ready", "email"),
-            ("file_ready", "sms"),
+            ("file_rejected", "email"),
+            ("file_rejected", "sms"),
         ]
 
 

@@ -10,7 +10,7 @@ from appointments.models import Membership
 from appointments.tests.factories import OfficeFactory, member
 from epassport.errors import Forbidden, NotFound
 from production import services, transitions
-from production.errors import IllegalTransition, ReasonRequired, StatusChanged
+from production.errors import IllegalTransition, PouchOnly, ReasonRequired, StatusChanged
 from production.models import FileEvent, FileStatus, PassportFile
 from production.tests.factories import CentreFactory, PassportFileFactory
 from tests.support import run_together
@@ -50,6 +50,7 @@ def test_the_transition_table(bamako, paris, start, to, role, at_mission):
     )
     note = "Photo non conforme" if to == FileStatus.REJECTED else ""
 
+    pouch = transitions.pouch_only(start=start, to=to)
     if not legal:
         with pytest.raises(IllegalTransition):
             services.file_transition(file=file, to=to, expected=start, by=user, note=note)
@@ -57,7 +58,12 @@ def test_the_transition_table(bamako, paris, start, to, role, at_mission):
         with pytest.raises(Forbidden):
             services.file_transition(file=file, to=to, expected=start, by=user, note=note)
     else:
-        moved = services.file_transition(file=file, to=to, expected=start, by=user, note=note)
+        if pouch:  # only the pouch services make it, for the roles of the table
+            with pytest.raises(PouchOnly):
+                services.file_transition(file=file, to=to, expected=start, by=user, note=note)
+        moved = services.file_transition(
+            file=file, to=to, expected=start, by=user, note=note, via_pouch=pouch
+        )
         assert moved.status == to
         event = FileEvent.objects.get(file=file)
         assert (event.from_status, event.to_status, event.by, event.note) == (
@@ -77,9 +83,21 @@ def test_a_mission_file_is_ready_only_through_the_pouch(bamako, paris):
     admin = member("admin")
     with pytest.raises(IllegalTransition):
         services.file_transition(file=file, to="ready", expected="quality_check", by=admin)
-    services.file_transition(file=file, to="in_transit", expected="quality_check", by=admin)
+    # Neither the file page, nor a bulk move, nor the API sends it or receives it: the pouch.
+    assert transitions.allowed_moves(file=file, roles=frozenset({"admin"})) == [
+        "in_production",
+        "rejected",
+    ]
+    with pytest.raises(PouchOnly):
+        services.file_transition(file=file, to="in_transit", expected="quality_check", by=admin)
+    services.file_transition(
+        file=file, to="in_transit", expected="quality_check", by=admin, via_pouch=True
+    )
     file.refresh_from_db()
     assert file.status == FileStatus.IN_TRANSIT
+    assert transitions.allowed_moves(file=file, roles=frozenset({"admin"})) == []
+    with pytest.raises(PouchOnly):
+        services.file_transition(file=file, to="ready", expected="in_transit", by=admin)
 
 
 def test_a_status_other_than_the_one_seen_is_refused(bamako):

@@ -119,21 +119,24 @@ def test_pages_cost_a_bounded_number_of_queries(client, paris):
 
 def test_bulk_moves_report_each_file(client, paris):
     ready = PassportFileFactory.create_batch(
-        2, centre=paris.centre, office=paris.office, status=FileStatus.IN_TRANSIT
+        2, centre=paris.centre, office=paris.office, status=FileStatus.READY
     )
     other = PassportFileFactory(centre=paris.centre, office=paris.office, status="queued")
     client.force_login(member("agent", paris.office))
     response = client.post(
         "/staff/dossiers/",
-        {"files": [f.reference for f in ready] + [other.reference, "DNOPE-00000"], "to": "ready"},
+        {
+            "files": [f.reference for f in ready] + [other.reference, "DNOPE-00000"],
+            "to": "delivered",
+        },
         follow=True,
     )
     html = response.content.decode()
     assert "2 dossier(s) mis à jour." in html
-    assert other.reference in html  # refused: queued cannot become ready
+    assert other.reference in html  # refused: queued cannot be delivered
     assert "DNOPE-00000 (introuvable)" in html
     assert {f.status for f in PassportFile.objects.filter(pk__in=[f.pk for f in ready])} == {
-        "ready"
+        "delivered"
     }
     other.refresh_from_db()
     assert other.status == "queued"

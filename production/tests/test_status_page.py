@@ -262,7 +262,9 @@ def figures_world(offices, freeze):
     def passes_quality_control(office, at, to):
         checked = file(office, FileStatus.QUALITY_CHECK, at - timedelta(days=20))
         freeze(at)
-        services.file_transition(file=checked, to=to, expected=checked.status, by=admin)
+        services.file_transition(
+            file=checked, to=to, expected=checked.status, by=admin, via_pouch=to == "in_transit"
+        )
         return checked
 
     # Waiting: two files of Bamako (4 and 2 days), one of Paris (10 days).
@@ -279,7 +281,9 @@ def figures_world(offices, freeze):
     passes_quality_control(bamako, NOW - timedelta(hours=2), FileStatus.READY)  # this week
     to_paris = passes_quality_control(paris, sunday_night, FileStatus.IN_TRANSIT)
     freeze(NOW - timedelta(hours=1))  # arrives at Paris: not produced a second time
-    services.file_transition(file=to_paris, to=FileStatus.READY, expected=None, by=admin)
+    services.file_transition(
+        file=to_paris, to=FileStatus.READY, expected=None, by=admin, via_pouch=True
+    )
     passes_quality_control(washington, datetime(2025, 11, 19, 12, tzinfo=UTC), "in_transit")
     passes_quality_control(washington, NOW - timedelta(hours=1), FileStatus.IN_TRANSIT)
     # Before Monday 00:00 in Washington (05:00 UTC a week ago): last week everywhere.
@@ -365,7 +369,9 @@ def test_the_query_count_does_not_grow_with_offices_suspensions_or_files(client,
                 office=office, centre=centre, status=FileStatus.QUALITY_CHECK
             )
             to = FileStatus.READY if office.kind == Office.Kind.CENTRE else "in_transit"
-            services.file_transition(file=checked, to=to, expected=None, by=admin)
+            services.file_transition(
+                file=checked, to=to, expected=None, by=admin, via_pouch=to == "in_transit"
+            )
     suspend()
     with CaptureQueriesContext(connection) as many:
         response = client.get("/statut/")
