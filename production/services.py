@@ -55,7 +55,8 @@ def file_transition(
 
     Raises NotFound (not a file of the caller's), StatusChanged, IllegalTransition,
     Forbidden (the role may not make this move), PouchOnly (a move only the pouch services
-    make, `via_pouch`) or ReasonRequired (a rejection without a reason). The applicant is told of the steps production.notifications names."""
+    make, `via_pouch`) or ReasonRequired (a rejection without a reason). The applicant is
+    told of the steps production.notifications names."""
     file_id = file if isinstance(file, int) else file.pk
     locked = (
         PassportFile.objects.select_for_update(of=("self",))
