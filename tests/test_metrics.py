@@ -109,6 +109,7 @@ def test_django_prometheus_counts_requests_and_database_queries(client, world):
     )
     queries = ("django_db_execute_total", (("alias", "default"), ("vendor", "postgresql")))
     assert after[queries] > before[queries] > 0
+    assert not [name for name, _labels in after if name.endswith("_created")]
 
 
 def test_a_bounded_number_of_queries_whatever_the_data(
