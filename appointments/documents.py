@@ -7,7 +7,7 @@ timezone, with its name.
 
 from datetime import UTC, datetime, tzinfo
 from io import BytesIO
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406 # escapes text for reportlab, parses nothing
 
 import icalendar
 import qrcode

@@ -22,7 +22,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105 - DEBUG only
+    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105 # nosec B105 # DEBUG only
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
@@ -269,3 +269,35 @@ LOGGING = {
     # thousands a minute. Server errors are still logged.
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Operations: Prometheus metrics at /metrics (issue 10) ---------------------------------
+# django-prometheus counts requests (its two middlewares, first and last) and database
+# queries (its PostgreSQL backend, the same driver with a counter around each statement);
+# epassport/metrics.py adds the portal's own figures and answers only to the addresses or
+# networks of METRICS_ALLOWED_IPS (empty: nobody). With several gunicorn workers, set
+# PROMETHEUS_MULTIPROC_DIR (an environment variable read by prometheus_client itself, see
+# docs/operations.md) and start gunicorn with `-c python:epassport.gunicorn_conf`.
+INSTALLED_APPS += ["django_prometheus"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # keep it last
+]
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+
+
+def _check_networks(entries: list[str]) -> list[str]:
+    import ipaddress
+
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"METRICS_ALLOWED_IPS: {entry!r} is not an IP address or network."
+            ) from error
+    return entries
+
+
+METRICS_ALLOWED_IPS = _check_networks(METRICS_ALLOWED_IPS)

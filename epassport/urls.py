@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from production.public_views import track
 
 from . import views
+from .metrics import metrics
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -16,6 +17,9 @@ urlpatterns = [
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("production.api.urls")),
 ]
+
+# --- Operations (issue 10): Prometheus metrics, for METRICS_ALLOWED_IPS only ---------------
+urlpatterns += [path("metrics", metrics, name="metrics")]
 
 # Pages for people: French at the root, English under /en/.
 urlpatterns += i18n_patterns(

@@ -42,7 +42,7 @@ from .serializers import (
     SlotSerializer,
 )
 
-TOKEN_HEADER = "X-Booking-Token"  # noqa: S105 - a header name, not a secret
+TOKEN_HEADER = "X-Booking-Token"  # noqa: S105 # nosec B105 # a header name, not a secret
 
 RATE_LIMITED = OpenApiResponse(ErrorSerializer, description="`rate_limited`: too many requests.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="`not_found`.")
