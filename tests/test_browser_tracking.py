@@ -20,9 +20,7 @@ def test_an_applicant_follows_a_file_from_the_home_page(live_server, page):
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Suivre mon dossier de passeport").click()
     page.wait_for_url(live_server.url + "/suivi/")
-    page.get_by_label("Numéro de dossier ou référence du rendez-vous").fill(
-        file.reference.lower()
-    )
+    page.get_by_label("Numéro de dossier ou référence du rendez-vous").fill(file.reference.lower())
     page.get_by_label("Date de naissance").fill("1990-01-02")
     page.get_by_role("button", name="Voir où en est mon dossier").click()
     assert "Aucun dossier ni rendez-vous ne correspond" in page.get_by_role("alert").inner_text()
