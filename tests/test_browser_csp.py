@@ -3,6 +3,10 @@ code works from static files, and the admin and the API docs load without a viol
 (every browser test fails on a violation in the console: tests/conftest.py)."""
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+from django_celery_beat.models import CrontabSchedule
 
 from appointments.models import Office
 from appointments.services import staff_upsert
@@ -64,3 +68,24 @@ def test_the_admin_login_page_loads_under_the_policy(live_server, new_page):
     assert response.status == 200
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     page.get_by_label("Nom d’utilisateur").wait_for()
+
+
+def test_the_periodic_task_form_shows_the_crontab_in_words(live_server, new_page):
+    """django-celery-beat's form, whose inline script is replaced by a static file."""
+    schedule = CrontabSchedule.objects.create(minute="30", hour="7", timezone="Africa/Bamako")
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="pw-demo-123"))
+    page = new_page(DESKTOP)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(live_server.url + "/admin/django_celery_beat/periodictask/add/")
+    crontab = page.locator("#id_crontab")
+    crontab.select_option(value=str(schedule.pk))
+    assert "Translation: At 07:30" in page.locator(".field-crontab .help").inner_text()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from appointments.tests.factories import CentreOfficeFactory, book
@@ -70,6 +71,31 @@ def page_templates() -> list[Path]:
     for app in ("appointments", "production", "consulates", "epassport"):
         templates += (Path(django_settings.BASE_DIR) / app / "templates").rglob("*.html")
     return templates
+
+
+EXECUTABLE_INLINE_SCRIPT = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/django_celery_beat/periodictask/add/",
+        "/admin/appointments/office/add/",
+        "/admin/appointments/suspension/add/",
+    ],
+)
+def test_the_admin_pages_hold_no_inline_code(client, path):
+    """Django's admin keeps its scripts in files; django-celery-beat's periodic task form
+    has an inline one, which templates/admin/djcelery/ replaces."""
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not EXECUTABLE_INLINE_SCRIPT.search(html)
+    assert not re.search(r"\son[a-z]+\s*=", html, re.IGNORECASE)
 
 
 def test_no_template_holds_inline_code_or_style():
