@@ -97,9 +97,9 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to a PostgreSQL database.")
 # Persistent connections (issue 10): a booking rush served 91 requests/s with a new
 # connection per request and 247/s with connections kept 60 s. The health check at the
-# start of each request (and of each Celery task: Celery's Django fix-up runs the same
-# close_if_unusable_or_obsolete) replaces a connection the server dropped, instead of
-# failing the request or the task on it.
+# start of each request replaces a connection the server dropped (a restart, a fail-over)
+# instead of failing the request on it. Celery workers keep none: Celery's Django fix-up
+# closes them before and after each task (tests/test_db_connections.py).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -285,7 +285,7 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must not be negative.")
 
 # Content-Security-Policy (django-csp): our own files only, no inline script, style or event
-# handler anywhere (tests/test_csp.py reads the templates; the browser tests fail on any
+# handler anywhere (tests/test_headers.py reads the templates; the browser tests fail on any
 # violation in the console). data: images for the icons in Swagger UI's stylesheet.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
