@@ -172,17 +172,24 @@ def _network_key(address: str) -> str | None:
 def client_ip(group: str, request: HttpRequest) -> str:
     """The client's address (a django-ratelimit key function: `(group, request)`).
 
-    REMOTE_ADDR, except behind our TLS proxy (SECURE_PROXY_SSL_HEADER set), where it is the
-    proxy's own address and the client's is in X-Forwarded-For. There we take the hop our
-    proxy wrote, the last one: the ones before it come from the client, who could otherwise
-    change them at will to escape the limit. (A proxy that replaces the header writes one
-    hop only, which is then also the last.)"""
+    TRUSTED_PROXY_COUNT says how many proxies of ours stand in front of the portal, each
+    appending the address it received the request from to X-Forwarded-For:
+
+    - 0: nobody; REMOTE_ADDR is the client and X-Forwarded-For is the client's own words;
+    - 1: our reverse proxy; the client is the last hop (the one it wrote);
+    - 2: a CDN, then our proxy; the client is the second to last (the CDN's), and so on.
+
+    Hops further left were sent by the client, who could change them at will to escape the
+    limit: they are never read. A header shorter than the proxies we expect, or whose hop is
+    not an address, means the request did not come through them: the connection's address
+    is taken then."""
     remote = request.META.get("REMOTE_ADDR") or ""
-    if settings.SECURE_PROXY_SSL_HEADER:
+    trusted = settings.TRUSTED_PROXY_COUNT
+    if trusted > 0:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            key = _network_key(hops[-1])
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= trusted:
+            key = _network_key(hops[-trusted])
             if key is not None:
                 return key
     return _network_key(remote) or remote or "unknown"

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from epassport.headers import SAME_ORIGIN, private_answer
+
 from . import views
 
 app_name = "appointments"
@@ -9,20 +11,20 @@ urlpatterns = [
     path("bureaux/<slug:code>/", views.office_detail, name="office"),
     path("bureaux/<slug:code>/jour/<str:day>/", views.office_day, name="office-day"),
     path("bureaux/<slug:code>/creneau/<int:slot_id>/", views.book, name="book"),
-    path("rendez-vous/<str:reference>/<str:token>/", views.manage, name="manage"),
+    path("rendez-vous/<str:reference>/<str:token>/", private_answer(views.manage), name="manage"),
     path(
         "rendez-vous/<str:reference>/<str:token>/calendrier.ics",
-        views.manage_ics,
+        private_answer(views.manage_ics),
         name="manage-ics",
     ),
     path(
         "rendez-vous/<str:reference>/<str:token>/convocation.pdf",
-        views.manage_pdf,
+        private_answer(views.manage_pdf),
         name="manage-pdf",
     ),
     path(
         "rendez-vous/<str:reference>/<str:token>/annuler/",
-        views.manage_cancel,
+        private_answer(views.manage_cancel, referrer_policy=SAME_ORIGIN),
         name="manage-cancel",
     ),
     path(
@@ -32,7 +34,7 @@ urlpatterns = [
     ),
     path(
         "rendez-vous/<str:reference>/<str:token>/deplacer/",
-        views.manage_move,
+        private_answer(views.manage_move, referrer_policy=SAME_ORIGIN),
         name="manage-move",
     ),
 ]

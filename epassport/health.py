@@ -1,5 +1,9 @@
-"""Liveness of the portal's three dependencies, for /healthz and for operators."""
+"""Liveness of the portal's three dependencies, for /healthz and for operators.
 
+Each check answers "ok" or "error", nothing more: /healthz is public, and an exception's text
+(a host name, a socket path, a version) is for the log, not for whoever asks."""
+
+import logging
 import time
 
 import redis
@@ -7,7 +11,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+logger = logging.getLogger(__name__)
+
 HEARTBEAT_KEY = "celery:heartbeat"
+OK, ERROR = "ok", "error"
 
 
 def record_heartbeat(*, now: float | None = None) -> None:
@@ -20,9 +27,10 @@ def check_database() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:  # any failure is reported, never raised to the caller
-        return f"error: {exc.__class__.__name__}: {exc}".strip()
-    return "ok"
+    except Exception:  # any failure is reported, never raised to the caller
+        logger.warning("health: the database does not answer", exc_info=True)
+        return ERROR
+    return OK
 
 
 def check_redis() -> str:
@@ -34,23 +42,27 @@ def check_redis() -> str:
             client.ping()
         finally:
             client.close()
-    except Exception as exc:
-        return f"error: {exc.__class__.__name__}: {exc}".strip()
-    return "ok"
+    except Exception:
+        logger.warning("health: Redis does not answer", exc_info=True)
+        return ERROR
+    return OK
 
 
 def check_celery(*, now: float | None = None) -> str:
     """ok when beat's heartbeat task has been run by a worker recently enough."""
     try:
         beat = cache.get(HEARTBEAT_KEY)
-    except Exception as exc:
-        return f"error: heartbeat unreadable ({exc.__class__.__name__})"
+    except Exception:
+        logger.warning("health: the Celery heartbeat is unreadable", exc_info=True)
+        return ERROR
     if beat is None:
-        return "error: no heartbeat from the worker yet (are the worker and beat running?)"
+        logger.warning("health: no heartbeat from the worker yet (are worker and beat up?)")
+        return ERROR
     age = (now if now is not None else time.time()) - float(beat)
     if age > settings.CELERY_HEARTBEAT_MAX_AGE:
-        return f"error: last heartbeat {int(age)} s ago (worker or beat down?)"
-    return "ok"
+        logger.warning("health: last heartbeat %d s ago (worker or beat down?)", age)
+        return ERROR
+    return OK
 
 
 def report() -> dict[str, str]:

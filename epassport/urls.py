@@ -2,18 +2,18 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from production.public_views import track
 
-from . import views
+from . import schema, views
 from .metrics import metrics
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The whole schema for staff, its public part for anyone else (issue 10).
+    path("api/schema/", schema.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", schema.SwaggerView.as_view(), name="api-docs"),
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("production.api.urls")),
 ]

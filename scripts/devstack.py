@@ -137,6 +137,11 @@ def prepare_environment(*, debug_default: bool) -> dict[str, str]:
     if debug_default:
         env.setdefault("DEBUG", "true")
     env.setdefault("SECRET_KEY", secret_key())
+    # Production defaults and headers (issue 10): the portal refuses console delivery and
+    # redirects to HTTPS when DEBUG is off. Here (tests run with DEBUG off) messages are
+    # printed on purpose and everything is plain HTTP on 127.0.0.1.
+    env.setdefault("ALLOW_CONSOLE_DELIVERY", "true")
+    env.setdefault("SECURE_SSL_REDIRECT", "false")
     if not env.get("DATABASE_URL"):
         env["DATABASE_URL"] = start_postgres()
     else:

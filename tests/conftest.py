@@ -31,19 +31,28 @@ def browser():
 def new_page(browser):
     """Opens a page in a browser context of its own (one person: own cookies, own session),
     on a phone's screen unless `viewport` says otherwise; every context is closed after the
-    test, whatever its outcome."""
+    test, whatever its outcome. Every page of every browser test is watched for violations
+    of the Content-Security-Policy (Chromium reports each in the console): one fails the
+    test."""
     contexts = []
+    violations = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url')}: {message.text}")
 
     def open_page(viewport: dict = PHONE):
         context = browser.new_context(viewport=viewport, locale="fr-FR")
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        page.on("console", watch)
         return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from epassport.headers import private_answer
+
 from . import views
 
 app_name = "appointments-api"
@@ -10,7 +12,11 @@ urlpatterns = [
     path("offices/", views.OfficeListView.as_view(), name="offices"),
     path("offices/<str:code>/slots/", views.OfficeSlotsView.as_view(), name="office-slots"),
     path("bookings/", views.BookingCreateView.as_view(), name="bookings"),
-    path("bookings/<str:reference>/", views.BookingDetailView.as_view(), name="booking"),
+    path(
+        "bookings/<str:reference>/",
+        private_answer(views.BookingDetailView.as_view()),  # identity data (issue 10)
+        name="booking",
+    ),
     path(
         "bookings/<str:reference>/cancel/",
         views.BookingCancelView.as_view(),
