@@ -3,7 +3,7 @@
 - calendar: offices, opening hours, slots, closures;
 - booking: book (the statement in book.sql), read with the manage token, cancel, move;
 - counter: check-in, no-show, and which counter actions an appointment allows;
-- staff: members of staff and their memberships.
+- staff: members of staff, their memberships and their second factor.
 
 Callers import from here (`from appointments import services`).
 """
@@ -38,7 +38,13 @@ from .counter import (
     counter_actions,
 )
 from .displaced import displaced_rebook, displaced_reserve
-from .staff import staff_upsert
+from .staff import (
+    InvalidCode,
+    staff_totp_confirm,
+    staff_totp_enrol,
+    staff_totp_register,
+    staff_upsert,
+)
 from .suspension import (
     InvalidSuspension,
     suspension_create,
@@ -52,6 +58,7 @@ __all__ = [
     "Applicant",
     "BookingClosed",
     "CounterAction",
+    "InvalidCode",
     "InvalidSuspension",
     "NotChangeable",
     "SlotFull",
@@ -77,6 +84,9 @@ __all__ = [
     "slot_for_booking",
     "slot_refusal",
     "slots_generate",
+    "staff_totp_confirm",
+    "staff_totp_enrol",
+    "staff_totp_register",
     "staff_upsert",
     "suspension_create",
     "suspension_delete",

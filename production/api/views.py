@@ -3,36 +3,39 @@ reads through a scoping selector or calls a service, and shapes the answer with 
 serializer. Errors are raised and turned into `{"code": ..., "detail": ...}` by
 epassport.api.exception_handler.
 
-Authentication: `Authorization: Token <token>` (integrations, from /api/v1/auth/token/) or
-the session of the browser (with its CSRF token). TokenAuthentication comes first so that a
-request without credentials answers 401 (its WWW-Authenticate header), not 403.
+Authentication: `Authorization: Token <token>` (integrations, from /api/v1/auth/token/; it
+expires, see api/tokens.py) or the session of the browser (with its CSRF token). The token
+comes first so that a request without credentials answers 401 (its WWW-Authenticate header),
+not 403.
 
 Another office's appointment or file answers 404, exactly as an unknown reference does.
 """
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import access, protection
+from appointments import access, protection, twofactor
 from appointments import services as appointment_services
 from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
 from appointments.models import Appointment
+from epassport import lockout
 from epassport.errors import DomainError, NotFound
 from epassport.parsers import JSONParser
 
 from .. import selectors, services
 from ..models import PassportFile
+from . import tokens
 from .serializers import (
     AgendaItemSerializer,
     AgendaQuerySerializer,
@@ -55,6 +58,15 @@ class InvalidCredentials(DomainError):
     default_detail = _("Identifiant ou mot de passe incorrect.")
 
 
+class OtpRequired(DomainError):
+    code = "otp_required"
+    status = 401
+    default_detail = _(
+        "Code de vérification manquant ou incorrect : envoyez dans `otp` le code à 6 chiffres "
+        "de votre application d’authentification."
+    )
+
+
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="`not_authenticated`.")
 NOT_FOUND = OpenApiResponse(
     ErrorSerializer, description="`not_found`: unknown, or not of the caller's offices."
@@ -73,7 +85,7 @@ FILE_REFERENCE = OpenApiParameter(
 class StaffAPIView(APIView):
     """A member of staff, by token or session; JSON in and out, in the request's language."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [tokens.ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 
@@ -109,7 +121,11 @@ def _file_detail(request: Request, reference: str) -> PassportFile:
 
 
 class TokenCreateView(APIView):
-    """A token for an integration, given to a member of staff (one with a membership)."""
+    """A token for an integration, given to a member of staff (one with a membership).
+
+    Supervisors, administrators and anyone with an enrolled device also send the code of
+    their authenticator app (`otp`). Failures count towards the lockout of the account and
+    of the address (epassport/lockout.py), wrong codes included."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -126,7 +142,18 @@ class TokenCreateView(APIView):
                 description="`invalid_credentials` (wrong username or password, or not a "
                 "member of staff) or `invalid`.",
             ),
-            429: OpenApiResponse(ErrorSerializer, description="`rate_limited`."),
+            401: OpenApiResponse(
+                ErrorSerializer,
+                description="`otp_required`: the account needs the code of its "
+                "authenticator app, and `otp` is missing or wrong (or no device is "
+                "enrolled yet: enrol it in the staff workspace).",
+            ),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="`rate_limited` (too many requests from the address) or "
+                "`locked_out` (too many failed logins for the account or the address; "
+                "`Retry-After` says for how long).",
+            ),
         },
         tags=["staff"],
     )
@@ -137,16 +164,38 @@ class TokenCreateView(APIView):
             raise protection.RateLimited()
         serializer = TokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-        )
+        data = serializer.validated_data
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if getattr(request._request, "axes_locked_out", False):
+            raise lockout.locked_out()
+        scope = access.staff_scope(user)
         # Someone without a membership is told exactly what a wrong password is told.
-        if user is None or not access.staff_scope(user).is_member:
+        if user is None or not scope.is_member:
             raise InvalidCredentials()
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response(TokenSerializer({"token": token.key}).data)
+        device = twofactor.confirmed_device(user)
+        if device is not None or access.two_factor_required(user, scope):
+            if device is None:
+                raise OtpRequired(
+                    _(
+                        "Enregistrez d’abord votre application d’authentification "
+                        "dans l’espace agents (/staff/)."
+                    )
+                )
+            if not data.get("otp"):
+                raise OtpRequired()
+            if not twofactor.check_code(device, data["otp"]):
+                user_login_failed.send(
+                    sender=__name__,
+                    credentials={"username": user.get_username()},
+                    request=request._request,
+                )
+                if getattr(request._request, "axes_locked_out", False):
+                    raise lockout.locked_out()
+                raise OtpRequired()
+        token = tokens.token_issue(user=user)
+        return Response(
+            TokenSerializer({"token": token.key, "expires_at": tokens.expires_at(token)}).data
+        )
 
 
 # Counter work --------------------------------------------------------------------------------
