@@ -79,13 +79,14 @@ def celery_queue() -> Iterator[str]:
 TEST_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 
-def totp_code(secret: str = TEST_TOTP_SECRET) -> str:
-    """The code an authenticator app holding `secret` shows now."""
+def totp_code(secret: str = TEST_TOTP_SECRET, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app holding `secret` shows now (or `steps_ahead` periods of
+    30 seconds later: the portal accepts the next one too, for clocks a little ahead)."""
     from base64 import b32decode
 
     from django_otp.oath import totp
 
-    return f"{totp(b32decode(secret)):06d}"
+    return f"{totp(b32decode(secret), drift=steps_ahead):06d}"
 
 
 def log_in(client, user: User) -> None:

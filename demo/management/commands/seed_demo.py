@@ -132,7 +132,7 @@ class Command(BaseCommand):
             "of the reopening, or `python manage.py dispatch_backlog`) releases the held files, "
             "rebooks the displaced appointments into the first free seats (each applicant is "
             "told), and takes the files into each centre's production batch of the day, up to "
-            "its daily capacity. Watch it at /staff/backlog/ (admin / premium-admin)."
+            "its daily capacity. Watch it at /staff/backlog/ (admin / premium-admin + code)."
         )
 
 
