@@ -11,26 +11,22 @@ not 403.
 Another office's appointment or file answers 404, exactly as an unknown reference does.
 """
 
-from django.conf import settings
-from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_login_failed
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import access, protection, twofactor
+from appointments import access
 from appointments import services as appointment_services
 from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
 from appointments.models import Appointment
-from epassport import lockout
-from epassport.errors import DomainError, NotFound
+from epassport.errors import NotFound
 from epassport.parsers import JSONParser
 
 from .. import selectors, services
@@ -46,26 +42,8 @@ from .serializers import (
     FileDetailSerializer,
     FileQuerySerializer,
     FileSerializer,
-    TokenInputSerializer,
-    TokenSerializer,
     TransitionInputSerializer,
 )
-
-
-class InvalidCredentials(DomainError):
-    code = "invalid_credentials"
-    status = 400
-    default_detail = _("Identifiant ou mot de passe incorrect.")
-
-
-class OtpRequired(DomainError):
-    code = "otp_required"
-    status = 401
-    default_detail = _(
-        "Code de vérification manquant ou incorrect : envoyez dans `otp` le code à 6 chiffres "
-        "de votre application d’authentification."
-    )
-
 
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="`not_authenticated`.")
 NOT_FOUND = OpenApiResponse(
@@ -115,87 +93,6 @@ def _file_detail(request: Request, reference: str) -> PassportFile:
     if file is None:
         raise NotFound(_("Dossier introuvable."))
     return file
-
-
-# Auth ----------------------------------------------------------------------------------------
-
-
-class TokenCreateView(APIView):
-    """A token for an integration, given to a member of staff (one with a membership).
-
-    Supervisors, administrators and anyone with an enrolled device also send the code of
-    their authenticator app (`otp`). Failures count towards the lockout of the account and
-    of the address (epassport/lockout.py), wrong codes included."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
-
-    @extend_schema(
-        operation_id="auth_token_create",
-        summary="A token for the staff API",
-        request=TokenInputSerializer,
-        responses={
-            200: TokenSerializer,
-            400: OpenApiResponse(
-                InvalidErrorSerializer,
-                description="`invalid_credentials` (wrong username or password, or not a "
-                "member of staff) or `invalid`.",
-            ),
-            401: OpenApiResponse(
-                ErrorSerializer,
-                description="`otp_required`: the account needs the code of its "
-                "authenticator app, and `otp` is missing or wrong (or no device is "
-                "enrolled yet: enrol it in the staff workspace).",
-            ),
-            429: OpenApiResponse(
-                ErrorSerializer,
-                description="`rate_limited` (too many requests from the address) or "
-                "`locked_out` (too many failed logins for the account or the address; "
-                "`Retry-After` says for how long).",
-            ),
-        },
-        tags=["staff"],
-    )
-    def post(self, request: Request) -> Response:
-        translation.activate(translation.get_language_from_request(request, check_path=False))
-        # Passwords are not to be guessed: a budget of attempts per address, in Redis.
-        if protection.rate_limited(request, group="login", rate=settings.LOGIN_RATE):
-            raise protection.RateLimited()
-        serializer = TokenInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        user = authenticate(request._request, username=data["username"], password=data["password"])
-        if getattr(request._request, "axes_locked_out", False):
-            raise lockout.locked_out()
-        scope = access.staff_scope(user)
-        # Someone without a membership is told exactly what a wrong password is told.
-        if user is None or not scope.is_member:
-            raise InvalidCredentials()
-        device = twofactor.confirmed_device(user)
-        if device is not None or access.two_factor_required(user, scope):
-            if device is None:
-                raise OtpRequired(
-                    _(
-                        "Enregistrez d’abord votre application d’authentification "
-                        "dans l’espace agents (/staff/)."
-                    )
-                )
-            if not data.get("otp"):
-                raise OtpRequired()
-            if not twofactor.check_code(device, data["otp"]):
-                user_login_failed.send(
-                    sender=__name__,
-                    credentials={"username": user.get_username()},
-                    request=request._request,
-                )
-                if getattr(request._request, "axes_locked_out", False):
-                    raise lockout.locked_out()
-                raise OtpRequired()
-        token = tokens.token_issue(user=user)
-        return Response(
-            TokenSerializer({"token": token.key, "expires_at": tokens.expires_at(token)}).data
-        )
 
 
 # Counter work --------------------------------------------------------------------------------

@@ -181,3 +181,11 @@ def test_the_schema_documents_the_answers_of_the_token_endpoint(tmp_path):
     assert set(operation["responses"]) == {"200", "400", "401", "429"}
     assert "locked_out" in operation["responses"]["429"]["description"]
     assert "otp_required" in operation["responses"]["401"]["description"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_code_sent_twice_at_once_opens_one_request_only(supervisor, settings):
+    settings.RATE_LIMITS = False
+    code = totp_code()
+    answers = run_together([lambda: ask(username="sup", otp=code)] * 2)
+    assert sorted(answer.status_code for answer in answers) == [200, 401]
