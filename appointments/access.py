@@ -54,6 +54,11 @@ class StaffScope:
         return self.is_admin or bool(self.roles_by_office)
 
     @property
+    def requires_two_factor(self) -> bool:
+        """Supervisors and administrators prove a second factor (TOTP) at login."""
+        return self.is_admin or bool(self.supervisor_office_ids)
+
+    @property
     def is_supervisor(self) -> bool:
         """Supervisors and administrators (exports, reports)."""
         return self.is_admin or bool(self.supervisor_office_ids)
@@ -106,6 +111,17 @@ def staff_scope(user) -> StaffScope:
         is_admin=is_admin,
         roles_by_office={office: frozenset(held) for office, held in roles.items()},
     )
+
+
+def two_factor_required(user, scope: StaffScope | None = None) -> bool:
+    """Whether this account must log in with a second factor: supervisors and administrators
+    of the ministry (superusers included), and anyone let into the Django admin. `scope`:
+    the user's, when the caller has it already (saves its query)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return (scope or staff_scope(user)).requires_two_factor
 
 
 def counter_offices(scope: StaffScope) -> QuerySet[Office]:

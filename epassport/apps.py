@@ -9,7 +9,7 @@ class EpassportConfig(AppConfig):
     verbose_name = "e-passport Premium"
 
     def ready(self) -> None:
-        from . import schedules
+        from . import schedules, staff_sessions  # noqa: F401 - staff_sessions: its receiver
 
         # Sent once django_celery_beat's tables exist (and again after a test flush).
         post_migrate.connect(

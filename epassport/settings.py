@@ -5,6 +5,7 @@ documented in the README's configuration table. Bad values are refused at start-
 than discovered by an applicant.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -347,6 +348,72 @@ LOGGING = {
     # thousands a minute. Server errors are still logged.
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+
+# Staff logins (issue 10) ---------------------------------------------------------------------
+# Lockout (django-axes), two-factor authentication (django-otp, TOTP) for supervisors and
+# administrators, the admin's path, staff session lifetimes and API token lifetime.
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
+    "epassport.admin_apps.PortalAdminConfig"  # the admin site asks the second factor too
+)
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+
+
+def _after(existing: str, new: str) -> None:
+    MIDDLEWARE.insert(MIDDLEWARE.index(existing) + 1, new)
+
+
+# OTPMiddleware right after authentication (request.user.is_verified()); the staff session
+# rules once messages exist (they say why a session ended); axes last, as its docs ask.
+_after(
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+)
+_after(
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "epassport.staff_sessions.StaffSessionMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+# A failure counts against the username and, separately, against the address (the /64 of an
+# IPv6 address, taken as the rate limits take it): either reaching the limit locks it.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "epassport.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "epassport.lockout.lockout_response"
+# Tries during a lockout neither count nor extend it: the lockout ends when announced.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Never written into the attempts table in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "otp", "csrfmiddlewaretoken"]
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() <= 0:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be positive.")
+
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Passeport Premium")
+
+# The Django admin, at a path of its own choosing (`admin/` by default, under the language
+# prefix like every page for people).
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/") or "//" in ADMIN_URL:
+    raise ImproperlyConfigured("ADMIN_URL must be a relative path ending with /, e.g. admin/.")
+
+# A staff session ends after STAFF_SESSION_IDLE_MINUTES without a request and, whatever the
+# activity, STAFF_SESSION_MAX_HOURS after the login (epassport/staff_sessions.py).
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+if STAFF_SESSION_IDLE_MINUTES < 1 or STAFF_SESSION_MAX_HOURS < 1:
+    raise ImproperlyConfigured("STAFF_SESSION_* lifetimes must be positive.")
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 3600
+
+# Tokens of the staff API expire this many hours after they are issued, and a new password
+# revokes them (production/api/tokens.py).
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=12)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be positive.")
+
 
 # --- Operations: Prometheus metrics at /metrics (issue 10) ---------------------------------
 # django-prometheus counts requests (its two middlewares, first and last) and database

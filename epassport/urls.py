@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -23,7 +24,7 @@ urlpatterns += [path("metrics", metrics, name="metrics")]
 
 # Pages for people: French at the root, English under /en/.
 urlpatterns += i18n_patterns(
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),  # issue 10: the admin at ADMIN_URL
     path("staff/valises/", include("consulates.staff_urls")),
     path("staff/suspensions/", include("production.staff_suspension_urls")),
     path("staff/", include("production.staff_urls")),

@@ -1,19 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import staff_views
+from . import staff_login, staff_views
 
 app_name = "staff"
 
 urlpatterns = [
     path("", staff_views.home, name="home"),
-    path(
-        "connexion/",
-        auth_views.LoginView.as_view(
-            template_name="staff/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("connexion/", staff_login.StaffLoginView.as_view(), name="login"),
+    path("double-authentification/", staff_login.two_factor, name="two-factor"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("agenda/<slug:code>/", staff_views.agenda, name="agenda"),
     path("accueil/", staff_views.find, name="find"),

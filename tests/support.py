@@ -71,3 +71,38 @@ def celery_queue() -> Iterator[str]:
             queue = Queue(name, Exchange(name), routing_key=name)(conn.default_channel)
             queue.declare()  # (kombu forgets a binding it has not declared itself)
             queue.delete()
+
+
+# Staff logins -----------------------------------------------------------------------------
+
+# The authenticator secret tests give supervisors and administrators (base32, 20 bytes).
+TEST_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+
+def totp_code(secret: str = TEST_TOTP_SECRET, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app holding `secret` shows now (or `steps_ahead` periods of
+    30 seconds later: the portal accepts the next one too, for clocks a little ahead)."""
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    return f"{totp(b32decode(secret), drift=steps_ahead):06d}"
+
+
+def log_in(client, user: User) -> None:
+    """Log a member of staff in, as the login page does: for a supervisor or administrator,
+    with the proof of a second factor (a confirmed device, registered if they have none,
+    marked in the session as django_otp.login does)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from appointments import access, twofactor
+    from appointments.services import staff_totp_register
+
+    client.force_login(user)
+    if access.two_factor_required(user):
+        device = twofactor.confirmed_device(user) or staff_totp_register(
+            user=user, secret=TEST_TOTP_SECRET
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()

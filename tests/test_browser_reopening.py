@@ -15,6 +15,7 @@ from production import backlog
 from production.models import FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory
 from tests.browser import DESKTOP
+from tests.support import TEST_TOTP_SECRET, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,13 +39,20 @@ def test_suspend_reopen_and_watch_the_backlog_fall(live_server, page, new_page, 
     PassportFileFactory.create_batch(
         10, centre=bamako, office=bamako.office, status=FileStatus.QUEUED
     )
-    staff_upsert(username="ministere", password="pw-demo-123", role="admin", office_codes=[])
+    staff_upsert(
+        username="ministere",
+        password="pw-demo-123",
+        role="admin",
+        office_codes=[],
+        totp_secret=TEST_TOTP_SECRET,
+    )
     base = live_server.url
 
     admin = new_page(DESKTOP)
     admin.goto(base + "/staff/connexion/")
     admin.get_by_label("Identifiant").fill("ministere")
     admin.get_by_label("Mot de passe").fill("pw-demo-123")
+    admin.get_by_label("Code de vérification").fill(totp_code())
     admin.get_by_role("button", name="Se connecter").click()
     admin.wait_for_load_state()
     admin.get_by_role("link", name="Suspensions").click()

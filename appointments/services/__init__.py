@@ -4,7 +4,7 @@
 - booking: book (the statement in book.sql), read with the manage token, cancel, move,
   the channels of the applicant's messages;
 - counter: check-in, no-show, and which counter actions an appointment allows;
-- staff: members of staff and their memberships;
+- staff: members of staff, their memberships and their second factor;
 - reminders: the reminder the day before an appointment.
 
 Callers import from here (`from appointments import services`).
@@ -49,7 +49,13 @@ from .counter import (
 )
 from .displaced import displaced_rebook, displaced_reserve
 from .reminders import booking_reminders_enqueue
-from .staff import staff_upsert
+from .staff import (
+    InvalidCode,
+    staff_totp_confirm,
+    staff_totp_enrol,
+    staff_totp_register,
+    staff_upsert,
+)
 from .suspension import (
     InvalidSuspension,
     suspension_create,
@@ -63,6 +69,7 @@ __all__ = [
     "Applicant",
     "BookingClosed",
     "CounterAction",
+    "InvalidCode",
     "InvalidSuspension",
     "NoChannelLeft",
     "NotChangeable",
@@ -91,6 +98,9 @@ __all__ = [
     "slot_for_booking",
     "slot_refusal",
     "slots_generate",
+    "staff_totp_confirm",
+    "staff_totp_enrol",
+    "staff_totp_register",
     "staff_upsert",
     "suspension_create",
     "suspension_delete",

@@ -7,6 +7,7 @@ from consulates import services
 from consulates.models import Shipment
 from production.models import FileStatus
 from production.tests.factories import PassportFileFactory
+from tests.support import log_in
 from tests.world import COUNTER, OFFICES, PERSONAS, POUCH_SENDERS
 
 pytestmark = pytest.mark.django_db
@@ -17,21 +18,21 @@ def test_pouch_pages_are_scoped_to_the_centre_and_the_mission(client, world):
     file = PassportFileFactory(
         centre=paris.centre, office=paris.office, status=FileStatus.QUALITY_CHECK, surname="SIDIBÉ"
     )
-    client.force_login(staff["operator_kayes"])
+    log_in(client, staff["operator_kayes"])
     assert client.post(f"/staff/valises/missions/{paris.pk}/expedier/").status_code == 404
     assert not Shipment.objects.exists()
 
-    client.force_login(staff["operator_bamako"])
+    log_in(client, staff["operator_bamako"])
     assert client.post(f"/staff/valises/missions/{paris.pk}/expedier/").status_code == 302
     shipment = Shipment.objects.get()
 
-    client.force_login(staff["agent_dakar"])
+    log_in(client, staff["agent_dakar"])
     assert "SIDIBÉ" not in client.get("/staff/valises/").content.decode()
     assert client.post(f"/staff/valises/{shipment.pk}/reception/").status_code == 404
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.SENT
 
-    client.force_login(staff["agent_paris"])
+    log_in(client, staff["agent_paris"])
     assert "SIDIBÉ" in client.get("/staff/valises/").content.decode()
     client.post(f"/staff/valises/{shipment.pk}/reception/", {"received": []})
     shipment.refresh_from_db()
@@ -58,7 +59,7 @@ def passport_checked_at(world, target: str):
 @pytest.mark.parametrize(("persona", "target"), CASES)
 def test_sending_a_pouch(client, world, persona, target):
     mission, file = world.missions[target], passport_checked_at(world, target)
-    client.force_login(world.users[persona])
+    log_in(client, world.users[persona])
     response = client.post(f"/staff/valises/missions/{mission.pk}/expedier/")
     file.refresh_from_db()
     if persona in POUCH_SENDERS[target]:
@@ -76,7 +77,7 @@ def test_receiving_a_pouch(client, world, persona, target):
     mission, file = world.missions[target], passport_checked_at(world, target)
     [operator] = POUCH_SENDERS[target] - {"admin"}  # the operator of the mission's centre
     shipment = services.shipment_send(mission=mission, by=world.users[operator])
-    client.force_login(world.users[persona])
+    log_in(client, world.users[persona])
     listed = client.get("/staff/valises/").content.decode()
     assert (file.surname in listed) == (persona in COUNTER[target])
     received = {"received": [file.reference]}

@@ -1,16 +1,21 @@
+import shlex
+import subprocess
+import sys
 from datetime import timedelta
 from itertools import pairwise
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from appointments import selectors
+from appointments import selectors, twofactor
 from appointments.access import staff_scope
 from appointments.models import Membership, Office
 from consulates.models import Mission
+from demo.staff import DEMO_TOTP_SECRET, TOTP_CODE_COMMAND
 from production.models import Centre, FileEvent, FileStatus, PassportFile
 from production.selectors import roles_for_file
 from production.transitions import TRANSITIONS, route_allows
@@ -143,3 +148,31 @@ def test_every_demo_file_has_a_history_the_table_allows():
     # Variety: every move of the table happens in some demo file, and staff make most.
     assert moves_seen == set(TRANSITIONS)
     assert FileEvent.objects.filter(by__isnull=False).count() > 0.9 * FileEvent.objects.count()
+
+
+def test_the_demo_administrator_and_supervisors_log_in_with_the_published_code(capsys, client):
+    call_command("seed_demo", "--force")
+    out = capsys.readouterr().out
+    assert DEMO_TOTP_SECRET in out
+    assert TOTP_CODE_COMMAND in out
+    User = get_user_model()
+    for username in ["admin", "superviseur.bko", "superviseur.paris"]:
+        device = twofactor.confirmed_device(User.objects.get(username=username))
+        assert twofactor.secret_base32(device) == DEMO_TOTP_SECRET, username
+    assert twofactor.confirmed_device(User.objects.get(username="agent.bko")) is None
+    # The printed command gives the code of the moment, which the login takes.
+    program, *arguments = shlex.split(TOTP_CODE_COMMAND)
+    assert program == ".venv/bin/python"
+    code = subprocess.run(  # (with this interpreter: the tests may run from another venv)
+        [sys.executable, *arguments],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    response = client.post(
+        "/staff/connexion/",
+        {"username": "superviseur.bko", "password": "premium-demo", "code": code},
+    )
+    assert response.status_code == 302
+    assert client.get("/staff/backlog/").status_code == 200

@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from . import backlog, suspensions, track, views
+from . import auth, backlog, suspensions, track, views
 
 app_name = "production-api"
 
 urlpatterns = [
-    path("auth/token/", views.TokenCreateView.as_view(), name="token"),
+    path("auth/token/", auth.TokenCreateView.as_view(), name="token"),
     path("agenda/", views.AgendaView.as_view(), name="agenda"),
     path(
         "appointments/<str:reference>/check-in/",

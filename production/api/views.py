@@ -3,36 +3,35 @@ reads through a scoping selector or calls a service, and shapes the answer with 
 serializer. Errors are raised and turned into `{"code": ..., "detail": ...}` by
 epassport.api.exception_handler.
 
-Authentication: `Authorization: Token <token>` (integrations, from /api/v1/auth/token/) or
-the session of the browser (with its CSRF token). TokenAuthentication comes first so that a
-request without credentials answers 401 (its WWW-Authenticate header), not 403.
+Authentication: `Authorization: Token <token>` (integrations, from /api/v1/auth/token/; it
+expires, see api/tokens.py) or the session of the browser (with its CSRF token). The token
+comes first so that a request without credentials answers 401 (its WWW-Authenticate header),
+not 403.
 
 Another office's appointment or file answers 404, exactly as an unknown reference does.
 """
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import access, protection
+from appointments import access
 from appointments import services as appointment_services
 from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
 from appointments.models import Appointment
-from epassport.errors import DomainError, NotFound
+from epassport.errors import NotFound
 from epassport.parsers import JSONParser
 
 from .. import audit, selectors, services
 from ..models import FileView, PassportFile
+from . import tokens
 from .serializers import (
     AgendaItemSerializer,
     AgendaQuerySerializer,
@@ -43,17 +42,8 @@ from .serializers import (
     FileDetailSerializer,
     FileQuerySerializer,
     FileSerializer,
-    TokenInputSerializer,
-    TokenSerializer,
     TransitionInputSerializer,
 )
-
-
-class InvalidCredentials(DomainError):
-    code = "invalid_credentials"
-    status = 400
-    default_detail = _("Identifiant ou mot de passe incorrect.")
-
 
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="`not_authenticated`.")
 NOT_FOUND = OpenApiResponse(
@@ -73,7 +63,7 @@ FILE_REFERENCE = OpenApiParameter(
 class StaffAPIView(APIView):
     """A member of staff, by token or session; JSON in and out, in the request's language."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [tokens.ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 
@@ -104,50 +94,6 @@ def _file_detail(request: Request, reference: str) -> PassportFile:
         raise NotFound(_("Dossier introuvable."))
     audit.record_views(user=request.user, files=[file], via=FileView.Via.API)
     return file
-
-
-# Auth ----------------------------------------------------------------------------------------
-
-
-class TokenCreateView(APIView):
-    """A token for an integration, given to a member of staff (one with a membership)."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
-
-    @extend_schema(
-        operation_id="auth_token_create",
-        summary="A token for the staff API",
-        request=TokenInputSerializer,
-        responses={
-            200: TokenSerializer,
-            400: OpenApiResponse(
-                InvalidErrorSerializer,
-                description="`invalid_credentials` (wrong username or password, or not a "
-                "member of staff) or `invalid`.",
-            ),
-            429: OpenApiResponse(ErrorSerializer, description="`rate_limited`."),
-        },
-        tags=["staff"],
-    )
-    def post(self, request: Request) -> Response:
-        translation.activate(translation.get_language_from_request(request, check_path=False))
-        # Passwords are not to be guessed: a budget of attempts per address, in Redis.
-        if protection.rate_limited(request, group="login", rate=settings.LOGIN_RATE):
-            raise protection.RateLimited()
-        serializer = TokenInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-        )
-        # Someone without a membership is told exactly what a wrong password is told.
-        if user is None or not access.staff_scope(user).is_member:
-            raise InvalidCredentials()
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response(TokenSerializer({"token": token.key}).data)
 
 
 # Counter work --------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 import pytest
+from django.urls import reverse
 
 from appointments.tests.factories import member
 from production import services
 from production.tests.factories import PassportFileFactory
+from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -11,15 +13,17 @@ def test_files_are_read_only_in_the_admin_with_their_events(client):
     admin = member("admin", username="minister", is_staff=True, is_superuser=True)
     file = PassportFileFactory()
     services.file_transition(file=file, to="queued", expected="enrolled", by=admin, note="Lot 12")
-    client.force_login(admin)
+    log_in(client, admin)
 
-    page = client.get(f"/admin/production/passportfile/{file.pk}/change/")
+    change = reverse("admin:production_passportfile_change", args=[file.pk])
+    page = client.get(change)
     html = page.content.decode()
     assert page.status_code == 200
     assert "Lot 12" in html  # the event, inline
     assert 'name="_save"' not in html  # nothing to save
-    assert client.get("/admin/production/passportfile/add/").status_code == 403
-    response = client.post(f"/admin/production/passportfile/{file.pk}/delete/", {"post": "yes"})
+    assert client.get(reverse("admin:production_passportfile_add")).status_code == 403
+    delete = reverse("admin:production_passportfile_delete", args=[file.pk])
+    response = client.post(delete, {"post": "yes"})
     assert response.status_code == 403
     file.refresh_from_db()
     assert file.status == "queued"

@@ -18,7 +18,7 @@ from production import backlog, dashboard, selectors, tasks
 from production.dashboard import DayCount, OfficeBacklog
 from production.models import BacklogSnapshot, FileStatus, PassportFile
 from production.tests.factories import CentreFactory, PassportFileFactory
-from tests.support import token_client
+from tests.support import log_in, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +233,7 @@ def busy(bamako, paris):
 
 def test_the_page_draws_the_figures_in_french_without_javascript(client, busy, freeze):
     freeze(NOW)
-    client.force_login(member("admin"))
+    log_in(client, member("admin"))
     response = client.get("/staff/backlog/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -293,9 +293,9 @@ def test_no_rate_no_date(bamako, freeze):
 
 def test_the_workspace_offers_the_dashboard_to_supervisors_only(client, paris):
     link = 'href="/staff/backlog/"'
-    client.force_login(member("supervisor", paris.office))
+    log_in(client, member("supervisor", paris.office))
     assert link in client.get("/staff/dossiers/").content.decode()
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     assert link not in client.get("/staff/dossiers/").content.decode()
     assert client.get("/staff/backlog/").status_code == 403
 
@@ -311,7 +311,7 @@ def test_the_page_and_the_api_cost_the_same_queries_for_few_or_many_offices_and_
     client, busy, freeze
 ):
     admin = member("admin")
-    client.force_login(admin)
+    log_in(client, admin)
     api = token_client(admin)
     freeze(NOW)
     few = (

@@ -8,6 +8,7 @@ from django.test import Client
 
 from appointments.models import Appointment
 from production.models import FileStatus, PassportFile
+from tests.support import log_in
 from tests.world import BACKLOG, COUNTER, FILES, MAY_HOLD, OFFICES, PERSONAS
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def clients(world):
     clients = {}
     for persona, user in world.users.items():
         clients[persona] = Client()
-        clients[persona].force_login(user)
+        log_in(clients[persona], user)
     return clients
 
 

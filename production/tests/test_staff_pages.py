@@ -11,6 +11,7 @@ from appointments.models import Appointment
 from appointments.tests.factories import OfficeFactory, SlotFactory, book, local_time, member
 from production.models import FileStatus, PassportFile
 from production.tests.factories import PassportFileFactory
+from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_an_agent_logs_in_and_lands_on_the_agenda_of_their_office(client, paris)
 
 def test_the_agenda_checks_in_and_enrols(client, paris):
     appointment = booked(paris.office)[0]
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     day = appointment.slot.starts_at.astimezone(paris.office.timezone).date().isoformat()
     page = client.get(f"/staff/agenda/{paris.office.code}/?date={day}").content.decode()
     assert appointment.reference in page
@@ -55,7 +56,7 @@ def test_the_agenda_checks_in_and_enrols(client, paris):
 
 def test_the_check_in_desk_finds_a_reference_typed_or_scanned(client, paris):
     appointment = booked(paris.office)[0]
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     scanned = appointment.reference.lower().replace("-", " ")
     page = client.get("/staff/accueil/", {"q": scanned}).content.decode()
     assert appointment.surname in page
@@ -65,7 +66,7 @@ def test_another_offices_agent_sees_and_changes_nothing(client, paris):
     appointment = booked(paris.office)[0]
     file = PassportFileFactory(centre=paris.centre, office=paris.office)
     dakar = OfficeFactory(code="dakar-consulat")
-    client.force_login(member("agent", dakar))
+    log_in(client, member("agent", dakar))
     assert client.get(f"/staff/agenda/{paris.office.code}/").status_code == 404
     assert client.post(f"/staff/rendez-vous/{appointment.reference}/enrol/").status_code == 404
     assert client.get(f"/staff/dossiers/{file.reference}/").status_code == 404
@@ -81,7 +82,7 @@ def test_another_offices_agent_sees_and_changes_nothing(client, paris):
 
 def test_a_file_moves_from_its_page_and_shows_its_timeline(client, paris):
     file = PassportFileFactory(centre=paris.centre, office=paris.office)
-    client.force_login(member("operator", paris.centre.office))
+    log_in(client, member("operator", paris.centre.office))
     page = client.get(f"/staff/dossiers/{file.reference}/").content.decode()
     assert 'value="queued"' in page
     client.post(f"/staff/dossiers/{file.reference}/", {"to": "queued", "expected": "enrolled"})
@@ -98,7 +99,7 @@ def test_a_file_moves_from_its_page_and_shows_its_timeline(client, paris):
 
 
 def test_pages_cost_a_bounded_number_of_queries(client, paris):
-    client.force_login(member("supervisor", paris.office))
+    log_in(client, member("supervisor", paris.office))
     booked(paris.office, 3)
     PassportFileFactory.create_batch(3, centre=paris.centre, office=paris.office)
     day = local_time(paris.office, 9).date()
@@ -122,7 +123,7 @@ def test_bulk_moves_report_each_file(client, paris):
         2, centre=paris.centre, office=paris.office, status=FileStatus.READY
     )
     other = PassportFileFactory(centre=paris.centre, office=paris.office, status="queued")
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     response = client.post(
         "/staff/dossiers/",
         {
@@ -145,14 +146,14 @@ def test_bulk_moves_report_each_file(client, paris):
 def test_supervisors_export_their_files_as_csv_agents_cannot(client, paris):
     mine = PassportFileFactory(centre=paris.centre, office=paris.office, surname="DIARRA")
     theirs = PassportFileFactory(surname="KEITA")
-    client.force_login(member("supervisor", paris.office))
+    log_in(client, member("supervisor", paris.office))
     response = client.get("/staff/dossiers/export.csv")
     body = response.content.decode("utf-8-sig")
     assert response["Content-Type"].startswith("text/csv")
     assert mine.reference in body
     assert theirs.reference not in body
     assert body.splitlines()[0].startswith("reference,status,office")
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     assert client.get("/staff/dossiers/export.csv").status_code == 403
 
 
@@ -162,7 +163,7 @@ def test_the_file_list_filters_by_status_day_and_name(client, paris):
         centre=paris.centre, office=paris.office, surname="BAGAYOKO", status="queued"
     )
     PassportFile.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=3))
-    client.force_login(member("supervisor", paris.office))
+    log_in(client, member("supervisor", paris.office))
 
     def listed(**params):
         html = client.get("/staff/dossiers/", params).content.decode()

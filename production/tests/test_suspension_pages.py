@@ -8,6 +8,7 @@ from django_celery_beat.models import PeriodicTask
 
 from appointments.models import Suspension
 from appointments.tests.factories import member
+from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ URL = "/staff/suspensions/"
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(member("admin", username="ministere"))
+    log_in(client, member("admin", username="ministere"))
     return client
 
 
@@ -68,7 +69,7 @@ def test_nobody_else_may(client, paris, role):
     suspension = Suspension.objects.create(
         starts_at=datetime(2025, 11, 17, tzinfo=UTC), message="Suspendu."
     )
-    client.force_login(member(role, paris.office))
+    log_in(client, member(role, paris.office))
     assert client.get(URL).status_code == 403
     assert (
         client.post(URL, {"starts_at": "2025-11-17T00:00", "message_fr": "x"}).status_code == 403

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from demo import reopening
 from demo.seed import seed
+from demo.staff import DEMO_TOTP_SECRET, TOTP_CODE_COMMAND
 
 SCENARIOS = ["reopening"]
 
@@ -66,11 +67,17 @@ class Command(BaseCommand):
             raise CommandError(f"--{given[0].replace('_', '-')} goes with --scenario reopening.")
         credentials = seed()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write("Demo logins (admin at /admin/):")
+        self.stdout.write(f"Demo logins (admin at /{settings.ADMIN_URL}):")
         for credential in credentials:
+            second = " + code" if credential.totp_secret else ""
             self.stdout.write(
-                f"  {credential.role:<16} {credential.username} / {credential.password}"
+                f"  {credential.role:<16} {credential.username} / {credential.password}{second}"
             )
+        self.stdout.write(
+            f"The administrator and the supervisors log in with a code too (TOTP): add the "
+            f"secret {DEMO_TOTP_SECRET} to an authenticator app, or compute the code of the "
+            f"moment with:\n  {TOTP_CODE_COMMAND}"
+        )
         if scenario == "reopening":
             self._reopening(options)
 
@@ -125,7 +132,7 @@ class Command(BaseCommand):
             "of the reopening, or `python manage.py dispatch_backlog`) releases the held files, "
             "rebooks the displaced appointments into the first free seats (each applicant is "
             "told), and takes the files into each centre's production batch of the day, up to "
-            "its daily capacity. Watch it at /staff/backlog/ (admin / premium-admin)."
+            "its daily capacity. Watch it at /staff/backlog/ (admin / premium-admin + code)."
         )
 
 

@@ -1,0 +1,125 @@
+"""Logging in to the staff workspace and to the admin, and enrolling a second factor.
+
+- The login form takes the username, the password and, for anyone with a device (every
+  supervisor and administrator once enrolled), the 6-digit code of their authenticator app.
+  One message for any mistake, so that it never tells which part was right; a wrong code
+  counts as a failed login for the lockout (epassport/lockout.py), as a wrong password does.
+- A supervisor or administrator without a device logs in with the password alone and is
+  sent to the enrolment page, the only one they can reach until a first code confirms the
+  device (epassport/staff_sessions.py).
+- `next` is followed only when it stays on this site.
+"""
+
+import django_otp
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from appointments import access, twofactor
+from appointments import services as appointment_services
+
+from .staff_views import _same_site
+
+INVALID_LOGIN = gettext_lazy(
+    "Identifiant, mot de passe ou code de vérification incorrect. Les superviseurs et "
+    "administrateurs saisissent aussi le code à 6 chiffres de leur application "
+    "d’authentification."
+)
+
+
+class StaffLoginForm(AuthenticationForm):
+    code = forms.CharField(
+        label=gettext_lazy("Code de vérification"),
+        required=False,
+        max_length=12,
+        help_text=gettext_lazy(
+            "Superviseurs et administrateurs : le code à 6 chiffres de votre application "
+            "d’authentification."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "size": 8,
+                "aria-describedby": "code-help",
+            }
+        ),
+    )
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": INVALID_LOGIN}
+
+    def clean(self):
+        cleaned = super().clean()  # the password (and the lockout, in the axes backend)
+        user = self.get_user()
+        device = twofactor.confirmed_device(user)
+        if device is None:
+            return cleaned
+        if not twofactor.check_code(device, cleaned.get("code")):
+            # Counted by the lockout as a failed login: codes are not to be guessed either.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": user.get_username()},
+                request=self.request,
+            )
+            self.user_cache = None
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        user.otp_device = device  # django_otp marks the session verified at login
+        return cleaned
+
+
+class StaffAdminLoginForm(StaffLoginForm, AdminAuthenticationForm):
+    """The same login for the admin, which also refuses accounts without `is_staff`."""
+
+
+class StaffLoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Enrol the authenticator app: the secret (and its QR code) of a pending device, and a
+    first code to confirm it. Required of supervisors and administrators; open to all."""
+    next_url = _same_site(request, request.POST.get("next", request.GET.get("next")))
+    device = appointment_services.staff_totp_enrol(user=request.user)
+    if device is None:  # already enrolled
+        return render(
+            request,
+            "staff/two_factor.html",
+            {"enrolled": True, "verified": request.user.is_verified()},
+        )
+    error = None
+    if request.method == "POST":
+        try:
+            device = appointment_services.staff_totp_confirm(
+                user=request.user, code=request.POST.get("code", "")
+            )
+        except appointment_services.InvalidCode as refusal:
+            error = refusal.detail
+        else:
+            request.session.cycle_key()  # a new session id for the stronger login
+            django_otp.login(request, device)
+            messages.success(request, _("Double authentification activée."))
+            return redirect(next_url or "staff:home")
+    context = {
+        "enrolled": False,
+        "required": access.two_factor_required(request.user),
+        "secret": twofactor.secret_grouped(device),
+        "qr_svg": twofactor.qr_svg(device),
+        "next": next_url or "",
+        "error": error,
+    }
+    return render(request, "staff/two_factor.html", context)

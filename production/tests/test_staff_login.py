@@ -1,0 +1,275 @@
+"""Logging in to the staff workspace: the lockout after repeated failures (by account and by
+address), the second factor of supervisors and administrators (the code at login, the
+enrolment of a device), and `next` kept on this site."""
+
+import pytest
+from axes.models import AccessAttempt
+from django.urls import reverse
+
+from appointments import twofactor
+from appointments.services import staff_totp_register
+from appointments.tests.factories import member
+from tests.support import TEST_TOTP_SECRET, log_in, totp_code
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/staff/connexion/"
+NOON = "2026-03-02T12:00:00Z"
+
+
+def attempt(client, username, password="pw", code="", address="198.51.100.7", **extra):  # noqa: S107
+    return client.post(
+        LOGIN,
+        {"username": username, "password": password, "code": code, **extra},
+        REMOTE_ADDR=address,
+    )
+
+
+def logged_in_as(client) -> str | None:
+    user_id = client.session.get("_auth_user_id")
+    return None if user_id is None else str(user_id)
+
+
+@pytest.fixture
+def supervisor(paris):
+    """A supervisor of Paris whose authenticator app holds TEST_TOTP_SECRET."""
+    user = member("supervisor", paris.office, username="sup")
+    staff_totp_register(user=user, secret=TEST_TOTP_SECRET)
+    return user
+
+
+# Lockout ------------------------------------------------------------------------------------
+
+
+def test_an_account_is_locked_after_five_failures_whatever_the_address(client, paris, freeze):
+    freeze(NOON)
+    agent = member("agent", paris.office, username="awa")
+    answers = [attempt(client, "awa", "wrong", address=f"203.0.113.{i}") for i in range(5)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 429]
+    # The right password, from yet another address: refused, with a page that says why.
+    response = attempt(client, "awa", "pw", address="192.0.2.50")
+    assert response.status_code == 429
+    assert "Connexion bloquée" in response.content.decode()
+    assert "15 minutes" in response.content.decode()
+    assert response["Retry-After"] == "900"
+    assert logged_in_as(client) is None
+    # The lockout ends when announced.
+    freeze("2026-03-02T12:16:00Z")
+    assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 302
+    assert logged_in_as(client) == str(agent.pk)
+
+
+def test_an_address_is_locked_after_five_failures_whatever_the_account(client, paris):
+    member("agent", paris.office, username="awa")
+    for name in ["a", "b", "c", "d", "e"]:
+        attempt(client, name, "guess", address="203.0.113.9")
+    assert attempt(client, "awa", "pw", address="203.0.113.9").status_code == 429
+    assert logged_in_as(client) is None
+    # From another address, the account itself is not locked.
+    assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 302
+
+
+def test_the_admin_login_locks_too_and_an_administrator_unlocks(client, paris):
+    member("agent", paris.office, username="awa", is_staff=True)
+    admin_login = reverse("admin:login")
+    for _ in range(5):
+        client.post(admin_login, {"username": "awa", "password": "x"}, REMOTE_ADDR="203.0.113.9")
+    assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 429
+
+    # An administrator of the ministry lifts it in the admin (Axes: access attempts).
+    minister = member("admin", username="minister", is_staff=True, is_superuser=True)
+    log_in(client, minister)
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    assert "awa" in client.get(changelist).content.decode()
+    ids = list(AccessAttempt.objects.values_list("pk", flat=True))
+    response = client.post(
+        changelist, {"action": "delete_selected", "_selected_action": ids, "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    client.logout()
+    assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 302
+
+
+def test_the_attempts_table_keeps_no_password_nor_code(client, supervisor):
+    attempt(client, "sup", "my-secret-guess", code="123456")
+    stored = AccessAttempt.objects.get()
+    assert "my-secret-guess" not in stored.post_data
+    assert "123456" not in stored.post_data
+
+
+# The second factor at login ---------------------------------------------------------------
+
+
+def test_a_supervisor_logs_in_with_the_code_of_their_app(client, supervisor, freeze):
+    freeze(NOON)
+    response = attempt(client, "sup", "pw", code=totp_code())
+    assert response.status_code == 302
+    assert logged_in_as(client) == str(supervisor.pk)
+    assert client.get("/staff/backlog/").status_code == 200  # a supervisor's page
+
+
+@pytest.mark.parametrize("code", ["", "000000", "12 34", "abcdef"])
+def test_without_the_right_code_a_supervisor_is_not_logged_in(client, supervisor, freeze, code):
+    freeze(NOON)
+    if code == "000000" and totp_code() == code:
+        code = "111111"
+    response = attempt(client, "sup", "pw", code=code)
+    assert response.status_code == 200
+    # The same message as a wrong password: it does not tell that the password was right.
+    assert "Identifiant, mot de passe ou code de vérification incorrect" in (
+        response.content.decode()
+    )
+    assert logged_in_as(client) is None
+
+
+def test_wrong_codes_count_towards_the_lockout(client, supervisor, freeze):
+    freeze(NOON)
+    for i in range(5):
+        freeze(f"2026-03-02T12:0{i}:00Z")  # django-otp slows tries down; the lockout counts
+        attempt(client, "sup", "pw", code="000000" if totp_code() != "000000" else "111111")
+    freeze("2026-03-02T12:06:00Z")
+    response = attempt(client, "sup", "pw", code=totp_code(), address="192.0.2.50")
+    assert response.status_code == 429
+    assert logged_in_as(client) is None
+
+
+def test_a_code_opens_one_session_only(client, supervisor, freeze):
+    freeze(NOON)
+    code = totp_code()
+    assert attempt(client, "sup", "pw", code=code).status_code == 302
+    client.logout()
+    assert attempt(client, "sup", "pw", code=code).status_code == 200
+    assert logged_in_as(client) is None
+
+
+def test_an_agent_logs_in_with_the_password_alone(client, paris):
+    member("agent", paris.office, username="awa")
+    assert attempt(client, "awa", "pw").status_code == 302
+    assert client.get("/staff/dossiers/").status_code == 200
+
+
+# Enrolment --------------------------------------------------------------------------------
+
+
+def test_a_supervisor_without_a_device_can_do_nothing_but_enrol(client, paris, freeze):
+    freeze(NOON)
+    member("supervisor", paris.office, username="sup")
+    response = attempt(client, "sup", "pw")
+    assert response.status_code == 302
+    enrol = reverse("staff:two-factor")
+    for path in ["/staff/", "/staff/dossiers/", "/staff/backlog/", "/"]:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.url.startswith(enrol), path
+    # Nor the API with this session.
+    assert client.get("/api/v1/files/").status_code == 401
+
+    page = client.get(enrol)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<svg" in html  # the QR code, inline
+    device = twofactor.pending_device(page.wsgi_request.user)
+    secret = twofactor.secret_base32(device)
+    assert twofactor.secret_grouped(device) in html
+    assert client.get(enrol).content.decode().count(twofactor.secret_grouped(device)) == 1
+    assert twofactor.pending_device(page.wsgi_request.user).pk == device.pk  # same secret
+
+    wrong = "000000" if totp_code(secret) != "000000" else "111111"
+    response = client.post(enrol, {"code": wrong})
+    assert "Code incorrect" in response.content.decode()
+    assert client.get("/staff/dossiers/").status_code == 302
+
+    freeze("2026-03-02T12:01:00Z")  # past django-otp's wait after a wrong code
+    response = client.post(enrol, {"code": totp_code(secret), "next": "/staff/backlog/"})
+    assert response.status_code == 302
+    assert response.url == "/staff/backlog/"
+    assert client.get("/staff/backlog/").status_code == 200
+    assert twofactor.confirmed_device(device.user).pk == device.pk
+
+    # From now on the code is asked at login.
+    client.logout()
+    freeze("2026-03-02T12:02:00Z")
+    assert attempt(client, "sup", "pw").status_code == 200
+    assert attempt(client, "sup", "pw", code=totp_code(secret)).status_code == 302
+
+
+def test_a_session_without_the_code_of_an_existing_device_is_ended(client, supervisor):
+    client.force_login(supervisor)  # a password-only session (e.g. before the device)
+    response = client.get("/staff/dossiers/")
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
+    assert logged_in_as(client) is None
+
+
+def test_enrolment_never_redirects_off_the_site(client, paris, freeze):
+    freeze(NOON)
+    user = member("supervisor", paris.office, username="sup")
+    client.force_login(user)
+    client.get(reverse("staff:two-factor"))
+    secret = twofactor.secret_base32(twofactor.pending_device(user))
+    response = client.post(
+        reverse("staff:two-factor"), {"code": totp_code(secret), "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302
+    assert response.url == "/staff/"
+
+
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/staff/", "//evil.example/", "https:/evil.example"]
+)
+def test_the_login_never_redirects_off_the_site(client, paris, next_url):
+    member("agent", paris.office, username="awa")
+    response = attempt(client, "awa", "pw", next=next_url)
+    assert response.status_code == 302
+    assert response.url == "/staff/"
+    # Nor does the page carry it into its form.
+    assert "evil.example" not in client.get(LOGIN, {"next": next_url}).content.decode()
+
+
+def test_a_local_next_is_followed(client, paris):
+    member("agent", paris.office, username="awa")
+    response = attempt(client, "awa", "pw", next="/staff/dossiers/?status=queued")
+    assert response.url == "/staff/dossiers/?status=queued"
+
+
+# The admin site -----------------------------------------------------------------------------
+
+
+def test_the_admin_site_asks_for_the_second_factor(client, freeze):
+    freeze(NOON)
+    minister = member("admin", username="minister", is_staff=True, is_superuser=True)
+    staff_totp_register(user=minister, secret=TEST_TOTP_SECRET)
+    index = reverse("admin:index")
+    login = reverse("admin:login")
+    # The password alone opens nothing.
+    response = client.post(login, {"username": "minister", "password": "pw", "next": index})
+    assert response.status_code == 200
+    assert logged_in_as(client) is None
+    assert 'name="code"' in response.content.decode()
+    # With the code, the admin.
+    response = client.post(
+        login, {"username": "minister", "password": "pw", "code": totp_code(), "next": index}
+    )
+    assert response.status_code == 302
+    assert client.get(index).status_code == 200
+
+
+def test_a_superuser_without_a_device_enrols_before_the_admin(client):
+    minister = member("admin", username="minister", is_staff=True, is_superuser=True)
+    client.force_login(minister)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("staff:two-factor"))
+
+
+def test_the_admin_refuses_a_weak_password(client):
+    log_in(client, member("admin", username="minister", is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:auth_user_add"),
+        {"username": "awa", "usable_password": "true", "password1": "123", "password2": "123"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "trop court" in html
+    assert "entièrement numérique" in html
