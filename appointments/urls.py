@@ -21,6 +21,11 @@ urlpatterns = [
         name="manage-pdf",
     ),
     path(
+        "rendez-vous/<str:reference>/<str:token>/confirmer/",
+        views.manage_confirm,
+        name="manage-confirm",
+    ),
+    path(
         "rendez-vous/<str:reference>/<str:token>/annuler/",
         views.manage_cancel,
         name="manage-cancel",

@@ -12,6 +12,11 @@ urlpatterns = [
     path("bookings/", views.BookingCreateView.as_view(), name="bookings"),
     path("bookings/<str:reference>/", views.BookingDetailView.as_view(), name="booking"),
     path(
+        "bookings/<str:reference>/confirm/",
+        views.BookingConfirmView.as_view(),
+        name="booking-confirm",
+    ),
+    path(
         "bookings/<str:reference>/cancel/",
         views.BookingCancelView.as_view(),
         name="booking-cancel",
