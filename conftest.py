@@ -37,6 +37,8 @@ def _test_settings(settings):
     }
     # The tracking estimate reads the queues afresh at each lookup (a test changes them).
     settings.TRACKING_SCHEDULE_TTL = 0
+    # Bookings are booked at once; the tests of contact verification turn it on.
+    settings.BOOKING_VERIFY_CONTACT = False
 
 
 @pytest.fixture

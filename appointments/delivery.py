@@ -38,6 +38,10 @@ DEFAULT_EMAIL_TIMEOUT = 30
 WITH_DOCUMENTS = ("booking_confirmed", "booking_rescheduled", "booking_rebooked")
 
 SMS_TEXTS = {
+    "booking_code": gettext_lazy(
+        "Passeport Premium : code %(code)s pour confirmer le rendez-vous %(reference)s du "
+        "%(when)s, %(office)s. Valable 15 minutes. Ne le donnez à personne."
+    ),
     "booking_confirmed": gettext_lazy(
         "Passeport Premium : rendez-vous %(reference)s confirmé le %(when)s, %(office)s."
     ),
@@ -246,6 +250,31 @@ def _email_context(message: OutboxMessage, appointment: Appointment) -> dict:
     }
     if message.kind.startswith("file_"):
         context.update(_file_context(message, appointment))
+    if message.kind == "booking_code":
+        context.update(_code_context(message, appointment))
+    return context
+
+
+def _code_context(message: OutboxMessage, appointment: Appointment) -> dict:
+    """The code of a pending hold (contact verification) and, when the hold would replace
+    the identity's booked appointment, that one: its holder is the person written to."""
+    context = {
+        "code": message.payload.get("code", ""),
+        "hold_until": documents.local_datetime_label(
+            appointment.hold_expires_at, appointment.office.timezone
+        )
+        if appointment.hold_expires_at
+        else "",
+    }
+    replaced = appointment.replaces
+    if replaced is not None:
+        context.update(
+            name=documents.applicant_name(replaced),
+            replaces_reference=replaced.reference,
+            replaces_when=documents.local_datetime_label(
+                replaced.slot.starts_at, replaced.office.timezone
+            ),
+        )
     return context
 
 
@@ -305,9 +334,14 @@ def sms_text(message: OutboxMessage) -> str:
             "url": manage or documents.portal_url(message.language),
             "file": message.payload.get("file_reference", ""),
             "reason": reason,
+            "code": message.payload.get("code", ""),
         }
         if manage and message.kind != "booking_displaced":
             text += " " + _("Déplacer ou annuler : %(url)s") % {"url": manage}
+        if message.kind == "booking_code" and appointment.replaces_id:
+            text += " " + _("Il remplacera votre rendez-vous %(reference)s.") % {
+                "reference": appointment.replaces.reference
+            }
     return text
 
 

@@ -37,3 +37,18 @@ class NoChannelLeft(BadRequest):
         "Gardez au moins un moyen d’être prévenu : les e-mails ou les SMS. Les deux ne "
         "peuvent pas être désactivés."
     )
+
+
+class WrongCode(BadRequest):
+    """A wrong confirmation code; `attempts_left` says how many tries remain (none: the
+    hold is released)."""
+
+    code = "wrong_code"
+    default_detail = _("Ce code n’est pas le bon. Vérifiez le dernier code reçu.")
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+    default_detail = _(
+        "Le délai pour saisir le code est dépassé et la place a été libérée. Réservez à nouveau."
+    )

@@ -112,3 +112,25 @@ class NotificationsForm(forms.Form):
         if not data.get("notify_email") and not data.get("notify_sms"):
             raise ValidationError(NoChannelLeft.default_detail, code="no_channel")
         return data
+
+
+class ConfirmForm(forms.Form):
+    """The 6-digit code that turns a pending booking into a booked one."""
+
+    code = forms.CharField(
+        label=_("Code reçu par SMS ou par e-mail"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "size": 8}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            raise ValidationError(_("Saisissez les 6 chiffres du code reçu."), code="format")
+        return code

@@ -247,16 +247,21 @@ class Appointment(models.Model):
     """An applicant's booking of one slot."""
 
     class Status(models.TextChoices):
+        # A seat held until the applicant enters the code sent to them (contact
+        # verification, services/verification.py); `expired` when they never did.
+        PENDING = "pending", _("en attente du code")
         BOOKED = "booked", _("réservé")
         CHECKED_IN = "checked_in", _("présent")
         ENROLLED = "enrolled", _("enrôlé")
         NO_SHOW = "no_show", _("absent")
         CANCELLED = "cancelled", _("annulé")
         DISPLACED = "displaced", _("à reprogrammer")
+        EXPIRED = "expired", _("expiré (code non saisi)")
 
     # Statuses that hold a seat of the slot (counted in Slot.booked by the trigger) and
-    # statuses that count as "the applicant already has an appointment".
-    SEAT_HOLDING = ("booked", "checked_in", "enrolled", "no_show")
+    # statuses that count as "the applicant already has an appointment". A pending hold
+    # takes a seat but is not an appointment yet: the same identity may hold several.
+    SEAT_HOLDING = ("pending", "booked", "checked_in", "enrolled", "no_show")
     ACTIVE = ("booked", "checked_in")
 
     class Language(models.TextChoices):
@@ -293,6 +298,24 @@ class Appointment(models.Model):
     # The channels the applicant is written to (the manage page turns one off): at least one.
     notify_email = models.BooleanField(_("messages par e-mail"), default=True)
     notify_sms = models.BooleanField(_("messages par SMS"), default=True)
+    # Contact verification (services/verification.py): a pending hold lapses at
+    # `hold_expires_at` unless the code is entered; only a keyed hash of the code is kept,
+    # with the wrong tries counted. `replaces`: the identity's booked appointment when the
+    # hold was made, to whose contacts the code went and which confirming replaces. Not a
+    # database foreign key, like office and slot: a lookup less in every booking of a rush.
+    hold_expires_at = models.DateTimeField(_("place retenue jusqu’à"), null=True, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    code_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -309,15 +332,24 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=Q(
                     status__in=[
+                        "pending",
                         "booked",
                         "checked_in",
                         "enrolled",
                         "no_show",
                         "cancelled",
                         "displaced",
+                        "expired",
                     ]
                 ),
                 name="appointment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="pending") | Q(hold_expires_at__isnull=False),
+                name="appointment_pending_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(code_attempts__lte=3), name="appointment_code_attempts_max"
             ),
             models.CheckConstraint(
                 condition=Q(language__in=["fr", "en"]), name="appointment_language_valid"
@@ -330,7 +362,21 @@ class Appointment(models.Model):
                 name="appointment_notify_some_channel",
             ),
         ]
-        indexes = [models.Index(fields=["office", "status"], name="appointment_office_status")]
+        indexes = [
+            models.Index(fields=["office", "status"], name="appointment_office_status"),
+            # The lapsed holds of a slot (the booking statement) or of all (the periodic
+            # expiry): a small index, empty when contact verification is off.
+            models.Index(
+                fields=["slot", "hold_expires_at"],
+                condition=Q(status="pending"),
+                name="appointment_pending_hold",
+            ),
+            models.Index(
+                fields=["replaces"],
+                condition=Q(replaces__isnull=False),
+                name="appointment_replaces",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

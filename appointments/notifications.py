@@ -24,6 +24,7 @@ from django.utils import timezone
 from .models import Appointment
 
 KINDS = (
+    "booking_code",  # the code of a pending hold (contact verification)
     "booking_confirmed",
     "booking_rescheduled",
     "booking_cancelled",
@@ -65,18 +66,25 @@ _INSERT = """
          next_attempt_at, last_error, created_at, idempotency_key)
     SELECT r.channel, %(kind)s, %(appointment)s, r.recipient, r.language, %(payload)s::jsonb,
            'pending', 0, %(now)s, '', %(now)s, %(key)s
-    FROM epassport_outbox_recipients(%(appointment)s) r
+    FROM epassport_outbox_recipients(COALESCE(%(recipients_of)s, %(appointment)s)) r
     ON CONFLICT (idempotency_key, channel) DO NOTHING
 """
 
 
 def enqueue(
-    *, appointment: Appointment | int, kind: str, key: str, payload: dict | None = None
+    *,
+    appointment: Appointment | int,
+    kind: str,
+    key: str,
+    payload: dict | None = None,
+    recipients_of: int | None = None,
 ) -> int:
     """Write the email and the SMS of this event (those of the channels the applicant has
     not turned off), in the caller's transaction, unless messages with this idempotency key
     exist already; returns how many were written. `payload` (e.g. {"manage_token": ...}) is
-    kept only until each message is sent."""
+    kept only until each message is sent. `recipients_of`: the id of another appointment
+    whose contacts (and language) receive the messages instead (the code of a hold goes to
+    the contacts of the booking it would replace)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     params = {
@@ -85,6 +93,7 @@ def enqueue(
         "payload": json.dumps(payload or {}),
         "now": timezone.now(),  # the application's clock, as the ORM's defaults would use
         "key": key,
+        "recipients_of": recipients_of,
     }
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, params)

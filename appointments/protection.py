@@ -4,9 +4,19 @@ Two layers, neither calling a third party:
 
 - a proof-of-work challenge (altcha, protocol v1: the browser or API client finds the
   number whose SHA-256 with the salt gives the challenge). Challenges are signed with a key
-  derived from SECRET_KEY, expire after CHALLENGE_TTL, and each solved challenge is
-  accepted once: its signature is remembered in the Redis cache until it expires.
+  derived from SECRET_KEY and bound to their use: each names it (`use=booking`, signed
+  with the rest), expires after CHALLENGE_TTL (2 minutes: solved challenges cannot be
+  stockpiled ahead of a reopening), and is accepted once, for one booking: its signature is
+  remembered in the Redis cache until it expires. An address gets at most
+  BOOKING_CHALLENGE_RATE challenges.
 - per-IP rate limits counted in Redis (django-ratelimit's core).
+
+The difficulty, BOOKING_CHALLENGE_MAX_NUMBER (100,000 by default), is what a phone pays: it
+tries on average half that many SHA-256 hashes, at most all of them. altcha publishes about
+40,000 hashes a second for a mid-range phone's browser (Samsung Galaxy A14, 2023): about
+1.3 s on average, 2.5 s at worst, mostly spent while the applicant fills the form. A bot
+hashing natively does it in a fraction of that: the proof of work slows bots down, the
+rate limits and contact verification stop them.
 
 Both are turned off by settings (BOOKING_CHALLENGE, RATE_LIMITS) for benchmarks and for
 tests of other behaviour.
@@ -34,8 +44,9 @@ from epassport.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-CHALLENGE_TTL = timedelta(minutes=10)
+CHALLENGE_TTL = timedelta(minutes=2)
 CHALLENGE_ALGORITHM = altcha.SHA256
+CHALLENGE_USE = "booking"  # the one use of a challenge, signed into it
 # A payload is a base64 JSON of five short fields: anything much longer is not one.
 PAYLOAD_MAX_LENGTH = 2000
 
@@ -43,6 +54,7 @@ PAYLOAD_MAX_LENGTH = 2000
 # budget whichever door it uses.
 BOOKING_GROUP = "booking"
 AVAILABILITY_GROUP = "availability"
+CHALLENGE_GROUP = "challenge"
 
 
 class ChallengeFailed(DomainError):
@@ -80,7 +92,7 @@ def challenge_create() -> dict:
         salt="",
         number=None,
         expires=timezone.now() + CHALLENGE_TTL,
-        params=None,
+        params={"use": CHALLENGE_USE},
     )
     # The field names of the altcha protocol (altcha-lib, the widget): `maxnumber`.
     return {
@@ -123,13 +135,18 @@ def _expires_at(solution: dict) -> float | None:
         return None
 
 
+def _made_for_booking(solution: dict) -> bool:
+    return altcha.extract_params(solution).get("use") == [CHALLENGE_USE]
+
+
 def challenge_verify(payload: str | None) -> None:
     """Accept a solved challenge once; raise ChallengeFailed when it is missing, malformed,
-    wrong, expired or already used. Does nothing when BOOKING_CHALLENGE is off."""
+    wrong, expired, made for another use or already used. Does nothing when
+    BOOKING_CHALLENGE is off."""
     if not settings.BOOKING_CHALLENGE:
         return
     solution = _decode(payload)
-    if solution is None:
+    if solution is None or not _made_for_booking(solution):
         raise ChallengeFailed()
     expires_at = _expires_at(solution)
     # Every challenge we sign carries an expiry; one without it was not made here.

@@ -22,3 +22,12 @@ def booking_reminders() -> int:
     from . import services
 
     return services.booking_reminders_enqueue()
+
+
+@shared_task(name="appointments.holds_expire", ignore_result=True)
+def holds_expire() -> int:
+    """Free the seats of the pending bookings whose code was not entered in time (contact
+    verification; run by beat every minute; idempotent)."""
+    from . import services
+
+    return services.holds_expire()

@@ -23,6 +23,11 @@ urlpatterns = [
         name="manage-pdf",
     ),
     path(
+        "rendez-vous/<str:reference>/<str:token>/confirmer/",
+        views.manage_confirm,
+        name="manage-confirm",
+    ),
+    path(
         "rendez-vous/<str:reference>/<str:token>/annuler/",
         private_answer(views.manage_cancel, referrer_policy=SAME_ORIGIN),
         name="manage-cancel",

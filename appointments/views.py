@@ -20,12 +20,14 @@ from . import documents, protection, selectors, services, validation
 from .errors import (
     AlreadyBooked,
     BookingClosed,
+    HoldExpired,
     NoChannelLeft,
     NotChangeable,
     SlotFull,
     SlotInPast,
+    WrongCode,
 )
-from .forms import BookingForm, NotificationsForm
+from .forms import BookingForm, ConfirmForm, NotificationsForm
 from .models import Appointment, Office, Slot
 
 BOOKING_HORIZON_DAYS = 60
@@ -126,6 +128,10 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
             except (BookingClosed, SlotInPast) as error:
                 form.add_error(None, error.detail)
             else:
+                if appointment.status == Appointment.Status.PENDING:  # contact verification
+                    return redirect(
+                        "appointments:manage-confirm", reference=appointment.reference, token=token
+                    )
                 messages.success(request, _("Votre rendez-vous est réservé."))
                 return redirect(
                     "appointments:manage", reference=appointment.reference, token=token
@@ -148,6 +154,7 @@ def _appointment(reference: str, token: str) -> Appointment:
 def _manage_context(appointment: Appointment, token: str) -> dict:
     context = _office_context(appointment.office)
     slot = appointment.slot
+    pending = appointment.status == Appointment.Status.PENDING
     context.update(
         {
             "appointment": appointment,
@@ -155,6 +162,11 @@ def _manage_context(appointment: Appointment, token: str) -> dict:
             "slot": slot,
             "manage_url": documents.manage_url(appointment, token),
             "changeable": services.booking_changeable(appointment=appointment, now=timezone.now()),
+            "hold_until": documents.local_datetime_label(
+                appointment.hold_expires_at, appointment.office.timezone
+            )
+            if pending
+            else "",
         }
     )
     return context
@@ -193,6 +205,43 @@ def manage_notifications(request: HttpRequest, reference: str, token: str) -> Ht
             messages.success(request, _("Vos choix de messages sont enregistrés."))
             return redirect("appointments:manage", reference=reference, token=token)
     return _manage_page(request, appointment, token, form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def manage_confirm(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    """The code sent to the applicant (contact verification) turns the pending booking into
+    a booked one; anything but a pending booking goes to its manage page."""
+    from django.conf import settings
+
+    appointment = _appointment(reference, token)
+    if appointment.status != Appointment.Status.PENDING:
+        return redirect("appointments:manage", reference=reference, token=token)
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST":
+        if protection.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
+            return _too_many(request)
+        if form.is_valid():
+            try:
+                services.booking_confirm(
+                    appointment=appointment, code=form.cleaned_data["code"], token=token
+                )
+            except WrongCode as error:
+                if error.extra["attempts_left"] > 0:
+                    form.add_error("code", error.detail)
+                else:
+                    messages.error(request, error.detail)
+                    return redirect("appointments:manage", reference=reference, token=token)
+            except (HoldExpired, AlreadyBooked, BookingClosed, SlotInPast) as error:
+                messages.error(request, error.detail)
+                return redirect("appointments:manage", reference=reference, token=token)
+            else:
+                messages.success(request, _("Votre rendez-vous est confirmé."))
+                return redirect("appointments:manage", reference=reference, token=token)
+    context = {**_manage_context(appointment, token), "form": form}
+    status = 200 if request.method == "GET" or not form.errors else 400
+    response = render(request, "appointments/confirm.html", context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_GET

@@ -32,6 +32,7 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         CACHE_KEY_PREFIX="bench",
         BOOKING_CHALLENGE="false",
         RATE_LIMITS="false",
+        BOOKING_VERIFY_CONTACT="false",  # a booking is booked at once, no code to enter
         CONN_MAX_AGE="60",
         LOG_LEVEL="WARNING",
         SECURE_COOKIES="false",

@@ -39,6 +39,14 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         description="Sends the pending notifications (confirmations, changes, retries).",
     ),
     DefaultSchedule(
+        name="pending holds expiry",
+        task="appointments.holds_expire",
+        every_seconds=60,
+        expire_seconds=50,
+        description="Frees the seats held by bookings whose code was not entered within 15 "
+        "minutes (contact verification). Booking a slot frees its own at once.",
+    ),
+    DefaultSchedule(
         name="appointment reminders",
         task="appointments.booking_reminders",
         crontab={

@@ -203,6 +203,15 @@ RATELIMIT_USE_CACHE = "default"
 # request, so that tests and operators have one switch.
 RATELIMIT_ENABLE = True
 
+# --- Issue 10, touts and bots: contact verification, the challenge's rate ----------------
+# A new booking holds its seat as `pending` for 15 minutes until the applicant enters the
+# 6-digit code sent by SMS and email (appointments/services/verification.py). On unless
+# turned off (tests and benchmarks turn it off).
+BOOKING_VERIFY_CONTACT = env.bool("BOOKING_VERIFY_CONTACT", default=True)
+# Proof-of-work challenges handed to one address (each booking needs one of its own).
+BOOKING_CHALLENGE_RATE = env.str("BOOKING_CHALLENGE_RATE", default="60/m")
+# --- end of issue 10, touts and bots -------------------------------------------------------
+
 # The Premium promise: working days from enrolment to the passport being ready, and the
 # working days a mission's passports spend in the diplomatic pouch on top.
 PREMIUM_DUE_WORKING_DAYS = env.int("PREMIUM_DUE_WORKING_DAYS", default=3)

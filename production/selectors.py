@@ -86,7 +86,8 @@ def file_with_events(*, user: User, reference: str) -> PassportFile | None:
 
 def agenda(*, office: Office, day: date) -> QuerySet[Appointment]:
     """The appointments of an office on one of its local days, in time order (one query).
-    The caller has checked that the member of staff works at this office."""
+    The caller has checked that the member of staff works at this office. Holds whose code
+    was never entered (contact verification: pending, expired) are no appointments."""
     tz = office.timezone
     start = datetime.combine(day, time.min, tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
@@ -94,6 +95,7 @@ def agenda(*, office: Office, day: date) -> QuerySet[Appointment]:
         Appointment.objects.filter(
             office=office, slot__starts_at__gte=start, slot__starts_at__lt=end
         )
+        .exclude(status__in=[Appointment.Status.PENDING, Appointment.Status.EXPIRED])
         .select_related("slot", "passport_file")
         .order_by("slot__starts_at", "surname", "pk")
     )

@@ -149,6 +149,8 @@ def _track_appointment(reference: str, birth_date: date) -> Tracked | None:
     )
     if appointment is None or appointment.birth_date != birth_date:
         return None
+    if appointment.status in (Appointment.Status.PENDING, Appointment.Status.EXPIRED):
+        return None  # a hold whose code was not entered (yet) is no appointment
     file = getattr(appointment, "passport_file", None)
     if file is not None:
         return _file_tracked(file)

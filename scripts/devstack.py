@@ -211,6 +211,9 @@ def ensure_chromium() -> None:
 def command_test(args: argparse.Namespace) -> int:
     ensure_chromium()
     env = prepare_environment(debug_default=False)
+    # Issue 10: bookings are booked at once in tests, in the processes they start too; the
+    # tests of contact verification turn it on.
+    env.setdefault("BOOKING_VERIFY_CONTACT", "false")
     return run_foreground([sys.executable, "-m", "pytest", *args.pytest_args], env)
 
 

@@ -15,6 +15,7 @@ API_PATHS = {
     "/api/v1/offices/{code}/slots/": {"get"},
     "/api/v1/bookings/": {"post"},
     "/api/v1/bookings/{reference}/": {"get"},
+    "/api/v1/bookings/{reference}/confirm/": {"post"},
     "/api/v1/bookings/{reference}/cancel/": {"post"},
     "/api/v1/bookings/{reference}/reschedule/": {"post"},
     "/api/v1/challenge/": {"get"},

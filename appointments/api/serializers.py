@@ -60,16 +60,25 @@ class SlotSerializer(serializers.ModelSerializer):
         fields = ["id", "starts_at", "ends_at", "remaining"]
 
 
+NULLABLE_DATETIME = serializers.DateTimeField(allow_null=True, read_only=True)
+HOLD_HELP = (
+    "While `status` is `pending`: when the seat is released unless the code is entered. "
+    "Null otherwise."
+)
+
+
 class BookingSerializer(serializers.ModelSerializer):
     office = serializers.CharField(source="office.code", help_text="Code of the office.")
     starts_at = LocalDateTimeField(source="slot.starts_at")
     ends_at = LocalDateTimeField(source="slot.ends_at")
+    hold_expires_at = serializers.SerializerMethodField(help_text=HOLD_HELP)
 
     class Meta:
         model = Appointment
         fields = [
             "reference",
             "status",
+            "hold_expires_at",
             "office",
             "starts_at",
             "ends_at",
@@ -83,6 +92,16 @@ class BookingSerializer(serializers.ModelSerializer):
             "notify_sms": {"help_text": "Messages are sent by SMS (at least one channel)."},
         }
 
+    @extend_schema_field(NULLABLE_DATETIME)
+    def get_hold_expires_at(self, appointment: Appointment) -> str | None:
+        return _hold_expires_at(appointment, self.context["timezone"])
+
+
+def _hold_expires_at(appointment: Appointment, timezone) -> str | None:
+    if appointment.status != Appointment.Status.PENDING:
+        return None
+    return appointment.hold_expires_at.astimezone(timezone).isoformat()
+
 
 class BookingCreatedSerializer(serializers.Serializer):
     # Declared fields, not a ModelSerializer: this answers every booking of a rush, and
@@ -92,13 +111,22 @@ class BookingCreatedSerializer(serializers.Serializer):
         help_text="Secret that authorises managing the booking (header X-Booking-Token). "
         "Given once: only its hash is kept."
     )
-    status = serializers.ChoiceField(choices=Appointment.Status.choices)
+    status = serializers.ChoiceField(
+        choices=Appointment.Status.choices,
+        help_text="`pending` with contact verification on (the code is to be entered), "
+        "`booked` otherwise.",
+    )
+    hold_expires_at = serializers.SerializerMethodField(help_text=HOLD_HELP)
     office = serializers.CharField(source="slot.office.code", help_text="Code of the office.")
     starts_at = LocalDateTimeField(source="slot.starts_at")
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_manage_token(self, appointment: Appointment) -> str:
         return self.context["manage_token"]
+
+    @extend_schema_field(NULLABLE_DATETIME)
+    def get_hold_expires_at(self, appointment: Appointment) -> str | None:
+        return _hold_expires_at(appointment, self.context["timezone"])
 
 
 class ChallengeSerializer(serializers.Serializer):
@@ -132,6 +160,12 @@ class InvalidErrorSerializer(ErrorSerializer):
         fields = super().get_fields()
         fields["fields"] = fields.pop("fields_")  # `fields` is an attribute of serializers
         return fields
+
+
+class WrongCodeErrorSerializer(InvalidErrorSerializer):
+    attempts_left = serializers.IntegerField(
+        required=False, help_text="With `wrong_code`: tries left (0: the seat is released)."
+    )
 
 
 class ConflictErrorSerializer(ErrorSerializer):
@@ -265,6 +299,18 @@ class RescheduleInputSerializer(serializers.Serializer):
 
     def validate_slot(self, value: int) -> Slot:
         return _bookable_slot(value, office=self.context["office"])
+
+
+class ConfirmInputSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=20, help_text="The 6-digit code sent by SMS and email (spaces ignored)."
+    )
+
+    def validate_code(self, value: str) -> str:
+        code = "".join(value.split())
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            raise serializers.ValidationError(_("Saisissez les 6 chiffres du code reçu."))
+        return code
 
 
 class NotificationsInputSerializer(serializers.Serializer):

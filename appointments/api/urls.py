@@ -18,6 +18,11 @@ urlpatterns = [
         name="booking",
     ),
     path(
+        "bookings/<str:reference>/confirm/",
+        views.BookingConfirmView.as_view(),
+        name="booking-confirm",
+    ),
+    path(
         "bookings/<str:reference>/cancel/",
         views.BookingCancelView.as_view(),
         name="booking-cancel",

@@ -32,6 +32,7 @@ from .serializers import (
     BookingInputSerializer,
     BookingSerializer,
     ChallengeSerializer,
+    ConfirmInputSerializer,
     ConflictErrorSerializer,
     ErrorSerializer,
     InvalidErrorSerializer,
@@ -40,6 +41,7 @@ from .serializers import (
     RescheduleInputSerializer,
     SlotRangeSerializer,
     SlotSerializer,
+    WrongCodeErrorSerializer,
 )
 
 TOKEN_HEADER = "X-Booking-Token"  # noqa: S105 # nosec B105 # a header name, not a secret
@@ -183,11 +185,16 @@ class OfficeSlotsView(PublicAPIView):
 
 
 class ChallengeView(PublicAPIView):
-    """An altcha proof-of-work challenge, valid ten minutes and accepted once."""
+    """An altcha proof-of-work challenge for one booking, valid two minutes and accepted
+    once; an address gets at most BOOKING_CHALLENGE_RATE of them."""
+
+    rate_group = protection.CHALLENGE_GROUP
+    rate_setting = "BOOKING_CHALLENGE_RATE"
 
     @extend_schema(
         operation_id="challenge_create",
         summary="A proof-of-work challenge to solve before booking",
+        description="Valid two minutes, for one booking.",
         responses={200: ChallengeSerializer, 429: RATE_LIMITED},
         tags=["bookings"],
     )
@@ -203,7 +210,11 @@ class BookingCreateView(BookingWriteView):
         summary="Book a free slot",
         description="When the anti-bot challenge is on, `altcha` carries the solution of a "
         "challenge from /api/v1/challenge/ (each is accepted once); without it the answer "
-        "is 400 `challenge_failed`.",
+        "is 400 `challenge_failed`. With contact verification on, the booking is `pending`: "
+        "its seat is held until `hold_expires_at` (15 minutes) and a 6-digit code is sent by "
+        "SMS and email, to be posted to `/api/v1/bookings/{reference}/confirm/`. When the "
+        "identity number already holds a booking, the answer is the same and the code goes "
+        "to that booking's contacts: confirming replaces it.",
         request=BookingInputSerializer,
         responses={
             201: BookingCreatedSerializer,
@@ -214,8 +225,9 @@ class BookingCreateView(BookingWriteView):
             ),
             409: OpenApiResponse(
                 ConflictErrorSerializer,
-                description="`slot_full` (with `next_free`), `already_booked`, "
-                "`booking_closed` (with `reopens_at`) or `slot_past`.",
+                description="`slot_full` (with `next_free`), `already_booked` (only with "
+                "contact verification off), `booking_closed` (with `reopens_at`) or "
+                "`slot_past`.",
             ),
             429: RATE_LIMITED,
         },
@@ -249,6 +261,47 @@ class BookingDetailView(PublicAPIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         return _booking_response(_booking(request, reference))
+
+
+class BookingConfirmView(BookingWriteView):
+    """Turn a pending booking into a booked one with the code sent to the applicant."""
+
+    @extend_schema(
+        operation_id="bookings_confirm",
+        summary="Confirm a pending booking with the 6-digit code sent by SMS and email",
+        description="Three tries: each wrong code answers 400 `wrong_code` with "
+        "`attempts_left`; after the third the seat is released. A booking confirmed already "
+        "is answered as it is.",
+        parameters=[REFERENCE, TOKEN],
+        request=ConfirmInputSerializer,
+        responses={
+            200: BookingSerializer,
+            400: OpenApiResponse(
+                WrongCodeErrorSerializer,
+                description="`invalid` (messages by field in `fields`) or `wrong_code` (with "
+                "`attempts_left`).",
+            ),
+            404: BOOKING_NOT_FOUND,
+            409: OpenApiResponse(
+                ConflictErrorSerializer,
+                description="`hold_expired` (not confirmed in time, or after three wrong "
+                "codes: the seat is free again), `already_booked`, `booking_closed` or "
+                "`slot_past`.",
+            ),
+            429: RATE_LIMITED,
+        },
+        tags=["bookings"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        appointment = _booking(request, reference)
+        serializer = ConfirmInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appointment = services.booking_confirm(
+            appointment=appointment,
+            code=serializer.validated_data["code"],
+            token=request.headers.get(TOKEN_HEADER, ""),
+        )
+        return _booking_response(appointment)
 
 
 class BookingCancelView(BookingWriteView):

@@ -5,7 +5,9 @@
   the channels of the applicant's messages;
 - counter: check-in, no-show, and which counter actions an appointment allows;
 - staff: members of staff, their memberships and their second factor;
-- reminders: the reminder the day before an appointment.
+- reminders: the reminder the day before an appointment;
+- verification: contact verification, the code that turns a pending hold into a booking,
+  and the expiry of the holds never confirmed.
 
 Callers import from here (`from appointments import services`).
 """
@@ -13,10 +15,12 @@ Callers import from here (`from appointments import services`).
 from ..errors import (
     AlreadyBooked,
     BookingClosed,
+    HoldExpired,
     NoChannelLeft,
     NotChangeable,
     SlotFull,
     SlotInPast,
+    WrongCode,
 )
 from .booking import (
     Applicant,
@@ -62,6 +66,7 @@ from .suspension import (
     suspension_delete,
     suspension_update,
 )
+from .verification import booking_confirm, holds_expire, holds_release
 
 __all__ = [
     "SLOT_HORIZON_DAYS",
@@ -69,17 +74,20 @@ __all__ = [
     "Applicant",
     "BookingClosed",
     "CounterAction",
+    "HoldExpired",
     "InvalidCode",
     "InvalidSuspension",
     "NoChannelLeft",
     "NotChangeable",
     "SlotFull",
     "SlotInPast",
+    "WrongCode",
     "appointment_check_in",
     "appointment_lock_for_counter",
     "appointment_no_show",
     "booking_cancel",
     "booking_changeable",
+    "booking_confirm",
     "booking_create",
     "booking_for_token",
     "booking_notifications_set",
@@ -92,6 +100,8 @@ __all__ = [
     "displaced_rebook",
     "displaced_reserve",
     "hash_token",
+    "holds_expire",
+    "holds_release",
     "new_reference",
     "office_upsert",
     "opening_hours_set",

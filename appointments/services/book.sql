@@ -5,20 +5,40 @@
 -- refuses it when two bookings race for the last seat. No row back: not bookable, and
 -- booking.py asks eligibility.verdict() why.
 --
+-- With contact verification, :status is 'pending' (a hold, services/verification.py). First
+-- the statement frees the seats of the slot's holds that have lapsed by :now (`lapsed`,
+-- WHERE status = 'pending': under its row lock, so a confirmation racing it wins or loses
+-- whole). The insert below still sees the seats as the statement's snapshot had them: when
+-- only a lapsed hold filled the slot, no row comes back, booking.py reads the slot afresh,
+-- finds the seat free and runs the statement again. The one-time filter on `lapsed` makes
+-- the expiry run (and its seat trigger fire) before the insert's. `replaces_id` is the
+-- identity's booked appointment, if any: the code of a hold goes to its contacts.
+--
 -- :name placeholders become $1, $2, ... in the order of booking._PARAMS. The column list
 -- must name every column of appointments_appointment but its id (test_eligibility.py).
-WITH booked AS (
+WITH lapsed AS (
+    UPDATE appointments_appointment
+    SET status = 'expired', updated_at = :created_at
+    WHERE slot_id = :slot AND status = 'pending' AND hold_expires_at <= :now
+    RETURNING id
+), booked AS (
     INSERT INTO appointments_appointment
         (reference, office_id, slot_id, status, surname, given_names, birth_date,
          national_id, email, phone, language, manage_token_hash, notify_email, notify_sms,
-         created_at, updated_at)
-    SELECT :reference, s.office_id, s.id, 'booked', :surname, :given_names, :birth_date,
-           :national_id, :email, :phone, :language, :token_hash, true, true, :created_at,
-           :created_at
+         hold_expires_at, code_hash, code_attempts, replaces_id, created_at, updated_at)
+    SELECT :reference, s.office_id, s.id, :status, :surname, :given_names, :birth_date,
+           :national_id, :email, :phone, :language, :token_hash, true, true,
+           :hold_expires_at, :code_hash, 0,
+           CASE WHEN :status = 'pending' THEN (
+               SELECT a.id FROM appointments_appointment a
+               WHERE a.national_id = :national_id AND a.status IN ('booked', 'checked_in')
+               LIMIT 1
+           ) END,
+           :created_at, :created_at
     FROM epassport_bookable_slots(:now) s
-    WHERE s.id = :slot
-    RETURNING id, slot_id
+    WHERE s.id = :slot AND (SELECT count(*) FROM lapsed) >= 0
+    RETURNING id, replaces_id, slot_id
 )
-SELECT booked.id, s.id, s.office_id, s.starts_at, s.ends_at, s.capacity, s.booked, s.reserved,
-       s.is_open
+SELECT booked.id, booked.replaces_id, s.id, s.office_id, s.starts_at, s.ends_at, s.capacity,
+       s.booked, s.reserved, s.is_open
 FROM booked JOIN appointments_slot s ON s.id = booked.slot_id

@@ -3,7 +3,9 @@
 Capacity is protected by the database (migration 0003): the trigger on appointments keeps
 Slot.booked and the check constraint slot_within_capacity refuses an overbooking. Whether a
 slot may be booked at all is the one rule of appointments/eligibility.py. These services add
-the clear errors, the order of locks and the notifications.
+the clear errors, the order of locks and the notifications. With contact verification on
+(BOOKING_VERIFY_CONTACT), a booking is a pending hold until its code is entered: see
+services/verification.py.
 """
 
 import hashlib
@@ -14,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +34,7 @@ from ..errors import (
 )
 from ..models import Appointment, Office, OutboxMessage, Slot
 from ..validation import REFERENCE_ALPHABET
+from .codes import HOLD_DURATION, hash_code, new_code
 
 SLOT_NOT_FOUND = _("Ce créneau n’existe pas.")
 
@@ -130,6 +134,9 @@ def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
 # statement costs more than running it.
 _PARAMS = [
     ("reference", "text"),
+    ("status", "text"),
+    ("hold_expires_at", "timestamptz"),
+    ("code_hash", "text"),
     ("surname", "text"),
     ("given_names", "text"),
     ("birth_date", "date"),
@@ -167,17 +174,33 @@ def _execute_book(cursor, params: dict) -> tuple | None:
 
 
 def booking_create(
-    *, slot: Slot | int, applicant: Applicant, now: datetime | None = None
+    *,
+    slot: Slot | int,
+    applicant: Applicant,
+    now: datetime | None = None,
+    verify: bool | None = None,
 ) -> tuple[Appointment, str]:
     """Book a seat of `slot` (a Slot or its id) for the applicant; returns the appointment
     and its manage token (shown once: only its hash is stored). Raises NotFound (no such
-    slot), SlotFull, AlreadyBooked, BookingClosed or SlotInPast."""
+    slot), SlotFull, AlreadyBooked, BookingClosed or SlotInPast.
+
+    With contact verification (`verify`, by default the setting BOOKING_VERIFY_CONTACT) the
+    appointment is `pending`: its seat is held for HOLD_DURATION and a 6-digit code is sent,
+    to the contacts of the identity's booked appointment if it has one (its holder alone
+    may replace it), to the applicant's otherwise. The answer is the same either way, and
+    never AlreadyBooked: it does not tell whether the identity number holds a booking."""
     now = now or timezone.now()
+    verify = settings.BOOKING_VERIFY_CONTACT if verify is None else verify
     slot_id = slot if isinstance(slot, int) else slot.pk
     token = secrets.token_urlsafe(24)
+    code = new_code() if verify else ""
     for _attempt in range(5):
+        reference = new_reference()
         params = {
-            "reference": new_reference(),
+            "reference": reference,
+            "status": Appointment.Status.PENDING if verify else Appointment.Status.BOOKED,
+            "hold_expires_at": now + HOLD_DURATION if verify else None,
+            "code_hash": hash_code(reference=reference, code=code) if verify else "",
             "slot": slot_id,
             "now": now,
             "created_at": timezone.now(),  # the clock, as auto_now_add would read it
@@ -189,12 +212,7 @@ def booking_create(
                 row = _execute_book(cursor, params)
                 if row is not None:
                     appointment = _booked_appointment(row, params, applicant)
-                    notifications.enqueue(
-                        appointment=appointment,
-                        kind="booking_confirmed",
-                        key=notifications.appointment_key(appointment.pk, "confirmed"),
-                        payload={"manage_token": token},
-                    )
+                    _notify_booked(appointment, token=token, code=code)
         except IntegrityError as error:
             constraint = _constraint_of(error)
             if constraint == "slot_within_capacity":  # lost the race for the last seat
@@ -227,14 +245,17 @@ _SLOT_COLUMNS = (
 
 
 def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appointment:
-    slot = Slot(**dict(zip(_SLOT_COLUMNS, row[1:], strict=True)))
+    slot = Slot(**dict(zip(_SLOT_COLUMNS, row[2:], strict=True)))
     slot.office = selectors.office_cached(office_id=slot.office_id)
     appointment = Appointment(
         id=row[0],
         reference=params["reference"],
         office=slot.office,
         slot=slot,
-        status=Appointment.Status.BOOKED,
+        status=params["status"],
+        hold_expires_at=params["hold_expires_at"],
+        code_hash=params["code_hash"],
+        replaces_id=row[1],
         manage_token_hash=params["token_hash"],
         created_at=params["created_at"],
         updated_at=params["created_at"],
@@ -244,6 +265,26 @@ def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appoi
         instance._state.adding = False
         instance._state.db = connection.alias
     return appointment
+
+
+def _notify_booked(appointment: Appointment, *, token: str, code: str) -> None:
+    if appointment.status == Appointment.Status.BOOKED:
+        notifications.enqueue(
+            appointment=appointment,
+            kind="booking_confirmed",
+            key=notifications.appointment_key(appointment.pk, "confirmed"),
+            payload={"manage_token": token},
+        )
+        return
+    # The code, to the contacts of the appointment this hold would replace, if any. One
+    # statement whichever it is, so that both cases cost the same.
+    notifications.enqueue(
+        appointment=appointment,
+        kind="booking_code",
+        key=notifications.appointment_key(appointment.pk, "code"),
+        payload={"code": code},
+        recipients_of=appointment.replaces_id,
+    )
 
 
 # The manage link ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .. import notifications, selectors
 from ..models import Appointment, Closure, Office, OpeningHours, Slot
+from .verification import holds_release
 
 SLOT_HORIZON_DAYS = 60
 
@@ -199,7 +200,9 @@ def lock_out_bookings() -> None:
 
 def appointments_displace(*, slots) -> int:
     """The booked appointments of these slots become `displaced` (their seats are freed by
-    the trigger) and each applicant is told; returns how many."""
+    the trigger) and each applicant is told; returns how many. Their pending holds expire
+    (services/verification.py): never confirmed, they were no appointment yet."""
+    holds_release(slots=slots)
     victims = list(
         Appointment.objects.select_for_update()
         .filter(slot__in=slots, status=Appointment.Status.BOOKED)

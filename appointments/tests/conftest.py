@@ -21,6 +21,12 @@ def challenge_on(settings):
 
 
 @pytest.fixture
+def verify_on(settings):
+    """Contact verification on, as in production: a booking is pending until its code."""
+    settings.BOOKING_VERIFY_CONTACT = True
+
+
+@pytest.fixture
 def api():
     # CSRF checks on, as for a browser: the public API must not need a CSRF token.
     return APIClient(enforce_csrf_checks=True)

@@ -36,8 +36,16 @@ def test_a_booking_is_made_and_answered_with_its_reference_and_token(api):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"reference", "manage_token", "status", "office", "starts_at"}
+    assert set(body) == {
+        "reference",
+        "manage_token",
+        "status",
+        "hold_expires_at",
+        "office",
+        "starts_at",
+    }
     assert body["status"] == "booked"
+    assert body["hold_expires_at"] is None
     assert body["office"] == "paris-consulat"
     assert body["starts_at"] == start.astimezone(ZoneInfo("Europe/Paris")).isoformat()
     assert body["starts_at"][-6:] in ("+01:00", "+02:00")

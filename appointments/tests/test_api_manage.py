@@ -34,6 +34,7 @@ def test_a_booking_is_read_with_its_token(api, slot, booking):
     assert response.json() == {
         "reference": reference,
         "status": "booked",
+        "hold_expires_at": None,
         "office": "bko-centre",
         "starts_at": slot.starts_at.astimezone(ZoneInfo("Africa/Bamako")).isoformat(),
         "ends_at": slot.ends_at.astimezone(ZoneInfo("Africa/Bamako")).isoformat(),

@@ -87,6 +87,9 @@ def _statement_books(slot, now) -> bool:
         "now": now,
         "created_at": now,
         "token_hash": "0" * 64,
+        "status": "booked",
+        "hold_expires_at": None,
+        "code_hash": "",
         **applicant().__dict__,
     }
     with transaction.atomic(), connection.cursor() as cursor:
