@@ -5,7 +5,8 @@
   the channels of the applicant's messages;
 - counter: check-in, no-show, and which counter actions an appointment allows;
 - staff: members of staff and their memberships;
-- reminders: the reminder the day before an appointment.
+- reminders: the reminder the day before an appointment;
+- retention: the erasure of identity data once no longer needed.
 
 Callers import from here (`from appointments import services`).
 """
@@ -49,6 +50,7 @@ from .counter import (
 )
 from .displaced import displaced_rebook, displaced_reserve
 from .reminders import booking_reminders_enqueue
+from .retention import appointments_erase, appointments_erase_expired
 from .staff import staff_upsert
 from .suspension import (
     InvalidSuspension,
@@ -71,6 +73,8 @@ __all__ = [
     "appointment_check_in",
     "appointment_lock_for_counter",
     "appointment_no_show",
+    "appointments_erase",
+    "appointments_erase_expired",
     "booking_cancel",
     "booking_changeable",
     "booking_create",

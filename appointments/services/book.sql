@@ -11,10 +11,10 @@ WITH booked AS (
     INSERT INTO appointments_appointment
         (reference, office_id, slot_id, status, surname, given_names, birth_date,
          national_id, email, phone, language, manage_token_hash, notify_email, notify_sms,
-         created_at, updated_at)
+         created_at, updated_at, erased_at)
     SELECT :reference, s.office_id, s.id, 'booked', :surname, :given_names, :birth_date,
            :national_id, :email, :phone, :language, :token_hash, true, true, :created_at,
-           :created_at
+           :created_at, NULL
     FROM epassport_bookable_slots(:now) s
     WHERE s.id = :slot
     RETURNING id, slot_id
