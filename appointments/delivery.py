@@ -23,6 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from epassport.logs import redact
+
 from . import documents, sms
 from .models import Appointment, OutboxMessage
 
@@ -170,10 +172,11 @@ def _send_claimed(message: OutboxMessage) -> bool:
 
 
 def _record_failure(message: OutboxMessage, error: Exception) -> None:
-    # Logged by id, kind and channel, never by recipient; the error's text (which may name
-    # the address a server refused) is cleaned by epassport.logs like every log line.
+    # Logged by id, kind and channel, never by recipient. The error's text may quote the
+    # address a server refused or the SMS with its manage link: kept cleaned (epassport.logs),
+    # in the database as in the log.
     message.attempts += 1
-    message.last_error = repr(error)[:2000]
+    message.last_error = redact(repr(error))[:2000]
     message.next_attempt_at = timezone.now() + backoff(message.attempts)
     if message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxMessage.Status.FAILED

@@ -1,14 +1,22 @@
 """A message abandoned after its last try loses its manage token (issue 10, personal data):
-the database keeps the token's hash alone, as it does once a message is sent."""
+the database keeps the token's hash alone, as it does once a message is sent; and no error
+recorded for a message keeps the token or the applicant's address."""
 
 import pytest
 from django.utils import timezone
 
-from appointments import delivery
+from appointments import delivery, sms
 from appointments.models import OutboxMessage
 from appointments.tests.factories import book_at_reopening
 
 pytestmark = pytest.mark.django_db
+
+
+class QuotingProvider(sms.BaseSmsBackend):
+    """A provider whose error quotes the number and the text, manage link included."""
+
+    def send(self, to: str, text: str) -> None:
+        raise RuntimeError(f"provider refused {to}: {text}")
 
 
 def sweep_until_abandoned() -> None:
@@ -58,3 +66,18 @@ def test_an_abandoned_message_keeps_what_is_not_secret(sms_gateway_down, setting
     sms.refresh_from_db()
     assert sms.status == "failed"
     assert sms.payload == {"file_reference": "DOS-0000001"}
+
+
+def test_the_error_recorded_for_a_message_keeps_neither_its_token_nor_the_address(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = f"{__name__}.QuotingProvider"
+    appointment, token = book_at_reopening()
+    sms_message = OutboxMessage.objects.get(appointment=appointment, channel="sms")
+
+    assert delivery.outbox_deliver(message_id=sms_message.pk) is False
+
+    sms_message.refresh_from_db()
+    assert sms_message.attempts == 1
+    assert f"/rendez-vous/{appointment.reference}/[token]/" in sms_message.last_error
+    assert token not in sms_message.last_error
+    assert appointment.phone not in sms_message.last_error
