@@ -23,6 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from epassport.logs import redact
+
 from . import documents, sms
 from .models import Appointment, OutboxMessage
 
@@ -33,6 +35,10 @@ BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 # Never hold a row lock (and a worker) for long on a mail server that does not answer.
 DEFAULT_EMAIL_TIMEOUT = 30
+
+# Secrets a message's payload may carry: kept while it may still be sent, dropped once it is
+# sent or abandoned (a message retried from the admin afterwards goes without its link).
+SECRET_PAYLOAD_KEYS = ("manage_token",)
 
 # Kinds whose email carries the calendar file and the convocation.
 WITH_DOCUMENTS = ("booking_confirmed", "booking_rescheduled", "booking_rebooked")
@@ -120,10 +126,13 @@ def outbox_retry(*, message_ids: Iterable[int], now: datetime | None = None) -> 
     """Give failed messages (abandoned after MAX_ATTEMPTS) a new series of attempts: pending
     again, due now, attempts back to 0 (their last error stays, for the record until the
     next one). Only failed messages change; returns how many did. The admin's action."""
-    return OutboxMessage.objects.filter(
-        pk__in=list(message_ids), status=OutboxMessage.Status.FAILED
-    ).update(
-        status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=now or timezone.now()
+    # A message of an erased appointment has no recipient left: it stays abandoned.
+    return (
+        OutboxMessage.objects.filter(pk__in=list(message_ids), status=OutboxMessage.Status.FAILED)
+        .exclude(recipient="")
+        .update(
+            status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=now or timezone.now()
+        )
     )
 
 
@@ -167,29 +176,37 @@ def _send_claimed(message: OutboxMessage) -> bool:
 
 
 def _record_failure(message: OutboxMessage, error: Exception) -> None:
+    # Logged by id, kind and channel, never by recipient. The error's text may quote the
+    # address a server refused or the SMS with its manage link: kept cleaned (epassport.logs),
+    # in the database as in the log.
     message.attempts += 1
-    message.last_error = repr(error)[:2000]
+    message.last_error = redact(repr(error))[:2000]
     message.next_attempt_at = timezone.now() + backoff(message.attempts)
     if message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxMessage.Status.FAILED
+        # The last try: the manage token leaves the database (issue 10, personal data).
+        message.payload = {
+            key: value for key, value in message.payload.items() if key not in SECRET_PAYLOAD_KEYS
+        }
         logger.error(
-            "outbox message %s (%s to %s) abandoned after %s attempts: %s",
+            "outbox message %s (%s, %s) abandoned after %s attempts: %s",
             message.pk,
+            message.kind,
             message.channel,
-            message.recipient,
             message.attempts,
             message.last_error,
         )
     else:
         logger.warning(
-            "outbox message %s (%s) failed (attempt %s), retry at %s: %s",
+            "outbox message %s (%s, %s) failed (attempt %s), retry at %s: %s",
             message.pk,
+            message.kind,
             message.channel,
             message.attempts,
             message.next_attempt_at.isoformat(),
             message.last_error,
         )
-    message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+    message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status", "payload"])
 
 
 def _appointment_of(message: OutboxMessage) -> Appointment:

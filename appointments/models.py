@@ -281,16 +281,20 @@ class Appointment(models.Model):
     status = models.CharField(
         _("statut"), max_length=12, choices=Status.choices, default=Status.BOOKED
     )
+    # Identity data: erased (appointments.services.retention) once no longer needed, the
+    # texts emptied and these three set to NULL, which every constraint on them accepts
+    # (a unique index counts no NULL twice, a check passes NULL); see erased_at below.
     surname = models.CharField(_("nom"), max_length=100)
     given_names = models.CharField(_("prénoms"), max_length=150)
-    birth_date = models.DateField(_("date de naissance"))
-    national_id = models.CharField(
+    birth_date = models.DateField(_("date de naissance"), null=True)
+    national_id = models.CharField(  # noqa: DJ001 - NULL: erased
         _("NINA ou numéro de passeport"),
         max_length=20,
+        null=True,
         help_text=_("Enregistré en majuscules, sans espaces ni tirets."),
     )
     email = models.EmailField(_("adresse e-mail"))
-    phone = models.CharField(_("téléphone (E.164)"), max_length=16)
+    phone = models.CharField(_("téléphone (E.164)"), max_length=16, null=True)  # noqa: DJ001
     language = models.CharField(
         _("langue"), max_length=2, choices=Language.choices, default=Language.FR
     )
@@ -318,6 +322,10 @@ class Appointment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When its identity data was erased; its status, dates, office and slot stay (statistics).
+    erased_at = models.DateTimeField(
+        _("données personnelles effacées le"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("rendez-vous")
@@ -361,9 +369,34 @@ class Appointment(models.Model):
                 condition=Q(notify_email=True) | Q(notify_sms=True),
                 name="appointment_notify_some_channel",
             ),
+            # Personal data (migration 0007_retention): a row holds the applicant's whole
+            # identity, or none of it and the time it was erased.
+            models.CheckConstraint(
+                condition=Q(
+                    erased_at__isnull=True,
+                    birth_date__isnull=False,
+                    national_id__isnull=False,
+                    phone__isnull=False,
+                )
+                | Q(
+                    erased_at__isnull=False,
+                    surname="",
+                    given_names="",
+                    birth_date__isnull=True,
+                    national_id__isnull=True,
+                    email="",
+                    phone__isnull=True,
+                    manage_token_hash="",
+                ),
+                name="appointment_identity_or_erased",
+            ),
         ]
         indexes = [
             models.Index(fields=["office", "status"], name="appointment_office_status"),
+            # The appointments not erased yet, walked in id order by the erasure task.
+            models.Index(
+                fields=["id"], condition=Q(erased_at__isnull=True), name="appointment_kept"
+            ),
             # The lapsed holds of a slot (the booking statement) or of all (the periodic
             # expiry): a small index, empty when contact verification is off.
             models.Index(

@@ -94,6 +94,22 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         description="Records each office's backlog at the top of the hour: the history drawn "
         "on the backlog dashboard.",
     ),
+    # --- Personal data (issue 10) --------------------------------------------------------
+    DefaultSchedule(
+        name="personal data erasure",
+        task="production.retention_erase",
+        crontab={
+            "minute": "30",
+            "hour": "3",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+        },
+        expire_seconds=6 * 3600,
+        description="Erases the identity data no longer needed: appointments that led to no "
+        "passport file (RETENTION_APPOINTMENT_DAYS after their slot), delivered files and "
+        "their appointments (RETENTION_FILE_DAYS after delivery). Statistics stay.",
+    ),
 ]
 
 

@@ -348,6 +348,19 @@ if not DEBUG and not ALLOW_CONSOLE_DELIVERY:
             )
 # End of the production defaults and headers -----------------------------------------------
 
+# --- Personal data (issue 10) ---------------------------------------------------------
+# Identity data is erased (production.retention, the daily task "personal data erasure")
+# this many days after the slot of an appointment that led to no passport file, and after
+# the delivery of a passport file (with its appointment).
+RETENTION_APPOINTMENT_DAYS = env.int("RETENTION_APPOINTMENT_DAYS", default=90)
+RETENTION_FILE_DAYS = env.int("RETENTION_FILE_DAYS", default=730)
+if RETENTION_APPOINTMENT_DAYS < 0 or RETENTION_FILE_DAYS < 0:
+    raise ImproperlyConfigured("RETENTION_*_DAYS must not be negative.")
+# Every log record is cleaned of email addresses, phone numbers, dates of birth and tokens
+# (epassport/logs.py), whichever logger or handler (gunicorn's, Celery's) writes it.
+LOGGING_CONFIG = "epassport.logs.configure_logging"
+# --- end of personal data ----------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -144,6 +144,11 @@ class PassportFile(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When its identity data (and its appointment's) was erased, RETENTION_FILE_DAYS after
+    # its delivery (production.retention); its status, dates, offices and events stay.
+    erased_at = models.DateTimeField(
+        _("données personnelles effacées le"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("dossier passeport")
@@ -161,6 +166,18 @@ class PassportFile(models.Model):
             models.CheckConstraint(
                 condition=~Q(held_by_service=True) | Q(status="on_hold"),
                 name="file_held_by_service_on_hold",
+            ),
+            # Personal data (migration 0009): an erased file holds no identity.
+            models.CheckConstraint(
+                condition=Q(erased_at__isnull=True)
+                | Q(
+                    surname="",
+                    given_names="",
+                    national_id="",
+                    birth_date__isnull=True,
+                    rejection_reason="",
+                ),
+                name="file_identity_erased",
             ),
         ]
         indexes = [
@@ -189,6 +206,12 @@ class PassportFile(models.Model):
                     status__in=[FileStatus.ON_HOLD, FileStatus.ENROLLED, FileStatus.QUEUED]
                 ),
                 name="file_waiting",
+            ),
+            # The delivered files not erased yet, walked in id order by the erasure task.
+            models.Index(
+                fields=["id"],
+                condition=Q(status=FileStatus.DELIVERED, erased_at__isnull=True),
+                name="file_delivered_kept",
             ),
         ]
 

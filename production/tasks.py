@@ -25,3 +25,14 @@ def backlog_snapshot() -> str:
     from . import backlog
 
     return backlog.backlog_snapshot_take().isoformat()
+
+
+# --- Personal data (issue 10) ------------------------------------------------------------
+@shared_task(name="production.retention_erase", ignore_result=True)
+def retention_erase() -> dict:
+    """Erase the identity data no longer needed (beat, daily): production.retention.
+    Idempotent; several runs at once share the rows."""
+    from . import retention
+
+    run = retention.retention_run()
+    return {"appointments": run.appointments, "files": run.files}

@@ -7,7 +7,8 @@
 - staff: members of staff, their memberships and their second factor;
 - reminders: the reminder the day before an appointment;
 - verification: contact verification, the code that turns a pending hold into a booking,
-  and the expiry of the holds never confirmed.
+  and the expiry of the holds never confirmed;
+- retention: the erasure of identity data once no longer needed.
 
 Callers import from here (`from appointments import services`).
 """
@@ -53,6 +54,7 @@ from .counter import (
 )
 from .displaced import displaced_rebook, displaced_reserve
 from .reminders import booking_reminders_enqueue
+from .retention import appointments_erase, appointments_erase_expired
 from .staff import (
     InvalidCode,
     staff_totp_confirm,
@@ -85,6 +87,8 @@ __all__ = [
     "appointment_check_in",
     "appointment_lock_for_counter",
     "appointment_no_show",
+    "appointments_erase",
+    "appointments_erase_expired",
     "booking_cancel",
     "booking_changeable",
     "booking_confirm",

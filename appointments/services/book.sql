@@ -25,7 +25,8 @@ WITH lapsed AS (
     INSERT INTO appointments_appointment
         (reference, office_id, slot_id, status, surname, given_names, birth_date,
          national_id, email, phone, language, manage_token_hash, notify_email, notify_sms,
-         hold_expires_at, code_hash, code_attempts, replaces_id, created_at, updated_at)
+         hold_expires_at, code_hash, code_attempts, replaces_id, created_at, updated_at,
+         erased_at)
     SELECT :reference, s.office_id, s.id, :status, :surname, :given_names, :birth_date,
            :national_id, :email, :phone, :language, :token_hash, true, true,
            :hold_expires_at, :code_hash, 0,
@@ -34,7 +35,7 @@ WITH lapsed AS (
                WHERE a.national_id = :national_id AND a.status IN ('booked', 'checked_in')
                LIMIT 1
            ) END,
-           :created_at, :created_at
+           :created_at, :created_at, NULL
     FROM epassport_bookable_slots(:now) s
     WHERE s.id = :slot AND (SELECT count(*) FROM lapsed) >= 0
     RETURNING id, replaces_id, slot_id

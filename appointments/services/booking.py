@@ -305,7 +305,10 @@ def booking_for_token(*, reference: str, token: str) -> Appointment:
 def booking_changeable(*, appointment: Appointment, now: datetime) -> bool:
     """Whether the applicant may still cancel or move the appointment: it is booked and its
     time has not come, or it was displaced (a closure, a suspension) and waits for a new
-    time."""
+    time. Never once its identity is erased (a request that read it just before the erasure
+    then finds it so, under the row's lock)."""
+    if appointment.erased_at is not None:
+        return False
     if appointment.status == Appointment.Status.DISPLACED:
         return True
     return appointment.status == Appointment.Status.BOOKED and appointment.slot.starts_at > now

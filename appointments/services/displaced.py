@@ -78,7 +78,7 @@ def displaced_reserve(*, suspension: Suspension) -> int:
         return 0
     waiting = set(
         Appointment.objects.filter(
-            office_id__in=office_ids, status=Appointment.Status.DISPLACED
+            office_id__in=office_ids, status=Appointment.Status.DISPLACED, erased_at__isnull=True
         ).values_list("office_id", flat=True)
     )
     return sum(
@@ -91,7 +91,7 @@ def displaced_reserve(*, suspension: Suspension) -> int:
 def _offices_to_rebook(*, now: datetime) -> list[int]:
     """Active offices with displaced appointments where no suspension is in force now."""
     displaced = Appointment.objects.filter(
-        office=OuterRef("pk"), status=Appointment.Status.DISPLACED
+        office=OuterRef("pk"), status=Appointment.Status.DISPLACED, erased_at__isnull=True
     )
     return list(
         Office.objects.filter(active=True)
@@ -142,7 +142,7 @@ def displaced_rebook(*, now: datetime | None = None) -> int:
             if count < CHUNK:
                 break
         if not Appointment.objects.filter(
-            office_id=office_id, status=Appointment.Status.DISPLACED
+            office_id=office_id, status=Appointment.Status.DISPLACED, erased_at__isnull=True
         ).exists():
             Slot.objects.filter(office_id=office_id, reserved__gt=0).update(reserved=0)
     return rebooked

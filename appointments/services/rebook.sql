@@ -3,13 +3,14 @@
 -- (epassport_bookable_slots: the seats held back for displaced appointments are theirs).
 -- Each gets a new manage token (its hash stored; the token itself goes back to the caller,
 -- for the message that carries the new link). An applicant who holds another active
--- appointment meanwhile is left as they are. The trigger of migration 0003 counts the seats
+-- appointment meanwhile is left as they are, and so is an appointment whose identity was
+-- erased (services/retention.py: its applicant had moved on). The trigger of migration 0003 counts the seats
 -- and slot_within_capacity refuses an overbooking, as for any booking.
 WITH locked AS (
     SELECT a.id, s.starts_at
     FROM appointments_appointment a
     JOIN appointments_slot s ON s.id = a.slot_id
-    WHERE a.office_id = %(office)s AND a.status = 'displaced'
+    WHERE a.office_id = %(office)s AND a.status = 'displaced' AND a.erased_at IS NULL
       AND NOT EXISTS (
         SELECT 1 FROM appointments_appointment b
         WHERE b.national_id = a.national_id AND b.status IN ('booked', 'checked_in')

@@ -1,0 +1,20 @@
+-- Erase the identity of the appointments %(ids)s (locked by the caller), once: the texts
+-- emptied, birth date, identity number and phone NULL, the manage token's hash gone (its
+-- link answers 404), erased_at set; status, slot, office, language, channels and dates stay.
+-- Their messages keep kind, status and dates but lose recipient, payload (a token, a
+-- rejection's reason) and last error (a refused address); one not sent yet never will be.
+-- The check constraint appointment_identity_or_erased proves the result.
+WITH erased AS (
+    UPDATE appointments_appointment a
+    SET surname = '', given_names = '', birth_date = NULL, national_id = NULL, email = '',
+        phone = NULL, manage_token_hash = '', erased_at = %(now)s
+    WHERE a.id = ANY (%(ids)s) AND a.erased_at IS NULL
+    RETURNING a.id
+), messages AS (
+    UPDATE appointments_outboxmessage m
+    SET recipient = '', payload = '{}'::jsonb, last_error = '',
+        status = CASE m.status WHEN 'pending' THEN 'failed' ELSE m.status END
+    WHERE m.appointment_id IN (SELECT id FROM erased)
+    RETURNING m.id
+)
+SELECT (SELECT count(*) FROM erased), (SELECT count(*) FROM messages)

@@ -1,0 +1,27 @@
+-- The next %(chunk)s appointments (after id %(after)s, in id order) whose identity may be
+-- erased at %(now)s: their slot ended before %(cutoff)s (RETENTION_APPOINTMENT_DAYS ago) and
+-- they led to no passport file (`enrolled` ones are erased with their file, by
+-- production.retention). A displaced appointment waits for a new time (the backlog rebooks
+-- it once booking is open at its office, however long a suspension lasts): it is erased only
+-- when it will not be rebooked, its office closed for good (inactive) or its applicant
+-- holding another active appointment (the dispatcher's own test, rebook.sql: the partial
+-- unique index on national_id answers it). Rows another worker holds are skipped.
+SELECT a.id
+FROM appointments_appointment a
+JOIN appointments_slot s ON s.id = a.slot_id
+JOIN appointments_office o ON o.id = a.office_id
+WHERE a.erased_at IS NULL
+  AND a.id > %(after)s
+  AND s.ends_at < %(cutoff)s
+  AND a.status <> 'enrolled'
+  AND (
+    a.status <> 'displaced'
+    OR NOT o.active
+    OR EXISTS (
+        SELECT 1 FROM appointments_appointment b
+        WHERE b.national_id = a.national_id AND b.status IN ('booked', 'checked_in')
+    )
+  )
+ORDER BY a.id
+LIMIT %(chunk)s
+FOR UPDATE OF a SKIP LOCKED

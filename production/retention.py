@@ -1,0 +1,64 @@
+"""Erasure of identity data once no longer needed (issue 10, personal data): the periodic
+task "personal data erasure" (daily; production.tasks.retention_erase) and `manage.py
+erase_personal_data` run `retention_run`.
+
+- An appointment that led to no passport file: RETENTION_APPOINTMENT_DAYS after its slot
+  ended (appointments.services.appointments_erase_expired says which).
+- A delivered passport file, with its appointment: RETENTION_FILE_DAYS after its `delivered`
+  event (sql/erase_delivered.sql).
+
+What stays is what the statistics and the history need: statuses, dates, offices, centres,
+batches, the files' events and the staff's views of them (FileView names the file, not the
+person). Set-based SQL in chunks, rows claimed with `FOR UPDATE SKIP LOCKED`: several workers
+may run it at once, each row is erased once, and a second run changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from appointments import services as appointment_services
+
+# Files per transaction (their appointments are erased in the same one).
+CHUNK = 2000
+ERASE_DELIVERED_SQL = (Path(__file__).with_name("sql") / "erase_delivered.sql").read_text()
+
+
+@dataclass
+class RetentionRun:
+    appointments: int = 0  # erased alone (no file)
+    files: int = 0  # erased with their appointment
+
+
+def files_erase_delivered(*, now: datetime | None = None, days: int | None = None) -> int:
+    """Erase the files delivered more than `days` (settings.RETENTION_FILE_DAYS) ago and
+    their appointments; returns how many files were erased."""
+    now = now or timezone.now()
+    days = settings.RETENTION_FILE_DAYS if days is None else days
+    params = {"cutoff": now - timedelta(days=days), "now": now, "chunk": CHUNK, "after": 0}
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(ERASE_DELIVERED_SQL, params)
+            rows = cursor.fetchall()
+            appointment_services.appointments_erase(
+                ids=[appointment for _file, appointment in rows if appointment is not None],
+                now=now,
+            )
+        total += len(rows)
+        if len(rows) < CHUNK:
+            return total
+        params["after"] = max(file for file, _appointment in rows)
+
+
+def retention_run(*, now: datetime | None = None) -> RetentionRun:
+    """Everything due for erasure at `now` (default: the clock)."""
+    now = now or timezone.now()
+    return RetentionRun(
+        appointments=appointment_services.appointments_erase_expired(now=now),
+        files=files_erase_delivered(now=now),
+    )
