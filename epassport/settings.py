@@ -405,6 +405,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_VERBOSE = False  # no banner on every start (check --deploy stays silent)
 AXES_CLIENT_IP_CALLABLE = "epassport.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "epassport.lockout.lockout_response"
 # Tries during a lockout neither count nor extend it: the lockout ends when announced.

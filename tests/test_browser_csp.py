@@ -12,6 +12,7 @@ from appointments.models import Office
 from appointments.services import staff_upsert
 from appointments.tests.factories import OfficeFactory, paris_consulate
 from tests.browser import DESKTOP
+from tests.support import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +75,7 @@ def test_the_periodic_task_form_shows_the_crontab_in_words(live_server, new_page
     """django-celery-beat's form, whose inline script is replaced by a static file."""
     schedule = CrontabSchedule.objects.create(minute="30", hour="7", timezone="Africa/Bamako")
     client = Client()
-    client.force_login(User.objects.create_superuser("root", password="pw-demo-123"))
+    log_in(client, User.objects.create_superuser("root", password="pw-demo-123"))
     page = new_page(DESKTOP)
     page.context.add_cookies(
         [

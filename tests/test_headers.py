@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from appointments.tests.factories import CentreOfficeFactory, book
+from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ EXECUTABLE_INLINE_SCRIPT = re.compile(
 def test_the_admin_pages_hold_no_inline_code(client, path):
     """Django's admin keeps its scripts in files; django-celery-beat's periodic task form
     has an inline one, which templates/admin/djcelery/ replaces."""
-    client.force_login(User.objects.create_superuser("root", password="pw"))
+    log_in(client, User.objects.create_superuser("root", password="pw"))
     response = client.get(path)
     assert response.status_code == 200
     html = response.content.decode()

@@ -23,6 +23,7 @@ from appointments.tests.factories import (
     paris_consulate,
     slot_at,
 )
+from tests.support import log_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
 
@@ -144,7 +145,7 @@ def test_a_closure_made_in_the_admin_tells_each_displaced_applicant_once(client)
     office = paris_consulate()
     slot = slot_at(office, 9, days=3)
     appointment, _token = book(slot=slot)
-    client.force_login(member("admin", username="minister", is_staff=True, is_superuser=True))
+    log_in(client, member("admin", username="minister", is_staff=True, is_superuser=True))
     day = slot.starts_at.astimezone(office.timezone).date().isoformat()
 
     response = client.post(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from appointments import delivery
 from appointments.models import OutboxMessage
 from appointments.tests.factories import UserFactory, book, member
+from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def abandoned():
 @pytest.fixture
 def minister(client):
     user = member("admin", username="minister", is_staff=True, is_superuser=True)
-    client.force_login(user)
+    log_in(client, user)
     return user
 
 
@@ -80,7 +81,7 @@ def test_staff_who_may_only_read_the_messages_cannot_retry_them(client, abandone
     _appointment, email, _sms = abandoned
     reader = UserFactory(username="reader", is_staff=True)
     reader.user_permissions.add(Permission.objects.get(codename="view_outboxmessage"))
-    client.force_login(reader)
+    log_in(client, reader)
 
     assert 'value="retry"' not in client.get(URL).content.decode()
     client.post(URL, {"action": "retry", "_selected_action": [email.pk]})

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from appointments.tests.factories import member
 from production.models import FileView
 from production.tests.factories import PassportFileFactory
+from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def test_the_file_page_the_list_and_the_export_record_who_saw_what(client, paris
     ]
     other = PassportFileFactory(surname="KEITA")  # not theirs: never shown, never recorded
     supervisor = member("supervisor", paris.office, username="sup")
-    client.force_login(supervisor)
+    log_in(client, supervisor)
 
     assert client.get(f"/staff/dossiers/{files[0].reference}/").status_code == 200
     assert views() == [("sup", files[0].reference, "page")]
@@ -51,7 +52,7 @@ def test_the_api_records_the_files_it_answers_with(paris):
 
 
 def test_the_list_records_its_views_in_one_query_whatever_their_number(client, paris):
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     PassportFileFactory(centre=paris.centre, office=paris.office)
     with CaptureQueriesContext(connection) as one:
         client.get("/staff/dossiers/")
@@ -64,7 +65,7 @@ def test_the_list_records_its_views_in_one_query_whatever_their_number(client, p
 
 def test_views_are_append_only(client, paris):
     file = PassportFileFactory(centre=paris.centre, office=paris.office)
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     client.get(f"/staff/dossiers/{file.reference}/")
     view = FileView.objects.get()
     for change in (lambda: FileView.objects.update(via="api"), view.delete):
@@ -75,7 +76,7 @@ def test_views_are_append_only(client, paris):
 def test_admins_read_the_views_in_the_admin(client, paris):
     file = PassportFileFactory(centre=paris.centre, office=paris.office)
     admin = member("admin", username="root", is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    log_in(client, admin)
     assert client.get(f"/admin/production/passportfile/{file.pk}/change/").status_code == 200
     page = client.get("/admin/production/fileview/")
     assert page.status_code == 200

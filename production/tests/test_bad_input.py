@@ -8,6 +8,7 @@ import pytest
 
 from appointments.tests.factories import member
 from production.tests.factories import PassportFileFactory
+from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def test_an_office_day_far_outside_the_calendar_is_not_found(client, paris, day)
 
 @pytest.mark.parametrize("day", FAR_DATES)
 def test_the_agenda_and_the_file_list_ignore_a_far_date(client, paris, day):
-    client.force_login(member("agent", paris.office))
+    log_in(client, member("agent", paris.office))
     assert client.get(f"/staff/agenda/{paris.office.code}/?date={day}").status_code == 200
     assert client.get(f"/staff/dossiers/?date={day}").status_code == 200
 
@@ -43,7 +44,7 @@ def test_the_api_refuses_a_far_date_as_invalid(paris, day):
 
 @pytest.mark.parametrize("day", FAR_DATES)
 def test_the_suspension_form_refuses_a_far_date(client, day):
-    client.force_login(member("admin"))
+    log_in(client, member("admin"))
     response = client.post(
         "/staff/suspensions/",
         {"starts_at": f"{day}T08:00", "reopens_at": "", "message_fr": "Suspendu"},
@@ -55,7 +56,7 @@ def test_the_suspension_form_refuses_a_far_date(client, day):
 def test_csv_cells_that_start_like_a_formula_are_neutralised(client, paris):
     for surname in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "DIARRA"):
         PassportFileFactory(centre=paris.centre, office=paris.office, surname=surname)
-    client.force_login(member("supervisor", paris.office))
+    log_in(client, member("supervisor", paris.office))
     body = client.get("/staff/dossiers/export.csv").content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
     surnames = {row["surname"] for row in rows}
@@ -63,7 +64,7 @@ def test_csv_cells_that_start_like_a_formula_are_neutralised(client, paris):
 
 
 def test_the_admin_refuses_a_closure_ending_in_year_9999(client, paris):
-    client.force_login(member("admin", is_staff=True, is_superuser=True))
+    log_in(client, member("admin", is_staff=True, is_superuser=True))
     response = client.post(
         "/admin/appointments/closure/add/",
         {
