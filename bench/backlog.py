@@ -87,18 +87,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--goal", type=float, default=None, help="dispatcher/floor time ratio (2, 2.5 from 1M)"
     )
-    parser.add_argument(
-        "--database-url",
-        default="postgres://postgres@127.0.0.1:5432/epassport_bench_backlog",
-        help="throwaway database, dropped and re-created with its copies (name_floor, "
+    prepare.add_arguments(
+        parser,
+        database="epassport_bench_backlog",
+        redis_db=9,
+        out="backlog.json",
+        database_url="throwaway database, dropped and re-created with its copies (name_floor, "
         "name_x1...); its name must contain 'bench'",
+        redis_url="the portal's (unused here)",
     )
-    parser.add_argument(
-        "--redis-url", default="redis://127.0.0.1:6379/9", help="the portal's (unused here)"
-    )
-    parser.add_argument("--out", type=Path, default=prepare.OUT_DIR / "backlog.json")
-    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
-    parser.add_argument("--strict", action="store_true", help="exit 2 when a goal is missed")
     args = parser.parse_args(argv)
     try:
         args.workers = [int(n) for n in args.workers.split(",") if n.strip()]
@@ -109,8 +106,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--files, --centres, --rounds, --chunk and --workers must be at least 1")
     if args.goal is None:
         args.goal = 2.5 if args.files >= BIG else 2.0
-    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
-        parser.error("--database-url: the database is dropped, its name must contain 'bench'")
+    prepare.check_arguments(parser, args)
     return args
 
 

@@ -54,12 +54,9 @@ of the same run, never a bare figure.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 if __name__ == "__main__":
@@ -75,28 +72,15 @@ from bench.report import database_counts, report
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (32)")
-    parser.add_argument("--duration", type=float, default=20, help="seconds per phase (20)")
+    server.add_arguments(parser)
     parser.add_argument(
         "--hot-duration", type=float, default=None, help="seconds of the hot phase (duration/2)"
     )
-    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds (3)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds of floor and spread (3)"
     )
     parser.add_argument("--slots", type=int, default=20000, help="slots to spread over (20000)")
     parser.add_argument("--capacity", type=int, default=4, help="seats per slot (4)")
-    parser.add_argument(
-        "--database-url",
-        default="postgres://postgres@127.0.0.1:5432/epassport_bench",
-        help="throwaway database, dropped and re-created (its name must contain 'bench')",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
-    parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
-    parser.add_argument(
-        "--workers", type=int, default=None, help="gunicorn workers (2 per core + 1)"
-    )
-    parser.add_argument("--threads", type=int, default=None, help="threads per gthread worker (2)")
     parser.add_argument(
         "--loadgen",
         default="auto",
@@ -106,23 +90,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--phases", default="floor,spread,hot", help="comma-separated subset, in this order"
     )
-    parser.add_argument("--out", type=Path, default=prepare.OUT_DIR / "booking_rush.json")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--strict", action="store_true", help="exit 2 when a goal is missed")
+    prepare.add_arguments(parser, database="epassport_bench", redis_db=9, out="booking_rush.json")
     args = parser.parse_args(argv)
-    cores = os.cpu_count() or 1
-    if args.workers is None:
-        args.workers = 2 * cores if args.worker_class == "gthread" else 2 * cores + 1
-    if args.threads is None:
-        args.threads = 2 if args.worker_class == "gthread" else 1
+    server.settle_arguments(args)
     if args.hot_duration is None:
         args.hot_duration = max(args.duration / 2, 1)
     args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(args.phases) - {"floor", "spread", "hot"}
     if unknown:
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
-    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
-        parser.error("--database-url: the database is dropped, its name must contain 'bench'")
+    prepare.check_arguments(parser, args)
     return args
 
 
@@ -135,59 +112,37 @@ def main(argv: list[str] | None = None) -> int:
     if wrk is None:
         print("wrk is missing and could not be installed", file=sys.stderr)
         return 1
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    gunicorn = None
     log = prepare.OUT_DIR / "booking_rush.gunicorn.log"
-    database_created = False
     try:
         started = time.monotonic()
         print(f"database {args.database_url}: re-creating and migrating…", flush=True)
-        prepare.recreate_database(args.database_url)
-        database_created = True
-        prepare.flush_redis(args.redis_url)
-        prepare.migrate(env)
-        fixture = prepare.create_fixture(slots=args.slots, capacity=args.capacity)
-        port = server.free_port()
-        gunicorn, command = server.start_gunicorn(args, env, port, log)
-        server.wait_ready(gunicorn, port, log)
-        print(
-            f"set-up in {time.monotonic() - started:.0f}s; {' '.join(command[1:])}\n"
-            f"load generator: wrk; {args.slots} slots x {args.capacity} seats (and as "
-            f"many on the floor); {args.rounds} alternating rounds of floor and spread",
-            flush=True,
-        )
-        phases = list(args.phases)
-        if ("spread" in phases or "hot" in phases) and not server.answers_on(port, BOOKING_PATH):
-            print(f"\n!! {BOOKING_PATH} answers 404: only the floor is measured.", flush=True)
-            phases = [p for p in phases if p == "floor"]
-        driver = Driver(wrk, port, gunicorn.pid, prepare.database_name(args.database_url))
-        measured, runs = measure(args, driver, fixture, phases)
-        results = {
-            name: PhaseResult.of(name, PATHS[name], args.clients, measured[name])
-            for name in phases
-        }
-        for result in results.values():
-            print_phase(result)
-        counts = database_counts(fixture)
-        return report(args, command, results, runs, counts, log.read_text())
+        with prepare.throwaway(args):
+            prepare.migrate(env)
+            fixture = prepare.create_fixture(slots=args.slots, capacity=args.capacity)
+            with server.serving(args, env, log) as (gunicorn, command, port):
+                print(
+                    f"set-up in {time.monotonic() - started:.0f}s; {' '.join(command[1:])}\n"
+                    f"load generator: wrk; {args.slots} slots x {args.capacity} seats (and as "
+                    f"many on the floor); {args.rounds} alternating rounds of floor and spread",
+                    flush=True,
+                )
+                phases = list(args.phases)
+                if {"spread", "hot"} & set(phases) and not server.answers_on(port, BOOKING_PATH):
+                    print(f"\n!! {BOOKING_PATH} answers 404: only the floor is measured.")
+                    phases = [p for p in phases if p == "floor"]
+                driver = Driver(wrk, port, gunicorn.pid, prepare.database_name(args.database_url))
+                measured, runs = measure(args, driver, fixture, phases)
+                results = {
+                    name: PhaseResult.of(name, PATHS[name], args.clients, measured[name])
+                    for name in phases
+                }
+                for result in results.values():
+                    print_phase(result)
+                counts = database_counts(fixture)
+                return report(args, command, results, runs, counts, log.read_text())
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    finally:
-        server.stop_gunicorn(gunicorn)
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        if database_created and not args.keep:
-            with contextlib.suppress(Exception):
-                prepare.drop_database(args.database_url)
-        with contextlib.suppress(Exception):
-            prepare.flush_redis(args.redis_url)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The load of the booking-rush benchmark: wrk runs with bench/booking_rush.lua, the CPU
-time each side used during a run, and the phases (warm-ups, alternating rounds of floor and
-spread, the hot slot).
+"""The load of the benchmarks served over HTTP: wrk runs with a script (bench/booking_rush.lua
+for the booking rush, bench/track.lua for tracking), the CPU time each side used during a
+run, and the booking rush's phases (warm-ups, alternating rounds of floor and spread, the
+hot slot).
 
 wrk is C and takes little from the server it measures (0.06 s of CPU per second at 850
 requests/s; a pure-Python generator, tried before, took a quarter of a core and cut the
@@ -16,8 +17,10 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar, Protocol
 
 BOOKING_PATH = "/api/v1/bookings/"
 FLOOR_PATH = "/bench/floor/"
@@ -25,18 +28,38 @@ WRK_SCRIPT = Path(__file__).resolve().with_name("booking_rush.lua")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+class WrkLoad(Protocol):
+    """What one run of wrk sends: its URL's `path`, its `script` and that script's
+    parameters (`environment`, given wrk's thread count)."""
+
+    path: str
+    script: ClassVar[Path]
+
+    def environment(self, threads: int) -> dict[str, str]: ...
+
+
 @dataclass
 class Load:
-    """What the clients of one run send: POST `path` with a unique JSON booking body per
-    request, on slots `first` .. `first + count - 1` in round robin over all clients
-    starting at position `start` (count 1: the hot slot); national ids start with
-    `prefix` (unique per run)."""
+    """What the clients of one run of the booking rush send: POST `path` with a unique JSON
+    booking body per request, on slots `first` .. `first + count - 1` in round robin over
+    all clients starting at position `start` (count 1: the hot slot); national ids start
+    with `prefix` (unique per run)."""
 
     path: str
     first: int
     count: int
     prefix: str
     start: int = 0
+    script: ClassVar[Path] = WRK_SCRIPT
+
+    def environment(self, threads: int) -> dict[str, str]:
+        return {
+            "RUSH_FIRST_SLOT": str(self.first),
+            "RUSH_SLOTS": str(self.count),
+            "RUSH_START": str(self.start),
+            "RUSH_PREFIX": self.prefix,
+            "RUSH_THREADS": str(threads),
+        }
 
 
 @dataclass
@@ -47,7 +70,7 @@ class Run:
     in_flight: int  # sent but left unanswered at the deadline, carried out or not
     seconds: float
     statuses: dict[int, int]
-    codes: dict[str, int]  # 409s by code
+    codes: dict[str, int]  # answers by their body's "code" (statuses the script names)
     socket_errors: int
     quantiles: list[tuple[float, float]]  # (percent, ms), from (0, min) to (100, max)
     cpu: dict[str, float] = field(default_factory=dict)
@@ -71,19 +94,12 @@ def wrk_available() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(wrk: str, port: int, load: Load, clients: int, seconds: int) -> Run:
+def run_wrk(wrk: str, port: int, load: WrkLoad, clients: int, seconds: int) -> Run:
     threads = max(1, min(2, clients))  # wrk needs little CPU: leave the cores to the server
-    env = {
-        **os.environ,
-        "RUSH_FIRST_SLOT": str(load.first),
-        "RUSH_SLOTS": str(load.count),
-        "RUSH_START": str(load.start),
-        "RUSH_PREFIX": load.prefix,
-        "RUSH_THREADS": str(threads),
-    }
+    env = {**os.environ, **load.environment(threads)}
     command = [
         *(wrk, f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s"),
-        *("-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}{load.path}"),
+        *("-s", str(load.script), f"http://127.0.0.1:{port}{load.path}"),
     ]
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False
@@ -163,7 +179,7 @@ class Driver:
         self.wrk, self.port = wrk, port
         self.gunicorn_pid, self.database = gunicorn_pid, database
 
-    def run(self, load: Load, clients: int, seconds: int) -> Run:
+    def run(self, load: WrkLoad, clients: int, seconds: int) -> Run:
         before, children = cpu_snapshot(self.gunicorn_pid, self.database), os.times()
         run = run_wrk(self.wrk, self.port, load, clients, seconds)
         after = os.times()
@@ -180,6 +196,13 @@ class Driver:
 # Phases ------------------------------------------------------------------------------------
 
 PATHS = {"floor": FLOOR_PATH, "spread": BOOKING_PATH, "hot": BOOKING_PATH}
+
+
+def alternate(names: list[str], rounds: int) -> Iterator[str]:
+    """The phases `names` in `rounds` rounds, every other round backwards (floor, spread,
+    spread, floor...), so that a change of the machine's load weighs on each alike."""
+    for number in range(rounds):
+        yield from names if number % 2 == 0 else reversed(names)
 
 
 def measure(args, driver: Driver, fixture, phases: list[str]) -> tuple[dict, dict]:
@@ -212,9 +235,8 @@ def measure(args, driver: Driver, fixture, phases: list[str]) -> tuple[dict, dic
             one(name, warmup, "W")
     rounds = [name for name in ("floor", "spread") if name in phases]
     each = max(1, round(args.duration / args.rounds))
-    for number in range(args.rounds):
-        for name in rounds if number % 2 == 0 else reversed(rounds):
-            measured[name].append(one(name, each, "M"))
+    for name in alternate(rounds, args.rounds):
+        measured[name].append(one(name, each, "M"))
     if "hot" in phases:
         measured["hot"].append(one("hot", max(1, round(args.hot_duration)), "M"))
     return measured, runs

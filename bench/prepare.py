@@ -1,20 +1,53 @@
 """Set-up of the booking-rush benchmark: the server's environment, a throwaway database
 (dropped and re-created, migrated), a flushed Redis database, and the data: one office
 with many future slots, two hot slots, and the floor's tables with as many seats. The
-environment and the databases (re-created, cloned, dropped) serve bench/backlog.py too."""
+environment and the databases (re-created, cloned, dropped, `throwaway` for a whole run)
+serve bench/backlog.py and bench/track.py too."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "bench" / "out"
+
+
+def add_arguments(
+    parser: argparse.ArgumentParser, *, database: str, redis_db: int, out: str, **helps: str
+) -> None:
+    """The options of every benchmark: its throwaway database (default `database` on the
+    machine's PostgreSQL), its Redis database (`redis_db` on the machine's Redis), the file
+    its figures go to (`out` in bench/out/), --keep and --strict; `helps` replaces the help
+    of an option (by its name: database_url, redis_url). See `check_arguments`."""
+    parser.add_argument(
+        "--database-url",
+        default=f"postgres://postgres@127.0.0.1:5432/{database}",
+        help=helps.get(
+            "database_url",
+            "throwaway database, dropped and re-created (its name must contain 'bench')",
+        ),
+    )
+    parser.add_argument(
+        "--redis-url", default=f"redis://127.0.0.1:6379/{redis_db}", help=helps.get("redis_url")
+    )
+    parser.add_argument("--out", type=Path, default=OUT_DIR / out)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--strict", action="store_true", help="exit 2 when a goal is missed")
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuses a database whose name does not say it is a benchmark's: it is dropped."""
+    if "bench" not in urllib.parse.urlsplit(args.database_url).path:
+        parser.error("--database-url: the database is dropped, its name must contain 'bench'")
 
 
 def server_env(args: argparse.Namespace) -> dict[str, str]:
@@ -113,6 +146,35 @@ def flush_redis(redis_url: str) -> None:
         client.flushdb()
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def throwaway(args: argparse.Namespace) -> Iterator[None]:
+    """A run on a fresh database (``args.database_url``, dropped and re-created) and a
+    flushed Redis database (``args.redis_url``). Afterwards, also on Ctrl-C, SIGTERM (raised
+    as KeyboardInterrupt) and errors: Django's connections closed, the database dropped
+    (unless ``args.keep``) and Redis flushed again."""
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    created = False
+    try:
+        recreate_database(args.database_url)
+        created = True
+        flush_redis(args.redis_url)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        if created and not args.keep:
+            with contextlib.suppress(Exception):
+                drop_database(args.database_url)
+        with contextlib.suppress(Exception):
+            flush_redis(args.redis_url)
 
 
 def migrate(env: dict[str, str]) -> None:

@@ -135,9 +135,14 @@ def find_problems(
         full = results[name].conflicts.get("slot_full", 0) if name in results else 0
         if full:  # the ratio would compare refusals with bookings
             problems.append(f"the {name} phase ran out of seats ({full} slot_full): raise --slots")
+    return problems + log_problems(gunicorn_log, "booking_rush.gunicorn.log")
+
+
+def log_problems(gunicorn_log: str, name: str) -> list[str]:
+    """An error in the server's log (written to bench/out/`name`), if any."""
     if any(marker in gunicorn_log for marker in GUNICORN_ERRORS):
-        problems.append("gunicorn logged errors (bench/out/booking_rush.gunicorn.log)")
-    return problems
+        return [f"gunicorn logged errors (bench/out/{name})"]
+    return []
 
 
 def report(

@@ -23,11 +23,35 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.prepare import REPO
 
 BIN = Path(sys.executable).parent
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The load's and the server's options of a benchmark over HTTP (see
+    `settle_arguments`)."""
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (32)")
+    parser.add_argument("--duration", type=float, default=20, help="seconds per phase (20)")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds (3)")
+    parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (2 per core + 1)"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="threads per gthread worker (2)")
+
+
+def settle_arguments(args: argparse.Namespace) -> None:
+    """The defaults that depend on the machine: sync workers 2 per core + 1, gthread
+    workers 2 per core with 2 threads each."""
+    cores = os.cpu_count() or 1
+    if args.workers is None:
+        args.workers = 2 * cores if args.worker_class == "gthread" else 2 * cores + 1
+    if args.threads is None:
+        args.threads = 2 if args.worker_class == "gthread" else 1
 
 
 def free_port() -> int:
@@ -98,6 +122,21 @@ def stop_gunicorn(process: subprocess.Popen | None) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def serving(
+    args: argparse.Namespace, env: dict[str, str], log: Path
+) -> Iterator[tuple[subprocess.Popen, list[str], int]]:
+    """gunicorn started on a free port and ready: (process, command, port); stopped
+    afterwards, also on errors."""
+    port = free_port()
+    process, command = start_gunicorn(args, env, port, log)
+    try:
+        wait_ready(process, port, log)
+        yield process, command, port
+    finally:
+        stop_gunicorn(process)
 
 
 def answers_on(port: int, path: str) -> bool:

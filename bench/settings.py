@@ -1,5 +1,5 @@
-"""Settings of the portal under benchmark: the portal's own, plus the floor view at
-/bench/floor/ (bench/urls.py). Only the benchmark's server uses them
+"""Settings of the portal under benchmark: the portal's own, plus the floor views at
+/bench/floor/ and /bench/track-floor/ (bench/urls.py). Only the benchmark's server uses them
 (DJANGO_SETTINGS_MODULE=bench.settings, bench/prepare.py); the portal never imports bench/.
 """
 
