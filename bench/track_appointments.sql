@@ -13,12 +13,14 @@ WITH seats AS (
 )
 INSERT INTO appointments_appointment (
     reference, office_id, slot_id, status, surname, given_names, birth_date, national_id,
-    email, phone, language, manage_token_hash, created_at, updated_at
+    email, phone, language, manage_token_hash, notify_email, notify_sms, code_hash,
+    code_attempts, created_at, updated_at
 )
 SELECT left(c.chars, 4) || '-' || right(c.chars, 4), s.office_id, s.slot_id, 'booked',
        'KEITA', 'Moussa', DATE '1950-01-01' + (abs(hashint8(s.g)::bigint) %% 20000)::int,
        'TRKRDV' || s.g, 'rdv' || s.g || '@bench.example.com',
        '+2237' || lpad((s.g %% 10000000)::text, 7, '0'), 'fr', md5('bench' || s.g) || md5(s.g::text),
+       true, true, '', 0,
        %(now)s::timestamptz - make_interval(hours => (s.g %% 240)::int), %(now)s::timestamptz
 FROM seats AS s
 CROSS JOIN LATERAL (

@@ -122,7 +122,7 @@ def _celery_broker_url(redis_url: str) -> str:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "epassport.cache.SharedClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="epassport"),
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

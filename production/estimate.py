@@ -131,6 +131,7 @@ class Pouch:
 @dataclass
 class Schedule:
     now: datetime
+    offices: dict[int, Office]  # the active ones, by id
     calendars: dict[int, OfficeCalendar]  # by office id
     queues: dict[int, CentreQueue]  # by centre id
     pouches: dict[int, Pouch]  # by the mission's office id
@@ -139,9 +140,13 @@ class Schedule:
 # Reading the schedule --------------------------------------------------------------------
 
 
-def office_calendars(now: datetime) -> dict[int, OfficeCalendar]:
-    """Every active office's calendar, by office id (four queries)."""
-    offices = {o.pk: o for o in Office.objects.filter(active=True)}
+def office_calendars(
+    now: datetime, offices: dict[int, Office] | None = None
+) -> dict[int, OfficeCalendar]:
+    """Every active office's calendar, by office id (four queries; three when the active
+    offices are given)."""
+    if offices is None:
+        offices = {o.pk: o for o in Office.objects.filter(active=True)}
     calendars = {pk: OfficeCalendar(tz=o.timezone) for pk, o in offices.items()}
     for hours in OpeningHours.objects.filter(office__in=offices).order_by("starts"):
         calendar = calendars[hours.office_id]
@@ -174,7 +179,11 @@ FROM (
            ) - 1 AS position
     FROM production_passportfile f
     WHERE f.status = 'queued'
-      AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(f.office_id, %(now)s))
+      -- The offices under a suspension, found once each rather than once per file.
+      AND f.office_id <> ALL (ARRAY(
+          SELECT o.id FROM appointments_office o
+          WHERE EXISTS (SELECT 1 FROM epassport_suspensions_at(o.id, %(now)s))
+      ))
 ) q
 JOIN unnest(%(centres)s::bigint[], %(rooms)s::int[], %(caps)s::int[]) AS p(centre_id, room, cap)
   ON p.centre_id = q.centre_id
@@ -249,9 +258,14 @@ def _pouches(now: datetime) -> dict[int, Pouch]:
 def schedule_read(*, now: datetime | None = None) -> Schedule:
     """Read the whole schedule now (a handful of set-based queries)."""
     now = now or timezone.now()
-    calendars = office_calendars(now)
+    offices = {o.pk: o for o in Office.objects.filter(active=True)}
+    calendars = office_calendars(now, offices)
     return Schedule(
-        now=now, calendars=calendars, queues=_queues(now, calendars), pouches=_pouches(now)
+        now=now,
+        offices=offices,
+        calendars=calendars,
+        queues=_queues(now, calendars),
+        pouches=_pouches(now),
     )
 
 
@@ -315,6 +329,15 @@ def _waiting_batch_day(file: PassportFile, plan: Schedule) -> date:
     return day
 
 
+def batch_day_of(file: PassportFile) -> date | None:
+    """The day of the file's production batch: `batch_day` when the caller read it with the
+    file (production.tracking), else its batch's."""
+    day = getattr(file, "batch_day", None)
+    if day is None and file.batch_id:
+        day = file.batch.day
+    return day
+
+
 def _ready_at_centre(file: PassportFile, plan: Schedule) -> tuple[date, date | None]:
     queue = plan.queues.get(file.centre_id)
     if queue is None:
@@ -326,7 +349,7 @@ def _ready_at_centre(file: PassportFile, plan: Schedule) -> tuple[date, date | N
         batch_day = _waiting_batch_day(file, plan)
         ready = calendar.working_day(batch_day, nth=settings.PRODUCTION_WORKING_DAYS)
     elif file.status == FileStatus.IN_PRODUCTION:
-        start = file.batch.day if file.batch_id else today
+        start = batch_day_of(file) or today
         ready = calendar.working_day(start, nth=settings.PRODUCTION_WORKING_DAYS)
         ready = max(ready, calendar.working_day(today))
     else:  # quality check: its last step

@@ -62,6 +62,8 @@ PUBLIC_PATHS = {
     "/api/v1/bookings/{reference}/",
     "/api/v1/bookings/{reference}/cancel/",
     "/api/v1/bookings/{reference}/reschedule/",
+    "/api/v1/bookings/{reference}/confirm/",
+    "/api/v1/bookings/{reference}/notifications/",
     "/api/v1/challenge/",
     "/api/v1/track/",
 }

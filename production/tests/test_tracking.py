@@ -216,3 +216,17 @@ def test_home_and_manage_pages_link_to_tracking(client, bamako):
     appointment, token = book(bamako.office)
     manage = client.get(f"/rendez-vous/{appointment.reference}/{token}/").content.decode()
     assert f'href="/suivi/?reference={appointment.reference}"' in manage
+
+
+def test_the_hand_built_answer_is_the_serializer_s(api, file, bamako, freeze):
+    from production import tracking
+    from production.api.track import TrackSerializer, as_json
+
+    freeze(datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
+    appointment, _token = book(bamako.office, birth_date=BORN)
+    for found in (
+        tracking.track(reference=file.reference, birth_date=BORN),
+        tracking.track(reference=appointment.reference, birth_date=BORN),
+    ):
+        context = {"timezone": found.office.timezone}
+        assert as_json(found) == TrackSerializer(found, context=context).data
