@@ -2,6 +2,10 @@
 passport file or of an appointment not yet enrolled, the same read as the page /suivi/
 (production.tracking). Public: no account; the date of birth is the proof."""
 
+import re
+from datetime import date
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -107,15 +111,33 @@ class TrackView(PublicAPIView):
         tags=["tracking"],
     )
     def get(self, request: Request) -> Response:
-        query = TrackQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        reference = tracking.clean_reference(query.validated_data["reference"])
+        reference, birth_date = _query(request.query_params)
+        reference = tracking.clean_reference(reference)
         if tracking.rate_limited(request, reference=reference):
             raise protection.RateLimited(retry_after=tracking.retry_after())
-        found = tracking.track(reference=reference, birth_date=query.validated_data["birth_date"])
+        found = tracking.track(reference=reference, birth_date=birth_date)
         if found is None:
             raise NotFound(_("Aucun dossier ne correspond à cette référence et à cette date."))
         return _private(Response(as_json(found)))
+
+
+WELL_FORMED_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _query(params) -> tuple[str, date]:
+    """The reference and the date of birth asked for. A well-formed query is read directly
+    (this is the read path of a reopening); anything else goes through
+    TrackQuerySerializer, whose errors are the answer (400 `invalid`)."""
+    reference, raw = params.get("reference", ""), params.get("birth_date", "")
+    if reference.strip() and len(reference) <= 40 and WELL_FORMED_DATE.match(raw):
+        try:
+            born = date.fromisoformat(raw)
+            return reference, validation.clean_birth_date(born, today=timezone.localdate())
+        except (ValueError, DjangoValidationError):
+            pass
+    query = TrackQuerySerializer(data=params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["reference"], query.validated_data["birth_date"]
 
 
 def as_json(found: tracking.Tracked) -> dict:
