@@ -24,7 +24,7 @@ urlpatterns = [
     ),
     path(
         "rendez-vous/<str:reference>/<str:token>/confirmer/",
-        views.manage_confirm,
+        private_answer(views.manage_confirm, referrer_policy=SAME_ORIGIN),
         name="manage-confirm",
     ),
     path(
@@ -34,7 +34,7 @@ urlpatterns = [
     ),
     path(
         "rendez-vous/<str:reference>/<str:token>/messages/",
-        views.manage_notifications,
+        private_answer(views.manage_notifications, referrer_policy=SAME_ORIGIN),
         name="manage-notifications",
     ),
     path(

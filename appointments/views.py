@@ -172,27 +172,24 @@ def _manage_context(appointment: Appointment, token: str) -> dict:
     return context
 
 
-def _manage_page(
-    request: HttpRequest, appointment: Appointment, token: str, form: NotificationsForm, status=200
-) -> HttpResponse:
-    context = {**_manage_context(appointment, token), "notifications_form": form}
-    response = render(request, "appointments/manage.html", context, status=status)
+@require_GET
+def manage(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    appointment = _appointment(reference, token)
+    response = render(request, "appointments/manage.html", _manage_context(appointment, token))
     response["X-Robots-Tag"] = "noindex"
     return response
 
 
-@require_GET
-def manage(request: HttpRequest, reference: str, token: str) -> HttpResponse:
-    appointment = _appointment(reference, token)
-    return _manage_page(request, appointment, token, NotificationsForm(appointment=appointment))
-
-
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def manage_notifications(request: HttpRequest, reference: str, token: str) -> HttpResponse:
-    """Turn the messages by email or by SMS on or off; one at least stays on."""
+    """Turn the messages by email or by SMS on or off; one at least stays on. A page of its
+    own: the manage page sends no Referer at all, and a form posted from such a page carries
+    `Origin: null`, which the CSRF check rightly refuses."""
     appointment = _appointment(reference, token)
-    form = NotificationsForm(request.POST, appointment=appointment)
-    if form.is_valid():
+    form = NotificationsForm(
+        request.POST if request.method == "POST" else None, appointment=appointment
+    )
+    if request.method == "POST" and form.is_valid():
         try:
             services.booking_notifications_set(
                 appointment=appointment,
@@ -204,7 +201,11 @@ def manage_notifications(request: HttpRequest, reference: str, token: str) -> Ht
         else:
             messages.success(request, _("Vos choix de messages sont enregistrés."))
             return redirect("appointments:manage", reference=reference, token=token)
-    return _manage_page(request, appointment, token, form, status=400)
+    context = {**_manage_context(appointment, token), "notifications_form": form}
+    status = 400 if form.errors else 200
+    response = render(request, "appointments/messages.html", context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -36,11 +36,15 @@ def channels(appointment: Appointment) -> tuple[bool, bool]:
 # The manage page ------------------------------------------------------------------------
 
 
-def test_the_manage_page_offers_both_channels_checked(client, booked):
+def test_the_manage_page_leads_to_both_channels_checked(client, booked):
     appointment, token = booked
-    html = client.get(f"/rendez-vous/{appointment.reference}/{token}/").content.decode()
-    form = html[html.index('action="/rendez-vous/') : html.index("Enregistrer mes choix")]
-    assert f'action="/rendez-vous/{appointment.reference}/{token}/messages/"' in form
+    manage_page = client.get(f"/rendez-vous/{appointment.reference}/{token}/").content.decode()
+    assert f'href="/rendez-vous/{appointment.reference}/{token}/messages/"' in manage_page
+    page = client.get(f"/rendez-vous/{appointment.reference}/{token}/messages/")
+    assert page["Referrer-Policy"] == "same-origin"  # its form posts with its origin
+    assert "no-store" in page["Cache-Control"]
+    html = page.content.decode()
+    form = html[html.index('<form method="post"') : html.index("Enregistrer mes choix")]
     assert checked(form, "notify_email")
     assert checked(form, "notify_sms")
     assert appointment.email in form
@@ -56,8 +60,7 @@ def test_turning_sms_off_on_the_page_stops_the_sms_and_keeps_the_emails(client, 
     assert response.redirect_chain == [(url, 302)]
     html = response.content.decode()
     assert "Vos choix de messages sont enregistrés." in html
-    assert checked(html, "notify_email")
-    assert not checked(html, "notify_sms")
+    assert "Par SMS : non" in html
     assert channels(appointment) == (True, False)
     services.booking_cancel(appointment=appointment)
     told = OutboxMessage.objects.filter(appointment=appointment, kind="booking_cancelled")
@@ -85,7 +88,8 @@ def test_a_wrong_token_changes_nothing(client, booked):
     appointment, token = booked
     response = client.post(f"/rendez-vous/{appointment.reference}/wrong/messages/", {})
     assert response.status_code == 404
-    assert client.get(f"/rendez-vous/{appointment.reference}/{token}/messages/").status_code == 405
+    assert client.get(f"/rendez-vous/{appointment.reference}/wrong/messages/").status_code == 404
+    assert client.get(f"/rendez-vous/{appointment.reference}/{token}/messages/").status_code == 200
     assert channels(appointment) == (True, True)
 
 
