@@ -1,9 +1,7 @@
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -191,12 +189,6 @@ class PassportFile(models.Model):
             ),
             models.Index(
                 fields=["office"], condition=Q(held_by_service=True), name="file_held_by_service"
-            ),
-            # File search by part of a number or of a name (selectors.files_search, which
-            # compares in upper case): trigram indexes, so that it does not read every file.
-            *(
-                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"file_{field}_trgm")
-                for field in ("reference", "surname", "given_names")
             ),
             # The waiting files (the backlog), few among all: the public status page's
             # figures and the backlog's snapshot read only these.
