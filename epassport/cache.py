@@ -1,0 +1,66 @@
+"""Django's Redis cache, failing fast while Redis is unreachable (issue 10).
+
+The cache holds only what the portal can do without for a while: rate limit counters, the
+used proof-of-work challenges, the Celery heartbeat. Its callers let a request through when
+it fails (appointments.protection, production.tracking). A Redis that refuses connections
+fails at once; one that hangs (a frozen process, a host gone from the network) would cost
+each call its socket timeout, several per request. So after a connection error or a
+timeout, every call in this process fails at once with `CacheUnavailable` (a Redis
+`ConnectionError`, which the callers already expect) for FAIL_FAST_SECONDS; the first call
+after that tries Redis again.
+"""
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+FAIL_FAST_SECONDS = 5.0
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+# Per process and per server: until when calls fail without trying (time.monotonic()).
+_down_until: dict[tuple[str, ...], float] = {}
+
+
+class CacheUnavailable(RedisConnectionError):
+    """Redis failed moments ago: not tried again yet."""
+
+
+def _fail_fast(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def guarded(self: "FailFastRedisCache", *args, **kwargs):
+        servers = tuple(self._servers)
+        if time.monotonic() < _down_until.get(servers, 0.0):
+            raise CacheUnavailable("Redis unreachable moments ago; not tried again yet")
+        try:
+            return method(self, *args, **kwargs)
+        except UNREACHABLE:
+            _down_until[servers] = time.monotonic() + FAIL_FAST_SECONDS
+            logger.warning(
+                "Redis unreachable: cache calls fail at once for %s s", FAIL_FAST_SECONDS
+            )
+            raise
+
+    return guarded
+
+
+class FailFastRedisCache(RedisCache):
+    """RedisCache whose every call fails at once for a few seconds after Redis failed."""
+
+    add = _fail_fast(RedisCache.add)
+    get = _fail_fast(RedisCache.get)
+    set = _fail_fast(RedisCache.set)
+    touch = _fail_fast(RedisCache.touch)
+    delete = _fail_fast(RedisCache.delete)
+    get_many = _fail_fast(RedisCache.get_many)
+    has_key = _fail_fast(RedisCache.has_key)
+    incr = _fail_fast(RedisCache.incr)
+    set_many = _fail_fast(RedisCache.set_many)
+    delete_many = _fail_fast(RedisCache.delete_many)
+    clear = _fail_fast(RedisCache.clear)
