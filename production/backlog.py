@@ -213,13 +213,14 @@ def on_suspension_changed(*, now: datetime, **_signal) -> None:
 # worker after one was killed mid-run (reject on worker lost) does the work instead of
 # finding a lock left by the dead, and no run depends on Redis.
 LOCK_NAME = "production.backlog_run"
-_LOCK = "SELECT {}(hashtextextended(%s, 0))"
+_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
 
 
 def backlog_run_once(*, now: datetime | None = None) -> BacklogRun | None:
     """backlog_run unless another run holds the lock (None then)."""
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK.format("pg_try_advisory_lock"), [LOCK_NAME])
+        cursor.execute(_LOCK, [LOCK_NAME])
         (taken,) = cursor.fetchone()
     if not taken:
         return None
@@ -228,7 +229,7 @@ def backlog_run_once(*, now: datetime | None = None) -> BacklogRun | None:
     finally:
         try:
             with connection.cursor() as cursor:
-                cursor.execute(_LOCK.format("pg_advisory_unlock"), [LOCK_NAME])
+                cursor.execute(_UNLOCK, [LOCK_NAME])
         except DatabaseError:
             pass  # the session is broken, and the lock has gone with it
 
