@@ -1,15 +1,28 @@
 """Sending the outbox: each message once, retried with backoff while the mail server or the
-SMS provider is down.
+SMS provider is down, and no row lock or transaction held while a message is on its way.
 
-A message is claimed by locking its row (`SELECT ... FOR UPDATE SKIP LOCKED`) in a
-transaction that lasts while it is sent and its outcome recorded. A second worker (several
-sweeps at once, or a sweep and `outbox_deliver` of the same message) skips a locked row
-instead of waiting for it, and then finds it sent: each message is sent once. Should the
-database fail between a successful send and the commit, the message would be sent again on
-the next sweep: at least once, never lost.
+A message goes in three steps (issue 10):
+
+1. *Claim.* In a short transaction the first due pending message is locked (`FOR UPDATE SKIP
+   LOCKED`: a row another worker is claiming is skipped, not waited for), its
+   `claimed_until` set OUTBOX_CLAIM_SECONDS ahead and its `next_attempt_at` with it, and the
+   transaction commits: the message is not due for anybody else while the claim lasts.
+2. *Send*, outside any transaction: a slow or dead mail server holds no lock.
+3. *Record* the outcome with an UPDATE conditional on the claim (`status = 'pending' AND
+   claimed_until = ours`): sent, its secrets wiped; or failed, due again after a backoff.
+
+A claim lasts as long as the outbox sweep's hard time limit (settings), so when it lapses
+its sender has recorded the outcome or is dead (a worker killed, a time limit reached): the
+message is then due again, and the next sweep sends it, counting the lost attempt. A new
+claim is only taken once the old one has lapsed, so its `claimed_until` is later than the
+old one's and identifies it. Each message is sent once whoever sends it, several sweeps at
+once included. What remains possible: a sender killed after the mail server or the provider
+took the message and before step 3 (or the database failing then) makes it go twice: at
+least once, never lost.
 """
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -33,8 +46,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
-# Never hold a row lock (and a worker) for long on a mail server that does not answer.
+# Never hold a worker for long on a mail server that does not answer.
 DEFAULT_EMAIL_TIMEOUT = 30
+# The error recorded for an attempt whose sender died before recording its outcome.
+LOST_SENDER = "sender lost: its claim lapsed before an outcome was recorded"
 
 # Secrets a message's payload may carry: kept while it may still be sent, dropped once it is
 # sent or abandoned (a message retried from the admin afterwards goes without its link).
@@ -98,9 +113,9 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claimable(now: datetime) -> QuerySet[OutboxMessage]:
-    # SKIP LOCKED: a row another worker is sending is skipped, not waited for. Once a row
-    # is locked PostgreSQL checks the conditions again on its latest version, so a message
-    # another worker has just sent no longer matches and is never sent twice.
+    # SKIP LOCKED: a row another worker is claiming is skipped, not waited for. Once a row is
+    # locked PostgreSQL checks the conditions again on its latest version, so a message
+    # another worker has just claimed (no longer due) or sent no longer matches.
     return (
         OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("appointment__office", "appointment__slot")
@@ -108,18 +123,55 @@ def _claimable(now: datetime) -> QuerySet[OutboxMessage]:
     )
 
 
+def _claim(now: datetime, *, message_id: int | None = None) -> OutboxMessage | None:
+    """Claim the first message due at `now` (or this one, if due) for this worker, and
+    commit; None when there is none. A message whose last claim lapsed was being sent by a
+    worker that died: that counts as an attempt, and the last one abandons it."""
+    while True:
+        with transaction.atomic():
+            queryset = _claimable(now)
+            if message_id is not None:
+                queryset = queryset.filter(pk=message_id)
+            message = queryset.order_by("next_attempt_at", "pk").first()
+            if message is None:
+                return None
+            fields = ["claimed_until", "next_attempt_at"]
+            if message.claimed_until is not None:
+                message.attempts += 1
+                message.last_error = LOST_SENDER
+                fields += ["attempts", "last_error"]
+                logger.warning(
+                    "outbox message %s (%s, %s): its sender was lost (attempt %s)",
+                    message.pk,
+                    message.kind,
+                    message.channel,
+                    message.attempts,
+                )
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.status = OutboxMessage.Status.FAILED
+                    message.claimed_until = None
+                    message.payload = _without_secrets(message.payload)
+                    message.save(update_fields=[*fields, "status", "payload"])
+                    continue
+            message.claimed_until = timezone.now() + timedelta(
+                seconds=settings.OUTBOX_CLAIM_SECONDS
+            )
+            message.next_attempt_at = message.claimed_until
+            message.save(update_fields=fields)
+            return message
+
+
 def outbox_deliver(*, message_id: int) -> bool:
     """Send this message if it is pending, due and not being sent by another worker.
 
     Returns True when it was sent now; False when there was nothing to do (already sent,
-    taken by another worker, not due yet) or when sending failed (a retry is scheduled).
-    Idempotent; never raises for a failed send.
+    being sent by another worker, not due yet) or when sending failed (a retry is
+    scheduled). Idempotent; never raises for a failed send.
     """
-    with transaction.atomic():
-        message = _claimable(timezone.now()).filter(pk=message_id).first()
-        if message is None:
-            return False
-        return _send_claimed(message)
+    message = _claim(timezone.now(), message_id=message_id)
+    if message is None:
+        return False
+    return _send_claimed(message)
 
 
 def outbox_retry(*, message_ids: Iterable[int], now: datetime | None = None) -> int:
@@ -136,43 +188,64 @@ def outbox_retry(*, message_ids: Iterable[int], now: datetime | None = None) -> 
     )
 
 
-def outbox_sweep(*, limit: int = 200) -> int:
+def outbox_sweep(*, limit: int = 200, seconds: float | None = None) -> int:
     """Send up to `limit` due pending messages, oldest first; returns how many were sent.
 
-    Each message is claimed and sent in its own short transaction, so that several sweeps
-    can run at once, each taking rows the others have not locked.
+    Each message is claimed, sent and recorded on its own, so that several sweeps can run at
+    once, each taking messages the others have not claimed. No new message is claimed after
+    `seconds` (a fifth of the claim's length by default), which keeps the sweep well inside
+    its time limit: beat starts another one every few seconds.
     """
     # Due as of the start of the sweep: a message that fails now is due again only later,
     # so one sweep tries each message at most once.
     now = timezone.now()
+    budget = settings.OUTBOX_CLAIM_SECONDS / 5 if seconds is None else seconds
+    deadline = time.monotonic() + budget
     sent = 0
     for _index in range(limit):
-        with transaction.atomic():
-            message = _claimable(now).order_by("next_attempt_at", "pk").first()
-            if message is None:
-                break
-            sent += _send_claimed(message)
+        if time.monotonic() >= deadline:
+            break
+        message = _claim(now)
+        if message is None:
+            break
+        sent += _send_claimed(message)
     return sent
 
 
 def _send_claimed(message: OutboxMessage) -> bool:
-    """Send a message whose row the current transaction has locked; record the outcome."""
+    """Send a message this worker has claimed, outside any transaction; record the
+    outcome."""
     try:
-        # A savepoint: should a query fail while rendering, the transaction is still usable
-        # to record the failure.
-        with transaction.atomic():
-            if message.channel == OutboxMessage.Channel.EMAIL:
-                _send_email(message)
-            else:
-                _send_sms(message)
+        if message.channel == OutboxMessage.Channel.EMAIL:
+            _send_email(message)
+        else:
+            _send_sms(message)
     except Exception as error:
         _record_failure(message, error)
         return False
-    message.status = OutboxMessage.Status.SENT
-    message.sent_at = timezone.now()
-    message.payload = {}  # the manage token leaves the database once it has been sent
-    message.save(update_fields=["status", "sent_at", "payload"])
+    _record(
+        message,
+        status=OutboxMessage.Status.SENT,
+        sent_at=timezone.now(),
+        payload={},  # the manage token leaves the database once it has been sent
+    )
     return True
+
+
+def _record(message: OutboxMessage, **fields: object) -> bool:
+    """Write the outcome of a send if the claim is still ours (the claim ends with it)."""
+    recorded = OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxMessage.Status.PENDING, claimed_until=message.claimed_until
+    ).update(claimed_until=None, **fields)
+    if not recorded:
+        # Its claim lapsed (this sender outlived the time limit meant to kill it), or the
+        # message was erased meanwhile: the outcome is not ours to write any more.
+        logger.error("outbox message %s: claim lost before its outcome was recorded", message.pk)
+    return bool(recorded)
+
+
+def _without_secrets(payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if key not in SECRET_PAYLOAD_KEYS}
 
 
 def _record_failure(message: OutboxMessage, error: Exception) -> None:
@@ -182,12 +255,16 @@ def _record_failure(message: OutboxMessage, error: Exception) -> None:
     message.attempts += 1
     message.last_error = redact(repr(error))[:2000]
     message.next_attempt_at = timezone.now() + backoff(message.attempts)
+    fields = {
+        "attempts": message.attempts,
+        "last_error": message.last_error,
+        "next_attempt_at": message.next_attempt_at,
+    }
     if message.attempts >= MAX_ATTEMPTS:
-        message.status = OutboxMessage.Status.FAILED
         # The last try: the manage token leaves the database (issue 10, personal data).
-        message.payload = {
-            key: value for key, value in message.payload.items() if key not in SECRET_PAYLOAD_KEYS
-        }
+        fields.update(
+            status=OutboxMessage.Status.FAILED, payload=_without_secrets(message.payload)
+        )
         logger.error(
             "outbox message %s (%s, %s) abandoned after %s attempts: %s",
             message.pk,
@@ -206,7 +283,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> None:
             message.next_attempt_at.isoformat(),
             message.last_error,
         )
-    message.save(update_fields=["attempts", "last_error", "next_attempt_at", "status", "payload"])
+    _record(message, **fields)
 
 
 def _appointment_of(message: OutboxMessage) -> Appointment:

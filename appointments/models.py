@@ -450,6 +450,9 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.TextField(help_text="appointment:12:cancelled, file:7:ready:31, …")
+    # Issue 10: while a worker sends the message, the end of its claim (delivery.py); past
+    # it, that worker is known to be gone and the message is due again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("message sortant")
@@ -464,6 +467,11 @@ class OutboxMessage(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "sent", "failed"]), name="outbox_status_valid"
+            ),
+            # Only a message still to send can be claimed by a sender.
+            models.CheckConstraint(
+                condition=Q(claimed_until__isnull=True) | Q(status="pending"),
+                name="outbox_claimed_only_pending",
             ),
         ]
         indexes = [

@@ -3,7 +3,9 @@ from celery import shared_task
 
 @shared_task(name="appointments.outbox_sweep", ignore_result=True)
 def outbox_sweep() -> int:
-    """Send every pending message whose time has come, retries included (run by beat)."""
+    """Send every pending message whose time has come, retries included (run by beat every
+    10 seconds, on the `notifications` queue). Idempotent: each message is claimed before it
+    is sent, so sweeps at once, or one run again after its worker died, send it once."""
     from . import delivery
 
     return delivery.outbox_sweep()
@@ -11,6 +13,7 @@ def outbox_sweep() -> int:
 
 @shared_task(name="appointments.slots_generate", ignore_result=True)
 def slots_generate() -> int:
+    """Create the slots of the next 60 days (beat, nightly). Idempotent."""
     from . import services
 
     return services.slots_generate()

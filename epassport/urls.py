@@ -35,3 +35,6 @@ urlpatterns += i18n_patterns(
 )
 
 handler404 = "epassport.api.page_not_found"
+
+# --- Celery and faults (issue 10): a clean 503 while the database cannot be reached --------
+handler500 = "epassport.unavailable.server_error"

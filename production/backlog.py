@@ -18,12 +18,11 @@ whether the clocked task of a reopening fired or not:
   files in line, so a run after a missed reopening releases what it should.
 """
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -208,24 +207,31 @@ def on_suspension_changed(*, now: datetime, **_signal) -> None:
     backlog_release(now=now)
 
 
-# One run at a time per Redis: a run that finds the lock taken leaves at once (no pile-up);
-# the lock expires by itself if its holder dies (no wait forever).
-LOCK_KEY = "production:backlog-run"
-LOCK_SECONDS = 600
+# One run at a time (issue 10): a run that finds another under way leaves at once (no
+# pile-up). A session-level advisory lock of PostgreSQL, not a key in Redis: PostgreSQL
+# releases it when the process holding it dies, so the run that Celery hands again to a
+# worker after one was killed mid-run (reject on worker lost) does the work instead of
+# finding a lock left by the dead, and no run depends on Redis.
+LOCK_NAME = "production.backlog_run"
+_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
 
 
 def backlog_run_once(*, now: datetime | None = None) -> BacklogRun | None:
     """backlog_run unless another run holds the lock (None then)."""
-    from django.core.cache import cache
-
-    token = secrets.token_hex(8)
-    if not cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS):
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK, [LOCK_NAME])
+        (taken,) = cursor.fetchone()
+    if not taken:
         return None
     try:
         return backlog_run(now=now)
     finally:
-        if cache.get(LOCK_KEY) == token:
-            cache.delete(LOCK_KEY)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_UNLOCK, [LOCK_NAME])
+        except DatabaseError:
+            pass  # the session is broken, and the lock has gone with it
 
 
 def backlog_snapshot_take(*, now: datetime | None = None) -> datetime:

@@ -59,3 +59,13 @@ def new_page(browser):
 def page(new_page):
     """A French-speaking applicant's page, on a phone."""
     return new_page()
+
+
+# --- Celery and faults (issue 10) --------------------------------------------------------
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    """The static files collected once, as `collectstatic` does in production: a portal
+    process started with DEBUG off (tests/servers.py) serves them from there."""
+    from tests.servers import collect_static
+
+    return collect_static(tmp_path_factory.mktemp("static"))

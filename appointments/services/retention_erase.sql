@@ -13,7 +13,8 @@ WITH erased AS (
 ), messages AS (
     UPDATE appointments_outboxmessage m
     SET recipient = '', payload = '{}'::jsonb, last_error = '',
-        status = CASE m.status WHEN 'pending' THEN 'failed' ELSE m.status END
+        status = CASE m.status WHEN 'pending' THEN 'failed' ELSE m.status END,
+        claimed_until = NULL  -- a sender's claim, if any, then finds it no longer pending
     WHERE m.appointment_id IN (SELECT id FROM erased)
     RETURNING m.id
 )

@@ -20,10 +20,11 @@ class BrokenProviderBackend(sms.BaseSmsBackend):
 
 
 class MeetingBackend(RecordingBackend):
-    """Each thread, on its first SMS, waits (holding that message's row lock) until another
+    """Each thread, on its first SMS, waits (with that message claimed) until another
     thread sends its first one too: two sweeps are then provably sending at the same
-    instant. Were locked rows not skipped, the second sweep would wait on the first one's
-    row instead, the barrier would break and the SMS would fail. Set `barrier` first."""
+    instant. Were a claim waited for, the barrier would break and the SMS would fail; were
+    a claimed message still due for the other sweep, it would be sent twice. Set `barrier`
+    first."""
 
     barrier = threading.Barrier(2)
     met = threading.local()

@@ -58,9 +58,10 @@ def use_smtp(settings, port: int) -> None:
 
 
 @contextmanager
-def smtp_server(settings) -> Iterator[Inbox]:
-    """An SMTP server listening on a free port of localhost, Django's mail sent to it."""
-    handler = Inbox()
+def smtp_server(settings, handler: Inbox | None = None) -> Iterator[Inbox]:
+    """An SMTP server listening on a free port of localhost, Django's mail sent to it (each
+    message given to `handler`, a new Inbox by default)."""
+    handler = handler or Inbox()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -238,10 +238,10 @@ def test_one_sweep_tries_a_failing_message_once_and_sends_the_others():
 
 
 class RendezvousBackend(sms.FileBackend):
-    """Each sweeping thread, on its first SMS, waits (holding that message's row lock)
-    until the other thread holds one too: the two sweeps are then provably sending at the
-    same instant. Were rows not skipped when locked, the second thread would wait on the
-    first one's row, the barrier would break and the SMS would fail."""
+    """Each sweeping thread, on its first SMS, waits (with that message claimed) until the
+    other thread is sending one too: the two sweeps are then provably sending at the same
+    instant. Were a claim waited for, the barrier would break and the SMS would fail; were a
+    claimed message still due for the other sweep, it would be sent twice."""
 
     barrier = threading.Barrier(2)
     met = threading.local()

@@ -14,9 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         run = backlog.backlog_run_once()
         if run is None:
-            raise CommandError(
-                "Another run of the backlog is under way (lock in Redis); try again shortly."
-            )
+            raise CommandError("Another run of the backlog is under way; try again shortly.")
         self.stdout.write(f"held: {run.held}")
         self.stdout.write(f"released: {run.released}")
         self.stdout.write(f"displaced appointments rebooked: {run.rebooked}")
