@@ -18,10 +18,9 @@ overwrites data), in one transaction that stops at the first error, without the 
 owner and grants, runs ANALYZE, then counts the rows of every table and compares them with
 the manifest: the exit status is 0 only when every table has its rows back.
 
-pg_dump and pg_restore come from the PATH, or from PG_BIN (a directory) when set; their
-major version must be at least the server's (e.g. the embedded PostgreSQL 16 of `make run`
-needs `PG_BIN=$(.venv/bin/python -c "import pgserver, pathlib;
-print(pathlib.Path(pgserver.__file__).parent / 'pginstall/bin')")`). Passwords go to them
+pg_dump and pg_restore come from PG_BIN (a directory) when set, else the newest of the
+PATH's and the embedded PostgreSQL's (pgserver, version 16, as `make run` runs); their
+major version must be at least the server's. Passwords go to them
 through PGPASSWORD, never on a command line that `ps` shows. docs/operations.md tells when
 to run it and how to rehearse a restore.
 """
@@ -29,6 +28,7 @@ to run it and how to rehearse a restore.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -79,12 +79,36 @@ def _client(params: dict[str, str]) -> tuple[str, dict[str, str]]:
     return make_dsn(**params), env
 
 
-def _tool(name: str) -> str:
+def _candidates(name: str) -> list[str]:
+    """PG_BIN's tool when set; else the PATH's and the one of the embedded PostgreSQL
+    (pgserver, a server newer than Debian's client): the newest of them is used, as a
+    pg_dump dumps servers up to its own version."""
     directory = os.environ.get("PG_BIN")
-    path = str(Path(directory) / name) if directory else shutil.which(name)
-    if not path or not Path(path).exists():
+    if directory:
+        return [str(Path(directory) / name)]
+    found = [shutil.which(name)]
+    try:
+        import pgserver
+
+        found.append(str(Path(pgserver.__file__).parent / "pginstall" / "bin" / name))
+    except ImportError:
+        pass
+    return [path for path in found if path and Path(path).exists()]
+
+
+@functools.cache
+def _tool(name: str) -> str:
+    paths = _candidates(name)
+    if not paths:
         raise BackupError(f"{name} not found (install the PostgreSQL client or set PG_BIN)")
-    return path
+    return max(paths, key=lambda path: _major(_version(path)))
+
+
+def _version(path: str) -> str:
+    result = subprocess.run(  # nosec B603 # a PostgreSQL client tool, fixed arguments
+        [path, "--version"], capture_output=True, text=True
+    )
+    return result.stdout
 
 
 def _major(version_text: str) -> int:
@@ -95,10 +119,7 @@ def _major(version_text: str) -> int:
 
 
 def _tool_major(name: str) -> int:
-    result = subprocess.run(  # nosec B603 # a PostgreSQL client tool, fixed arguments
-        [_tool(name), "--version"], capture_output=True, text=True
-    )
-    return _major(result.stdout)
+    return _major(_version(_tool(name)))
 
 
 def table_counts(cursor) -> dict[str, int]:

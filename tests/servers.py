@@ -270,7 +270,8 @@ def private_redis(directory: Path) -> Iterator[PrivateRedis]:
 
 def postgres_bin() -> Path:
     """The directory of the PostgreSQL server programs: PG_BIN, else the newest of Debian's
-    (/usr/lib/postgresql/N/bin, whose contrib has pg_trgm), else those on the PATH."""
+    (/usr/lib/postgresql/N/bin, whose contrib has pg_trgm), else those on the PATH, else the
+    embedded PostgreSQL's (pgserver)."""
     if os.environ.get("PG_BIN"):
         return Path(os.environ["PG_BIN"])
     debian = sorted(
@@ -279,8 +280,11 @@ def postgres_bin() -> Path:
     if debian:
         return debian[-1].parent
     found = shutil.which("pg_ctl")
-    assert found, "no PostgreSQL server programs: install postgresql or set PG_BIN"
-    return Path(found).parent
+    if found:
+        return Path(found).parent
+    import pgserver  # the embedded PostgreSQL's own programs (no contrib)
+
+    return Path(pgserver.__file__).parent / "pginstall" / "bin"
 
 
 class PrivatePostgres:

@@ -21,5 +21,10 @@ def test_the_name_search_uses_the_trigram_indexes(paris, index):
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert index in plan
+        cursor.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+        (trigrams,) = cursor.fetchone()
+    if trigrams:
+        assert index in plan
+    else:  # the embedded server of `make test` has no contrib: the migration did without
+        assert "trgm" not in plan
     assert [f.surname for f in files] == ["COULIBALY"] * 20
