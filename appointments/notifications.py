@@ -64,11 +64,16 @@ _INSERT = """
     INSERT INTO appointments_outboxmessage
         (channel, kind, appointment_id, recipient, language, payload, status, attempts,
          next_attempt_at, last_error, created_at, idempotency_key)
-    SELECT r.channel, %(kind)s, %(appointment)s, r.recipient, r.language, %(payload)s::jsonb,
-           'pending', 0, %(now)s, '', %(now)s, %(key)s
-    FROM epassport_outbox_recipients(COALESCE(%(recipients_of)s, %(appointment)s)) r
+    SELECT r.channel, $1, $2, r.recipient, r.language, $3, 'pending', 0, $4, '', $4, $5
+    FROM epassport_outbox_recipients(COALESCE($6, $2)) r
     ON CONFLICT (idempotency_key, channel) DO NOTHING
 """
+# Prepared once per database connection, as the booking statement is: planning it cost
+# more than running it (0.5 ms against 0.3), in every booking of a reopening rush.
+_PREPARE = (
+    "PREPARE epassport_enqueue (text, bigint, jsonb, timestamptz, text, bigint) AS " + _INSERT
+)
+_EXECUTE = "EXECUTE epassport_enqueue (%s, %s, %s, %s, %s, %s)"
 
 
 def enqueue(
@@ -87,14 +92,20 @@ def enqueue(
     the contacts of the booking it would replace)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    params = {
-        "kind": kind,
-        "appointment": appointment if isinstance(appointment, int) else appointment.pk,
-        "payload": json.dumps(payload or {}),
-        "now": timezone.now(),  # the application's clock, as the ORM's defaults would use
-        "key": key,
-        "recipients_of": recipients_of,
-    }
+    params = [
+        kind,
+        appointment if isinstance(appointment, int) else appointment.pk,
+        json.dumps(payload or {}),
+        timezone.now(),  # the application's clock, as the ORM's defaults would use
+        key,
+        recipients_of,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, params)
+        # A prepared statement lives as long as its database session (a rollback keeps
+        # it): prepared once per connection, remembered on it.
+        raw = connection.connection
+        if getattr(connection, "_epassport_enqueue_prepared_on", None) is not raw:
+            cursor.execute(_PREPARE)
+            connection._epassport_enqueue_prepared_on = raw
+        cursor.execute(_EXECUTE, params)
         return cursor.rowcount
