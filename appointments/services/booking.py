@@ -224,11 +224,29 @@ def booking_create(
             raise
         if row is not None:
             return appointment, token
+        if _expire_lapsed_holds(slot_id=slot_id, now=now):
+            continue  # a hold whose code never came took the seat: it is free again
         refusal = _refusal(slot_id=slot_id, now=now)
         if refusal is not None:
             raise refusal
         # Full in the statement's snapshot, free a moment later: try again.
     raise SlotFull()
+
+
+# The slot's holds whose code was not entered in time free their seats (the seat trigger),
+# under their row locks: a confirmation racing it wins or loses whole (status = 'pending').
+_EXPIRE_LAPSED = """
+    UPDATE appointments_appointment
+    SET status = 'expired', updated_at = %s
+    WHERE slot_id = %s AND status = 'pending' AND hold_expires_at <= %s
+"""
+
+
+def _expire_lapsed_holds(*, slot_id: int, now: datetime) -> int:
+    """Expire the lapsed holds of a slot the booking found full; returns how many."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_EXPIRE_LAPSED, [timezone.now(), slot_id, now])
+        return cursor.rowcount
 
 
 # The slot's columns that the statement returns after the appointment's id, in its order.

@@ -292,4 +292,5 @@ def test_the_booking_endpoint_documents_the_confirmation(client):
 def test_the_lapsed_holds_are_expired_every_minute_by_default():
     schedule = next(s for s in DEFAULT_SCHEDULES if s.task == "appointments.holds_expire")
     assert schedule.every_seconds == 60
+    celery_app.loader.import_default_modules()  # the apps' tasks, as a worker loads them
     assert schedule.task in celery_app.tasks
