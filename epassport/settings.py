@@ -132,8 +132,8 @@ CACHES = {
 
 CELERY_BROKER_URL = _celery_broker_url(REDIS_URL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A booking request sends its notification task after commit: when Redis hangs, give up
-# quickly (the outbox sweep sends the message later) instead of holding the request.
+# No web request publishes a task (notifications go through the outbox table); beat and the
+# workers that do publish give up quickly when Redis hangs, and try again at their next run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
