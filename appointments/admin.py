@@ -4,7 +4,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import delivery, services, validation
+from . import delivery, services, validation, waiting_room
 from .models import (
     Appointment,
     Closure,
@@ -14,6 +14,7 @@ from .models import (
     OutboxMessage,
     Slot,
     Suspension,
+    WaitingLine,
 )
 
 
@@ -209,3 +210,42 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "office"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(WaitingLine)
+class WaitingLineAdmin(admin.ModelAdmin):
+    """The waiting room of each office at each reopening (appointments/waiting_room/):
+    how many took a place, how many are in, and the rate, the one thing to change here
+    (through waiting_room.line_rate_set, which keeps those already in)."""
+
+    list_display = ["office", "reopens_at", "rate", "issued", "admitted", "waiting"]
+    list_select_related = ["office", "suspension"]
+    list_filter = ["office"]
+    fields = ["office", "reopens_at", "issued", "admitted", "waiting", "rate"]
+    readonly_fields = ["office", "reopens_at", "issued", "admitted", "waiting"]
+    ordering = ["-suspension__reopens_at", "office"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a line opens with its first place
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("réouverture"))
+    def reopens_at(self, line: WaitingLine):
+        return line.suspension.reopens_at
+
+    def _figures(self, line: WaitingLine) -> tuple[int, int]:
+        admitted = waiting_room.admitted_now(line=line)
+        return admitted, line.issued - admitted
+
+    @admin.display(description=_("admis"))
+    def admitted(self, line: WaitingLine) -> int:
+        return self._figures(line)[0]
+
+    @admin.display(description=_("en attente"))
+    def waiting(self, line: WaitingLine) -> int:
+        return self._figures(line)[1]
+
+    def save_model(self, request, obj, form, change) -> None:
+        waiting_room.line_rate_set(line_id=obj.pk, rate=form.cleaned_data["rate"])

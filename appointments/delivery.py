@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from epassport.logs import redact
 
-from . import documents, sms
+from . import documents, sms, validation
 from .models import Appointment, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ BACKOFF_MAX = timedelta(hours=6)
 DEFAULT_EMAIL_TIMEOUT = 30
 # The error recorded for an attempt whose sender died before recording its outcome.
 LOST_SENDER = "sender lost: its claim lapsed before an outcome was recorded"
+# The error of an SMS the sender refused: the forms refuse such numbers, so it was written
+# before SMS_ALLOWED_COUNTRIES changed, or by a path that skipped them.
+SMS_COUNTRY_REFUSED = "not sent: the number is outside SMS_ALLOWED_COUNTRIES"
 
 # Secrets a message's payload may carry: kept while it may still be sent, dropped once it is
 # sent or abandoned (a message retried from the admin afterwards goes without its link).
@@ -79,6 +82,10 @@ SMS_TEXTS = {
     "booking_displaced": gettext_lazy(
         "Passeport Premium : le rendez-vous %(reference)s du %(when)s ne peut pas être "
         "maintenu (fermeture du bureau). Choisissez un nouveau créneau : %(url)s"
+    ),
+    "booking_guessing": gettext_lazy(
+        "Passeport Premium : plusieurs codes erronés ont été saisis pour remplacer votre "
+        "rendez-vous %(reference)s. Il reste valable. Ne donnez jamais votre code."
     ),
     "booking_reminder": gettext_lazy(
         "Passeport Premium : rappel, votre rendez-vous %(reference)s est demain, le %(when)s, "
@@ -112,15 +119,21 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
-def _claimable(now: datetime) -> QuerySet[OutboxMessage]:
+def claimable(now: datetime, *, message_id: int | None = None) -> QuerySet[OutboxMessage]:
+    """The due pending messages in the order they are sent: codes first (the priority, see
+    OutboxMessage.FIRST_KINDS), then by due time. The order of the index outbox_pending_due,
+    so the claim reads its first entries whatever the backlog."""
     # SKIP LOCKED: a row another worker is claiming is skipped, not waited for. Once a row is
     # locked PostgreSQL checks the conditions again on its latest version, so a message
     # another worker has just claimed (no longer due) or sent no longer matches.
-    return (
+    queryset = (
         OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("appointment__office", "appointment__slot")
         .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
     )
+    if message_id is not None:
+        queryset = queryset.filter(pk=message_id)
+    return queryset.order_by("priority", "next_attempt_at", "pk")
 
 
 def _claim(now: datetime, *, message_id: int | None = None) -> OutboxMessage | None:
@@ -129,10 +142,7 @@ def _claim(now: datetime, *, message_id: int | None = None) -> OutboxMessage | N
     worker that died: that counts as an attempt, and the last one abandons it."""
     while True:
         with transaction.atomic():
-            queryset = _claimable(now)
-            if message_id is not None:
-                queryset = queryset.filter(pk=message_id)
-            message = queryset.order_by("next_attempt_at", "pk").first()
+            message = claimable(now, message_id=message_id).first()
             if message is None:
                 return None
             fields = ["claimed_until", "next_attempt_at"]
@@ -189,7 +199,8 @@ def outbox_retry(*, message_ids: Iterable[int], now: datetime | None = None) -> 
 
 
 def outbox_sweep(*, limit: int = 200, seconds: float | None = None) -> int:
-    """Send up to `limit` due pending messages, oldest first; returns how many were sent.
+    """Send up to `limit` due pending messages, codes first, then oldest first; returns how
+    many were sent.
 
     Each message is claimed, sent and recorded on its own, so that several sweeps can run at
     once, each taking messages the others have not claimed. No new message is claimed after
@@ -215,6 +226,24 @@ def outbox_sweep(*, limit: int = 200, seconds: float | None = None) -> int:
 def _send_claimed(message: OutboxMessage) -> bool:
     """Send a message this worker has claimed, outside any transaction; record the
     outcome."""
+    if message.channel == OutboxMessage.Channel.SMS and not validation.sms_allowed(
+        message.recipient
+    ):
+        # SMS to other countries are paid by the ministry and are what SMS pumping lives
+        # on: abandoned at once, without a try (the email of the same event still goes).
+        logger.warning(
+            "outbox message %s (%s, sms) refused: number outside SMS_ALLOWED_COUNTRIES",
+            message.pk,
+            message.kind,
+        )
+        _record(
+            message,
+            status=OutboxMessage.Status.FAILED,
+            attempts=message.attempts + 1,
+            last_error=SMS_COUNTRY_REFUSED,
+            payload=_without_secrets(message.payload),
+        )
+        return False
     try:
         if message.channel == OutboxMessage.Channel.EMAIL:
             _send_email(message)

@@ -5,6 +5,8 @@ Everything is rendered in the applicant's language and shows times in the office
 timezone, with its name.
 """
 
+import re
+import unicodedata
 from datetime import UTC, datetime, tzinfo
 from io import BytesIO
 from xml.sax.saxutils import escape  # nosec B406 # escapes text for reportlab, parses nothing
@@ -91,8 +93,30 @@ def local_datetime_label(moment: datetime, tz: tzinfo) -> str:
     return f"{when} ({zone_name(tz)}, {utc_offset_label(local)})"
 
 
-def applicant_name(appointment: Appointment) -> str:
-    return f"{appointment.given_names} {appointment.surname}".strip()
+# The name messages carry. Whatever the applicant typed as their name goes out in the
+# messages to the contacts typed with it, a code's included: a bot could make it an
+# advertisement or a link ("Visit http://evil.example") sent in the ministry's name, at its
+# cost. So a message never carries it as typed: only letters, marks, spaces, apostrophes,
+# hyphens and dots stay (no scheme, slash, @ or digit), a dot gets a space after it
+# ("evil. example", which no mail client or phone makes a link), and it is cut to NAME_CHARS
+# with an ellipsis. The SMS carry no name at all.
+NAME_CHARS = 40
+_NAME_SIGNS = frozenset("'’-.")
+_GLUED_DOT = re.compile(r"\.(?=\S)")
+
+
+def applicant_name(appointment: Appointment, *, limit: int | None = NAME_CHARS) -> str:
+    """The applicant's name as emails and the convocation show it: never a link, and cut
+    to `limit` characters (None: whole, for the convocation checked at the counter)."""
+    typed = unicodedata.normalize("NFC", f"{appointment.given_names} {appointment.surname}")
+    kept = "".join(
+        char if unicodedata.category(char)[0] in "LM" or char in _NAME_SIGNS else " "
+        for char in typed
+    )
+    name = " ".join(_GLUED_DOT.sub(". ", kept).split())
+    if limit is not None and len(name) > limit:
+        name = name[: limit - 1].rstrip() + "…"
+    return name
 
 
 def address_lines(appointment: Appointment) -> list[str]:
@@ -226,7 +250,7 @@ def appointment_pdf(appointment: Appointment, *, manage_url: str | None) -> byte
             text(appointment.reference, "reference"),
             Spacer(1, 0.3 * cm),
             text(_("Demandeur"), "label"),
-            text(applicant_name(appointment), "strong"),
+            text(applicant_name(appointment, limit=None), "strong"),
         ]
         width = document.width - 12  # the frame's default padding: 6 points on each side
         header = Table([[identity, qr]], colWidths=[width - 5 * cm, 5 * cm], hAlign="LEFT")

@@ -163,12 +163,16 @@ class ScopedSuspension:
     suspension: Suspension
     office_ids: frozenset[int]
 
+    def covers(self, *, office_id: int) -> bool:
+        """Whether it concerns this office (every office when it lists none)."""
+        return not self.office_ids or office_id in self.office_ids
+
     def in_force(self, *, office_id: int, at: datetime) -> bool:
         s = self.suspension
         return (
             s.starts_at <= at
             and (s.reopens_at is None or s.reopens_at > at)
-            and (not self.office_ids or office_id in self.office_ids)
+            and self.covers(office_id=office_id)
         )
 
 

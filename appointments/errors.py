@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import BadRequest, Conflict
+from epassport.errors import BadRequest, Conflict, DomainError
 
 
 class SlotFull(Conflict):
@@ -51,4 +51,44 @@ class HoldExpired(Conflict):
     code = "hold_expired"
     default_detail = _(
         "Le délai pour saisir le code est dépassé et la place a été libérée. Réservez à nouveau."
+    )
+
+
+class TooManyHolds(DomainError):
+    """A pending hold over one of its bounds (one per identity number, phone and mailbox,
+    HOLDS_PER_NETWORK per network); `retry_after` says in how many seconds one ends."""
+
+    code = "too_many_holds"
+    status = 429
+    default_detail = _(
+        "Une place est déjà retenue en attente de son code pour ce numéro d’identité, ce "
+        "téléphone, cette adresse e-mail ou votre réseau. Saisissez le code reçu, ou réessayez "
+        "quand cette place sera libérée."
+    )
+
+
+class TooManyCodeFailures(DomainError):
+    """Too many wrong codes for this identity number today: no new hold may replace its
+    booking (its holder keeps it; they change it with their own link or at the counter)."""
+
+    code = "too_many_code_failures"
+    status = 429
+    default_detail = _(
+        "Trop de codes erronés pour ce numéro d’identité aujourd’hui. Le rendez-vous existant "
+        "reste valable : modifiez-le avec le lien reçu dans sa confirmation, ou au guichet."
+    )
+
+
+class TooManyMoves(Conflict):
+    code = "too_many_moves"
+    default_detail = _(
+        "Ce rendez-vous a déjà été déplacé le nombre de fois permis. Annulez-le et réservez "
+        "à nouveau, ou adressez-vous au guichet."
+    )
+
+
+class EvictionRefused(BadRequest):
+    code = "reason_required"
+    default_detail = _(
+        "Indiquez la pièce d’identité vérifiée et la raison (au moins 10 caractères)."
     )

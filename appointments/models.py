@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -320,6 +322,19 @@ class Appointment(models.Model):
         db_index=False,
         editable=False,
     )
+    # The bounds on pending holds (services/booking.py): the email address as one mailbox
+    # (validation.email_key), and the network the hold came from (a /24 IPv4 or /48 IPv6,
+    # protection.hold_network; empty when made by staff or a task). One pending hold per
+    # identity number, phone and mailbox: partial unique indexes below. Holds per network:
+    # the counter HoldNetwork, kept by a trigger.
+    email_key = models.CharField(
+        max_length=254, blank=True, default="", db_default="", editable=False
+    )
+    hold_network = models.CharField(
+        max_length=50, blank=True, default="", db_default="", editable=False
+    )
+    # How many times the applicant moved it (MAX_MOVES bounds it).
+    moves = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # When its identity data was erased; its status, dates, office and slot stay (statistics).
@@ -390,6 +405,24 @@ class Appointment(models.Model):
                 ),
                 name="appointment_identity_or_erased",
             ),
+            # One pending hold per person, per phone and per mailbox (a second answers
+            # too_many_holds): a bot cannot hold many seats with one identity or contact,
+            # nor draw more codes against somebody else's booking than one at a time.
+            models.UniqueConstraint(
+                fields=["national_id"],
+                condition=Q(status="pending"),
+                name="appointment_one_hold_per_identity",
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(status="pending"),
+                name="appointment_one_hold_per_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["email_key"],
+                condition=Q(status="pending") & ~Q(email_key=""),
+                name="appointment_one_hold_per_email",
+            ),
         ]
         indexes = [
             models.Index(fields=["office", "status"], name="appointment_office_status"),
@@ -409,10 +442,82 @@ class Appointment(models.Model):
                 condition=Q(replaces__isnull=False),
                 name="appointment_replaces",
             ),
+            # The lapsed holds of a network, expired when its budget is spent.
+            models.Index(
+                fields=["hold_network", "hold_expires_at"],
+                condition=Q(status="pending"),
+                name="appointment_pending_network",
+            ),
+            # Wrong codes per identity number over a day (CODE_FAILURES_PER_NINA): only the
+            # holds that had a wrong try, a small index.
+            models.Index(
+                fields=["national_id", "updated_at"],
+                condition=Q(code_attempts__gt=0),
+                name="appointment_code_failures",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference
+
+
+class HoldNetwork(models.Model):
+    """How many pending holds a network (a /24 IPv4 or /48 IPv6) has now: the booking
+    statement takes one only while fewer than HOLDS_PER_NETWORK are (a conditional upsert of
+    this row, which serialises the holds of one network), and a trigger on appointments
+    gives it back when the hold ends (confirmed, expired, released), whichever path ends it
+    (migration 0012)."""
+
+    network = models.CharField(max_length=50, primary_key=True)
+    held = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("réseau (places retenues)")
+        verbose_name_plural = _("réseaux (places retenues)")
+        constraints = [
+            models.CheckConstraint(condition=Q(held__gte=0), name="hold_network_held_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network}: {self.held}"
+
+
+class UsedChallenge(models.Model):
+    """A proof-of-work challenge accepted once (appointments.protection): its signature is
+    the key, so a replay is refused by the database, with Redis up or down. Rows are deleted
+    by the periodic task once the challenge has expired (it is refused then anyway)."""
+
+    signature = models.CharField(max_length=128, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.signature[:12]
+
+
+class AppointmentEvent(models.Model):
+    """A change of an appointment's status made by a person of the staff, with who, when and
+    why: append-only (a trigger refuses UPDATE and DELETE, as for file events)."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="events", db_constraint=False
+    )
+    from_status = models.CharField(_("de"), max_length=12)
+    to_status = models.CharField(_("à"), max_length=12)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=20)
+    note = models.TextField(_("motif"), blank=True)
+
+    class Meta:
+        verbose_name = _("événement de rendez-vous")
+        verbose_name_plural = _("événements de rendez-vous")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["appointment", "at"], name="appointment_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id}: {self.from_status} -> {self.to_status}"
 
 
 class OutboxMessage(models.Model):
@@ -433,8 +538,23 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("envoyé")
         FAILED = "failed", _("abandonné")
 
+    # Kinds sent before any other message: a hold's code is worth something only for the 15
+    # minutes of its hold, and a reopening queues thousands of file notifications ahead of it.
+    FIRST_KINDS = ("booking_code",)
+
     channel = models.CharField(max_length=5, choices=Channel.choices)
     kind = models.CharField(max_length=40, help_text="booking_confirmed, file_ready, …")
+    # 0 for FIRST_KINDS, 1 for the rest: senders claim by priority, then due time
+    # (delivery.py, the index outbox_pending_due). PostgreSQL computes it from the kind (a
+    # stored generated column), so every statement that writes the outbox, the hand-written
+    # SQL included, sets it without naming it: the one home of the rule.
+    priority = models.GeneratedField(
+        expression=models.Case(
+            models.When(kind__in=FIRST_KINDS, then=models.Value(0)), default=models.Value(1)
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="messages", null=True, blank=True
     )
@@ -475,8 +595,9 @@ class OutboxMessage(models.Model):
             ),
         ]
         indexes = [
+            # The claim's order (delivery.py): the first due message is the first entry.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["priority", "next_attempt_at", "id"],
                 condition=Q(status="pending"),
                 name="outbox_pending_due",
             )
@@ -533,3 +654,83 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} – {self.office or '*'}"
+
+
+# Waiting room at a reopening (appointments/waiting_room/) -------------------------------
+
+
+class WaitingLine(models.Model):
+    """The waiting room of one office around the reopening of one suspension. Who is
+    admitted is computed, never stored per person: `base + rate x (now - since)` people are
+    in at `now` (since the reopening when `since` is empty), so a refresh writes nothing.
+    Changing the rate re-bases (`base` = those in at that moment, `since` = that moment)."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="waiting_lines", verbose_name=_("bureau")
+    )
+    suspension = models.ForeignKey(
+        Suspension,
+        on_delete=models.CASCADE,
+        related_name="waiting_lines",
+        verbose_name=_("suspension"),
+    )
+    rate = models.FloatField(
+        _("admissions par seconde"),
+        validators=[MinValueValidator(0)],
+        help_text=_("0 suspend les admissions ; chaque changement part du nombre déjà admis."),
+    )
+    base = models.PositiveIntegerField(default=0, editable=False)
+    since = models.DateTimeField(null=True, blank=True, editable=False)
+    issued = models.PositiveIntegerField(_("places attribuées"), default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("salle d’attente")
+        verbose_name_plural = _("salles d’attente")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "suspension"], name="waiting_line_office_suspension"
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="waiting_line_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} / {self.suspension_id}"
+
+
+class WaitingTicket(models.Model):
+    """A place in a waiting line: `number` is the arrival order in the line (1, 2, ...,
+    dense: given under the line's row lock). Arrivals before the reopening are put in a
+    secret random order at the reopening (appointments/waiting_room/), later ones keep this
+    order."""
+
+    line = models.ForeignKey(WaitingLine, on_delete=models.CASCADE, related_name="tickets")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "number"], name="waiting_ticket_line_number")
+        ]
+        indexes = [models.Index(fields=["line", "created_at"], name="waiting_ticket_line_arrival")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}#{self.number}"
+
+
+class WaitingNetwork(models.Model):
+    """Tickets a network (a /24 IPv4 or /48 IPv6) took in a line: a conditional upsert
+    (`... DO UPDATE ... WHERE tickets < WAITING_ROOM_PER_NETWORK`) takes one, so the bound
+    holds under concurrency."""
+
+    line = models.ForeignKey(WaitingLine, on_delete=models.CASCADE, related_name="networks")
+    network = models.CharField(max_length=50)
+    tickets = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "network"], name="waiting_network_line_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.network}: {self.tickets}"

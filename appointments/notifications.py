@@ -1,11 +1,11 @@
 """Notifications to applicants, through the outbox.
 
-`enqueue` writes the messages in the caller's transaction, and nothing else: the Celery
-task `appointments.outbox_sweep`, run by beat every few seconds, sends every pending
-message whose time has come (several workers may sweep at once: rows are claimed with SKIP
-LOCKED). So a booking never waits for the broker or the mail server, and nothing is lost
-while either is down; in a rush the sweep sends messages in batches instead of one task
-per booking.
+`enqueue` writes the messages in the caller's transaction (and, for a code only, asks for
+a push at commit, below): the Celery task `appointments.outbox_sweep`, run by beat every
+few seconds, sends every pending message whose time has come (several workers may sweep at
+once: rows are claimed with SKIP LOCKED). So a booking never waits for the broker or the
+mail server, and nothing is lost while either is down; in a rush the sweep sends messages
+in batches instead of one task per booking.
 
 Each event is written once. Its messages carry an idempotency key naming the event (see
 `appointment_key`, and production.notifications for the files' events); the database holds
@@ -13,15 +13,35 @@ one message per key and channel (the constraint outbox_idempotency_key_channel) 
 insert says ON CONFLICT DO NOTHING: the same event written again, by a retried task, a
 second worker or a re-run, adds nothing. The channels are those the applicant has not
 turned off (the SQL function epassport_outbox_recipients, outbox.sql).
+
+Codes first. A hold's code (OutboxMessage.FIRST_KINDS) is worth something only while its
+hold lasts, 15 minutes, and at a reopening thousands of file notifications are queued ahead
+of it. So the senders take the first kinds before any other message (the outbox's
+`priority`, computed by PostgreSQL from the kind), and `enqueue` also pushes a code to a
+worker when the transaction that wrote it commits (the task appointments.outbox_deliver
+on the notifications queue): it leaves within seconds, not at the next sweep. The push is
+one try without waiting, and a booking never fails for it: with Redis down the code waits
+for the sweep, as every other message does.
 """
 
+import contextlib
+import functools
 import json
+import logging
+import threading
+import time
 from pathlib import Path
 
-from django.db import connection, connections
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from .models import Appointment
+from epassport.logs import redact
+
+from . import tasks
+from .models import Appointment, OutboxMessage
+
+logger = logging.getLogger(__name__)
 
 KINDS = (
     "booking_code",  # the code of a pending hold (contact verification)
@@ -31,6 +51,8 @@ KINDS = (
     "booking_displaced",
     "booking_rebooked",
     "booking_reminder",
+    # To a booking's holder: wrong codes were entered to replace it, and no more may be today.
+    "booking_guessing",
     # A passport file's steps (production.notifications decides which steps are told).
     "file_on_hold",
     "file_released",
@@ -67,6 +89,7 @@ _INSERT = """
     SELECT r.channel, $1, $2, r.recipient, r.language, $3, 'pending', 0, $4, '', $4, $5
     FROM epassport_outbox_recipients(COALESCE($6, $2)) r
     ON CONFLICT (idempotency_key, channel) DO NOTHING
+    RETURNING id
 """
 # Prepared once per database connection, as the booking statement is: planning it cost
 # more than running it (0.5 ms against 0.3), in every booking of a reopening rush.
@@ -89,7 +112,8 @@ def enqueue(
     exist already; returns how many were written. `payload` (e.g. {"manage_token": ...}) is
     kept only until each message is sent. `recipients_of`: the id of another appointment
     whose contacts (and language) receive the messages instead (the code of a hold goes to
-    the contacts of the booking it would replace)."""
+    the contacts of the booking it would replace). Messages of the first kinds (codes) are
+    also pushed to a worker once the caller's transaction commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     params = [
@@ -108,4 +132,58 @@ def enqueue(
             cursor.execute(_PREPARE)
             connection._epassport_enqueue_prepared_on = raw
         cursor.execute(_EXECUTE, params)
-        return cursor.rowcount
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids and kind in OutboxMessage.FIRST_KINDS and settings.OUTBOX_PUSH:
+        transaction.on_commit(functools.partial(push, ids))
+    return len(ids)
+
+
+# The push of codes --------------------------------------------------------------------------
+
+# After a failed push, this process does not try the broker again for this long: a Redis that
+# hangs would otherwise cost every booking its connection timeout.
+PUSH_FAIL_FAST_SECONDS = 5.0
+_push_down_until = 0.0
+_push_local = threading.local()
+
+
+def _push_connection():
+    """This thread's connection to the broker for pushes: kept between bookings (publishing
+    on it costs under a millisecond), with no retry on failure (kombu's default retries for
+    some 6 seconds before giving up)."""
+    url = settings.CELERY_BROKER_URL
+    kept = getattr(_push_local, "connection", None)
+    if kept is None or kept[0] != url:
+        app = tasks.outbox_deliver.app
+        kept = (url, app.connection_for_write(url, transport_options={"max_retries": 0}))
+        _push_local.connection = kept
+    return kept[1]
+
+
+def push(message_ids: list[int]) -> bool:
+    """Ask a worker to send these messages now (run at commit); False when the broker could
+    not be reached: they are pending and due all the same, and the next sweep sends them."""
+    global _push_down_until
+    if time.monotonic() < _push_down_until:
+        return False
+    try:
+        tasks.outbox_deliver.apply_async(
+            args=(message_ids,),
+            queue=settings.CELERY_NOTIFICATIONS_QUEUE,
+            retry=False,
+            connection=_push_connection(),
+        )
+    except Exception as error:  # whatever the broker does, the booking has happened
+        _push_down_until = time.monotonic() + PUSH_FAIL_FAST_SECONDS
+        kept = getattr(_push_local, "connection", None)
+        _push_local.connection = None
+        if kept is not None:
+            with contextlib.suppress(Exception):
+                kept[1].release()  # a fresh one next time: this one may be broken
+        logger.warning(
+            "outbox messages %s not pushed to a worker (the sweep sends them): %s",
+            message_ids,
+            redact(repr(error)),
+        )
+        return False
+    return True

@@ -7,7 +7,7 @@ Two layers, neither calling a third party:
   derived from SECRET_KEY and bound to their use: each names it (`use=booking`, signed
   with the rest), expires after CHALLENGE_TTL (2 minutes: solved challenges cannot be
   stockpiled ahead of a reopening), and is accepted once, for one booking: its signature is
-  remembered in the Redis cache until it expires. An address gets at most
+  remembered in PostgreSQL until it expires. An address gets at most
   BOOKING_CHALLENGE_RATE challenges.
 - per-IP rate limits counted in Redis (django-ratelimit's core).
 
@@ -28,11 +28,11 @@ import ipaddress
 import json
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from altcha import v1 as altcha
 from django.conf import settings
-from django.core.cache import cache
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -41,6 +41,8 @@ from django_ratelimit.core import is_ratelimited
 from redis.exceptions import RedisError
 
 from epassport.errors import DomainError
+
+from .models import UsedChallenge
 
 logger = logging.getLogger(__name__)
 
@@ -155,18 +157,30 @@ def challenge_verify(payload: str | None) -> None:
     ok, _error = altcha.verify_solution(solution, _hmac_key(), check_expires=True)
     if not ok:
         raise ChallengeFailed()
-    # Refuse replay: the first request with this solution takes it (`add` is atomic in
-    # Redis: SET NX). Kept until the challenge expires, after which the expiry refuses it.
-    ttl = max(1, int(expires_at - time.time()) + 5)
-    try:
-        first_use = cache.add(f"altcha-used:{solution['signature']}", 1, timeout=ttl)
-    except (RedisError, OSError):
-        # Redis down: the proof of work is still checked; replay protection resumes with
-        # Redis. Refusing every booking instead would close the service to everybody.
-        logger.warning("altcha replay check skipped: cache unreachable", exc_info=True)
-        return
-    if not first_use:
+    # Refuse replay: the first request with this solution takes it, a row whose key is the
+    # signature (in PostgreSQL, so that it holds with Redis down as well). Kept until the
+    # challenge has expired, after which the expiry refuses it (challenges_purge).
+    if not _first_use(solution["signature"], expires_at=expires_at):
         raise ChallengeFailed()
+
+
+_FIRST_USE = """
+    INSERT INTO appointments_usedchallenge (signature, expires_at)
+    VALUES (%s, to_timestamp(%s)) ON CONFLICT (signature) DO NOTHING
+"""
+
+
+def _first_use(signature: str, *, expires_at: float) -> bool:
+    # Its own transaction (autocommit): the use is recorded even if the booking then fails.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_FIRST_USE, [signature[:128], expires_at])
+        return cursor.rowcount == 1
+
+
+def challenges_purge(*, now: datetime | None = None) -> int:
+    """Forget the used challenges that have expired (refused by their expiry anyway);
+    returns how many. Run with the holds' expiry."""
+    return UsedChallenge.objects.filter(expires_at__lt=now or timezone.now()).delete()[0]
 
 
 # Rate limits -------------------------------------------------------------------------------
@@ -210,6 +224,19 @@ def client_ip(group: str, request: HttpRequest) -> str:
             if key is not None:
                 return key
     return _network_key(remote) or remote or "unknown"
+
+
+def hold_network(request: HttpRequest) -> str:
+    """The network the request comes from, as the bounds on holds and waiting-room tickets
+    count it: the /24 of an IPv4 address, the /48 of an IPv6 one (what one subscriber, or
+    one small hosting customer, can easily spread over); "" when the address is unknown."""
+    key = client_ip("", request)
+    try:
+        ip = ipaddress.ip_address(key)
+    except ValueError:
+        return ""
+    prefix = 24 if isinstance(ip, ipaddress.IPv4Address) else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
 def rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:

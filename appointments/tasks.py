@@ -11,6 +11,17 @@ def outbox_sweep() -> int:
     return delivery.outbox_sweep()
 
 
+@shared_task(name="appointments.outbox_deliver", ignore_result=True)
+def outbox_deliver(message_ids: list[int]) -> int:
+    """Send these messages now, each if still pending and due (on the `notifications`
+    queue): a hold's code, pushed when its booking commits (notifications.enqueue) so that it
+    does not wait for the next sweep. Idempotent, like the sweep it runs beside: a message
+    the sweep has claimed or sent is left alone. Returns how many were sent."""
+    from . import delivery
+
+    return sum(delivery.outbox_deliver(message_id=pk) for pk in message_ids)
+
+
 @shared_task(name="appointments.slots_generate", ignore_result=True)
 def slots_generate() -> int:
     """Create the slots of the next 60 days (beat, nightly). Idempotent."""
@@ -30,7 +41,9 @@ def booking_reminders() -> int:
 @shared_task(name="appointments.holds_expire", ignore_result=True)
 def holds_expire() -> int:
     """Free the seats of the pending bookings whose code was not entered in time (contact
-    verification; run by beat every minute; idempotent)."""
-    from . import services
+    verification; run by beat every minute; idempotent), and forget the proof-of-work
+    challenges used and expired since."""
+    from . import protection, services
 
+    protection.challenges_purge()
     return services.holds_expire()

@@ -2,7 +2,7 @@ from django.urls import path
 
 from epassport.headers import SAME_ORIGIN, private_answer
 
-from . import views
+from . import views, waiting_views
 
 app_name = "appointments"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("bureaux/<slug:code>/", views.office_detail, name="office"),
     path("bureaux/<slug:code>/jour/<str:day>/", views.office_day, name="office-day"),
     path("bureaux/<slug:code>/creneau/<int:slot_id>/", views.book, name="book"),
+    path(
+        "bureaux/<slug:code>/salle-d-attente/",
+        waiting_views.waiting_room_page,
+        name="waiting-room",
+    ),
     path("rendez-vous/<str:reference>/<str:token>/", private_answer(views.manage), name="manage"),
     path(
         "rendez-vous/<str:reference>/<str:token>/calendrier.ics",

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from epassport.errors import NotFound
 
-from . import documents, protection, selectors, services, validation
+from . import documents, protection, selectors, services, validation, waiting_room, waiting_views
 from .errors import (
     AlreadyBooked,
     BookingClosed,
@@ -25,6 +25,9 @@ from .errors import (
     NotChangeable,
     SlotFull,
     SlotInPast,
+    TooManyCodeFailures,
+    TooManyHolds,
+    TooManyMoves,
     WrongCode,
 )
 from .forms import BookingForm, ConfirmForm, NotificationsForm
@@ -80,6 +83,7 @@ def office_detail(request: HttpRequest, code: str) -> HttpResponse:
     office = _office(code)
     context = _office_context(office)
     context["days"] = _free_days(office, context["today"])
+    context["waiting_room"] = waiting_room.window_at(office_id=office.pk, now=timezone.now())
     return render(request, "appointments/office.html", context)
 
 
@@ -107,6 +111,11 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
     from django.conf import settings
 
     office = _office(code)
+    try:  # around a reopening, booking goes through the waiting room
+        waiting_room.admission_check(request=request, office_id=office.pk)
+    except waiting_room.AdmissionRequired as error:
+        messages.info(request, error.detail)
+        return redirect(waiting_views.waiting_room_url(office, next_url=request.path))
     slot = get_object_or_404(Slot.objects.select_related("office"), pk=slot_id, office=office)
     context = _office_context(office)
     context.update({"slot": slot, "next_free": [], "challenge_on": settings.BOOKING_CHALLENGE})
@@ -116,8 +125,15 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
             return _too_many(request)
         if form.is_valid():
             try:
+                full = services.slot_known_full(slot_id=slot.pk)  # refused before it costs
+                if full is not None:
+                    raise full
                 protection.challenge_verify(form.cleaned_data["altcha"])
-                appointment, token = services.booking_create(slot=slot, applicant=form.applicant())
+                appointment, token = services.booking_create(
+                    slot=slot,
+                    applicant=form.applicant(),
+                    network=protection.hold_network(request),
+                )
             except protection.ChallengeFailed as error:
                 form.add_error(None, error.detail)
             except AlreadyBooked as error:
@@ -127,6 +143,9 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
                 context["next_free"] = error.extra.get("next_free", [])
             except (BookingClosed, SlotInPast) as error:
                 form.add_error(None, error.detail)
+            except (TooManyHolds, TooManyCodeFailures) as error:
+                form.add_error(None, error.detail)
+                context["retry_after"] = error.extra["retry_after"]
             else:
                 if appointment.status == Appointment.Status.PENDING:  # contact verification
                     return redirect(
@@ -138,7 +157,12 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
                 )
     context["form"] = form
     status = 200 if request.method == "GET" or not form.errors else 400
-    return render(request, "appointments/book.html", context, status=status)
+    if "retry_after" in context:
+        status = 429  # a bound on holds: the same answer as the API's, and when to come back
+    response = render(request, "appointments/book.html", context, status=status)
+    if "retry_after" in context:
+        response["Retry-After"] = str(context["retry_after"])
+    return response
 
 
 # The manage link -------------------------------------------------------------------------
@@ -295,7 +319,7 @@ def manage_move(request: HttpRequest, reference: str, token: str) -> HttpRespons
             return redirect(request.path)
         try:
             services.booking_reschedule(appointment=appointment, slot=slot)
-        except (SlotFull, BookingClosed, SlotInPast, NotChangeable) as error:
+        except (SlotFull, BookingClosed, SlotInPast, NotChangeable, TooManyMoves) as error:
             messages.error(request, error.detail)
             return redirect(request.path)
         messages.success(request, _("Votre rendez-vous est déplacé."))

@@ -23,6 +23,8 @@ import re
 # value named manage_token or booking_token (a payload, the X-Booking-Token header).
 RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(/rendez-vous/[^/\s?#\"'<>]+/)[^/\s?#\"'<>]+"), r"\1[token]"),
+    # A waiting-room place's credential, in the API's path (appointments/waiting_room/).
+    (re.compile(r"(/waiting-room/[^/\s?#\"'<>]+/)[^/\s?#\"'<>]+"), r"\1[ticket]"),
     (
         re.compile(r"((?:manage|booking)[_-]?token['\"]?\s*[:=]\s*['\"]?)[\w\-]+", re.IGNORECASE),
         r"\1[token]",

@@ -25,6 +25,7 @@ PUBLIC_PATH_PREFIXES = (
     "/api/v1/bookings/",
     "/api/v1/challenge/",
     "/api/v1/track/",
+    "/api/v1/waiting-room/",
 )
 
 

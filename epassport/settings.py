@@ -132,8 +132,9 @@ CACHES = {
 
 CELERY_BROKER_URL = _celery_broker_url(REDIS_URL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# No web request publishes a task (notifications go through the outbox table); beat and the
-# workers that do publish give up quickly when Redis hangs, and try again at their next run.
+# Notifications go through the outbox table; the one task a web request publishes (a
+# hold's code, appointments/notifications.py) is tried once without waiting. Beat and the
+# workers that publish give up quickly when Redis hangs, and try again at their next run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -277,7 +278,36 @@ RATELIMIT_ENABLE = True
 BOOKING_VERIFY_CONTACT = env.bool("BOOKING_VERIFY_CONTACT", default=True)
 # Proof-of-work challenges handed to one address (each booking needs one of its own).
 BOOKING_CHALLENGE_RATE = env.str("BOOKING_CHALLENGE_RATE", default="60/m")
+# Bounds on pending holds, counted in PostgreSQL (services/booking.py). Besides one hold at a
+# time per identity number, phone and mailbox: holds waiting for their code from one /24
+# IPv4 or /48 IPv6 network. A person confirms within a minute or two, so this many at once
+# is a steady stream of bookings from one network, while a bot that never confirms holds no
+# more than this per network (README, "Holds and their bounds").
+HOLDS_PER_NETWORK = env.int("HOLDS_PER_NETWORK", default=16)
+# Wrong codes per identity number over a rolling day, past which no hold may replace its
+# booking; moves of one booking by its holder.
+CODE_FAILURES_PER_NINA = env.int("CODE_FAILURES_PER_NINA", default=5)
+MAX_MOVES = env.int("MAX_MOVES", default=3)
+for _name in ("HOLDS_PER_NETWORK", "CODE_FAILURES_PER_NINA", "MAX_MOVES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
 # --- end of issue 10, touts and bots -------------------------------------------------------
+
+# --- Waiting room at a reopening (appointments/waiting_room/; README, "Waiting room at a
+# reopening"). For WAITING_ROOM_MINUTES before and after an office's reopening, booking there
+# needs an admission; people are admitted at WAITING_ROOM_RATE per second (a starting value:
+# administrators change each line's rate on the backlog dashboard); an admission is good for
+# ADMISSION_MINUTES. One /24 IPv4 or /48 IPv6 network takes at most WAITING_ROOM_PER_NETWORK
+# places in a line: sized for a mobile operator's carrier-grade NAT (README).
+WAITING_ROOM_MINUTES = env.int("WAITING_ROOM_MINUTES", default=30)
+WAITING_ROOM_RATE = env.float("WAITING_ROOM_RATE", default=20.0)
+WAITING_ROOM_PER_NETWORK = env.int("WAITING_ROOM_PER_NETWORK", default=256)
+ADMISSION_MINUTES = env.int("ADMISSION_MINUTES", default=10)
+if WAITING_ROOM_MINUTES < 0 or WAITING_ROOM_RATE < 0:
+    raise ImproperlyConfigured("WAITING_ROOM_MINUTES and WAITING_ROOM_RATE must not be negative.")
+if WAITING_ROOM_PER_NETWORK < 1 or ADMISSION_MINUTES < 1:
+    raise ImproperlyConfigured("WAITING_ROOM_PER_NETWORK and ADMISSION_MINUTES must be >= 1.")
+# --- end of the waiting room ---------------------------------------------------------------
 
 # The Premium promise: working days from enrolment to the passport being ready, and the
 # working days a mission's passports spend in the diplomatic pouch on top.
@@ -311,6 +341,37 @@ if DISPLACED_RESERVED_WORKING_DAYS < 0:
 # provider plugs in by naming its backend class here.
 SMS_BACKEND = env.str("SMS_BACKEND", default="appointments.sms.ConsoleBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / ".data" / "sms.log")
+
+# --- Codes first, and SMS only where we serve (README, "Notifications") -------------------
+# Countries (ISO 3166-1 codes, comma-separated: "ML,FR,SN,CI,US") whose phone numbers get
+# SMS; the forms and the API refuse other numbers, the sender skips them. SMS abroad are
+# paid by the ministry and are what SMS pumping feeds on. Empty (the default): the countries
+# of the active offices, read when needed (appointments/validation.py).
+SMS_ALLOWED_COUNTRIES = [
+    code.strip().upper() for code in env.list("SMS_ALLOWED_COUNTRIES", default=[]) if code.strip()
+]
+
+
+def _check_countries(codes: list[str]) -> list[str]:
+    import phonenumbers
+
+    unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"SMS_ALLOWED_COUNTRIES: {', '.join(unknown)} is not a country code with phone "
+            f"numbers (ISO 3166-1 alpha-2, e.g. ML,FR)."
+        )
+    return codes
+
+
+SMS_ALLOWED_COUNTRIES = _check_countries(SMS_ALLOWED_COUNTRIES)
+# A hold's code is pushed to a worker when its booking commits (the task outbox_deliver on
+# the notifications queue, appointments/notifications.py), so that it leaves within seconds
+# rather than at the next sweep; the sweep still sends it if the push is lost. `false`:
+# codes wait for the sweep like every other message.
+OUTBOX_PUSH = env.bool("OUTBOX_PUSH", default=True)
+CELERY_TASK_ROUTES["appointments.outbox_deliver"] = {"queue": CELERY_NOTIFICATIONS_QUEUE}
+# --- end of codes first ---------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "epassport.api.exception_handler",

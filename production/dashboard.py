@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from appointments.access import StaffScope
 from appointments.models import Office
+from appointments.waiting_room import LineFigures, line_figures
 
 from .models import BacklogSnapshot, FileEvent, FileStatus, PassportFile, ProductionBatch
 from .selectors import WAITING, credited_offices
@@ -205,3 +206,13 @@ def backlog_figures(*, scope: StaffScope, now: datetime | None = None) -> list[O
             )
         )
     return figures
+
+
+def waiting_lines(*, scope: StaffScope, now: datetime | None = None) -> list[LineFigures]:
+    """The waiting rooms of the offices the scope sees, open now or closed less than a day
+    ago (appointments/waiting_room/): places taken, admitted, waiting, and the rate. One
+    query; empty for someone who may not see the backlog."""
+    if not may_see_backlog(scope):
+        return []
+    lines = line_figures(office_ids=backlog_office_ids(scope), now=now)
+    return [figures for office_lines in lines.values() for figures in office_lines]

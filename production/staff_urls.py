@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import staff_login, staff_views
+from . import staff_evict, staff_login, staff_views, staff_waiting
 
 app_name = "staff"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("double-authentification/", staff_login.two_factor, name="two-factor"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("agenda/<slug:code>/", staff_views.agenda, name="agenda"),
+    path("agenda/<slug:code>/liberer-un-numero/", staff_evict.evict, name="evict"),
     path("accueil/", staff_views.find, name="find"),
     path(
         "rendez-vous/<str:reference>/<slug:action>/",
@@ -21,4 +22,5 @@ urlpatterns = [
     path("dossiers/export.csv", staff_views.files_export, name="files-export"),
     path("dossiers/<str:reference>/", staff_views.file_detail, name="file"),
     path("backlog/", staff_views.backlog, name="backlog"),
+    path("backlog/attente/<int:line_id>/", staff_waiting.waiting_line_rate, name="waiting-rate"),
 ]

@@ -274,6 +274,8 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "groups": [group for group in groups if group["panels"]],
         "days": dashboard.DAYS,
         "rate_days": dashboard.RATE_DAYS,
+        "waiting_lines": dashboard.waiting_lines(scope=scope, now=now),
+        "can_change_rate": scope.is_admin,
     }
     return render(request, "staff/backlog.html", context)
 

@@ -91,6 +91,9 @@ def portal_env(**overrides: str) -> dict[str, str]:
         "ALLOW_CONSOLE_DELIVERY": "true",
         "SECURE_SSL_REDIRECT": "false",
         "BOOKING_VERIFY_CONTACT": "false",
+        # The countries of the tests' numbers, as in the tests' own settings (conftest.py).
+        "SMS_ALLOWED_COUNTRIES": "ML,FR,US",
+        "OUTBOX_PUSH": "false",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

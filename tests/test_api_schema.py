@@ -28,6 +28,8 @@ API_PATHS = {
     "/api/v1/files/{reference}/transition/": {"post"},
     "/api/v1/files/bulk-transition/": {"post"},
     "/api/v1/backlog/": {"get"},
+    "/api/v1/waiting-room/{code}/": {"post"},
+    "/api/v1/waiting-room/{code}/{ticket}/": {"get"},
 }
 
 
@@ -46,7 +48,9 @@ def test_the_documented_answers_of_booking(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--file", str(target))
     paths = yaml.safe_load(target.read_text())["paths"]
-    assert set(paths["/api/v1/bookings/"]["post"]["responses"]) == {"201", "400", "409", "429"}
+    booking = paths["/api/v1/bookings/"]["post"]
+    assert set(booking["responses"]) == {"201", "400", "403", "409", "429"}
+    assert [p["name"] for p in booking["parameters"] if p["in"] == "header"] == ["X-Admission"]
     reschedule = paths["/api/v1/bookings/{reference}/reschedule/"]["post"]
     assert {"200", "400", "404", "409"} <= set(reschedule["responses"])
     headers = [p["name"] for p in reschedule["parameters"] if p["in"] == "header"]
@@ -66,6 +70,8 @@ PUBLIC_PATHS = {
     "/api/v1/bookings/{reference}/notifications/",
     "/api/v1/challenge/",
     "/api/v1/track/",
+    "/api/v1/waiting-room/{code}/",
+    "/api/v1/waiting-room/{code}/{ticket}/",
 }
 
 

@@ -129,6 +129,21 @@ class BookingCreatedSerializer(serializers.Serializer):
         return _hold_expires_at(appointment, self.context["timezone"])
 
 
+def booking_created_body(appointment: Appointment, *, manage_token: str) -> dict:
+    """What BookingCreatedSerializer gives (it stays the schema), built by hand: this answers
+    every booking of a rush, where instantiating the serializer's fields cost a tenth of the
+    request (test_api_bookings checks that both agree)."""
+    office = appointment.slot.office
+    return {
+        "reference": appointment.reference,
+        "manage_token": manage_token,
+        "status": appointment.status,
+        "hold_expires_at": _hold_expires_at(appointment, office.timezone),
+        "office": office.code,
+        "starts_at": appointment.slot.starts_at.astimezone(office.timezone).isoformat(),
+    }
+
+
 class ChallengeSerializer(serializers.Serializer):
     """An altcha (v1) challenge: find `number` in [0, maxnumber] with
     SHA-256(salt + number) == challenge, then send base64(JSON {algorithm, challenge,

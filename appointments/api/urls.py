@@ -4,7 +4,7 @@ from django.urls import path
 
 from epassport.headers import private_answer
 
-from . import views
+from . import views, waiting_room
 
 app_name = "appointments-api"
 
@@ -38,4 +38,12 @@ urlpatterns = [
         name="booking-notifications",
     ),
     path("challenge/", views.ChallengeView.as_view(), name="challenge"),
+    path(
+        "waiting-room/<str:code>/", waiting_room.WaitingRoomJoinView.as_view(), name="waiting-room"
+    ),
+    path(
+        "waiting-room/<str:code>/<str:ticket>/",
+        waiting_room.WaitingRoomPlaceView.as_view(),
+        name="waiting-room-place",
+    ),
 ]

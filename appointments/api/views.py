@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from epassport.errors import NotFound
 from epassport.parsers import JSONParser
 
-from .. import protection, selectors, services
+from .. import protection, selectors, services, waiting_room
 from ..models import Appointment
 from ..validation import clean_reference
 from .serializers import (
@@ -42,6 +42,7 @@ from .serializers import (
     SlotRangeSerializer,
     SlotSerializer,
     WrongCodeErrorSerializer,
+    booking_created_body,
 )
 
 TOKEN_HEADER = "X-Booking-Token"  # noqa: S105 # nosec B105 # a header name, not a secret
@@ -58,7 +59,14 @@ INVALID = OpenApiResponse(
 CONFLICT = OpenApiResponse(
     ConflictErrorSerializer,
     description="`slot_full` (with `next_free`), `booking_closed` (with `reopens_at`), "
-    "`slot_past` or `not_changeable`.",
+    "`slot_past`, `not_changeable` or `too_many_moves` (moved MAX_MOVES times already).",
+)
+HOLD_REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description="`rate_limited` (too many requests from this address), `too_many_holds` (a "
+    "hold already waits for its code for this identity number, phone number or mailbox, or "
+    "HOLDS_PER_NETWORK holds from this network; `Retry-After` says when one ends) or "
+    "`too_many_code_failures` (the identity number's booking cannot be replaced today).",
 )
 TOKEN = OpenApiParameter(
     TOKEN_HEADER,
@@ -66,6 +74,20 @@ TOKEN = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=True,
     description="The manage token returned when the booking was made.",
+)
+# Around a reopening (appointments/waiting_room/).
+ADMISSION = OpenApiParameter(
+    waiting_room.ADMISSION_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="For WAITING_ROOM_MINUTES before and after a reopening at the slot's office: "
+    "the `admission` of a place in its waiting room (/api/v1/waiting-room/{code}/).",
+)
+ADMISSION_REQUIRED = OpenApiResponse(
+    ErrorSerializer,
+    description="`admission_required`: the office reopens, and X-Admission is missing, "
+    "invalid, of another office or expired.",
 )
 REFERENCE = OpenApiParameter(
     "reference",
@@ -229,23 +251,34 @@ class BookingCreateView(BookingWriteView):
                 "contact verification off), `booking_closed` (with `reopens_at`) or "
                 "`slot_past`.",
             ),
-            429: RATE_LIMITED,
+            403: ADMISSION_REQUIRED,
+            429: HOLD_REFUSED,
         },
+        parameters=[ADMISSION],
         tags=["bookings"],
     )
     def post(self, request: Request) -> Response:
-        data = request.data
-        protection.challenge_verify(data.get("altcha") if isinstance(data, dict) else None)
-        serializer = BookingInputSerializer(data=data)
+        data = request.data if isinstance(request.data, dict) else {}
+        # A slot this process found full a moment ago is refused first, before anything
+        # costs: in a rush most requests are for a full slot.
+        full = services.slot_known_full(slot_id=data.get("slot"))
+        if full is not None:
+            raise full
+        serializer = BookingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # The admission, then the proof of work: a request refused for either (or for its
+        # fields) has not used up its challenge.
+        waiting_room.admission_check(request=request, slot_id=serializer.validated_data["slot"])
+        protection.challenge_verify(data.get("altcha"))
         try:
             appointment, token = services.booking_create(
-                slot=serializer.validated_data["slot"], applicant=serializer.applicant()
+                slot=serializer.validated_data["slot"],
+                applicant=serializer.applicant(),
+                network=protection.hold_network(request),
             )
         except NotFound as error:
             raise ValidationError({"slot": [error.detail]}) from None
-        context = {"timezone": appointment.slot.office.timezone, "manage_token": token}
-        body = BookingCreatedSerializer(appointment, context=context).data
+        body = booking_created_body(appointment, manage_token=token)
         return _private(Response(body, status=201))
 
 

@@ -3,7 +3,8 @@
 - calendar: offices, opening hours, slots, closures;
 - booking: book (the statement in book.sql), read with the manage token, cancel, move,
   the channels of the applicant's messages;
-- counter: check-in, no-show, and which counter actions an appointment allows;
+- counter: check-in, no-show, eviction of whoever holds a person's identity number, and
+  which counter actions an appointment allows;
 - staff: members of staff, their memberships and their second factor;
 - reminders: the reminder the day before an appointment;
 - verification: contact verification, the code that turns a pending hold into a booking,
@@ -34,6 +35,7 @@ from .booking import (
     hash_token,
     new_reference,
     slot_for_booking,
+    slot_known_full,
     slot_refusal,
 )
 from .calendar import (
@@ -48,6 +50,7 @@ from .calendar import (
 from .counter import (
     CounterAction,
     appointment_check_in,
+    appointment_evict,
     appointment_lock_for_counter,
     appointment_no_show,
     counter_actions,
@@ -85,6 +88,7 @@ __all__ = [
     "SlotInPast",
     "WrongCode",
     "appointment_check_in",
+    "appointment_evict",
     "appointment_lock_for_counter",
     "appointment_no_show",
     "appointments_erase",
@@ -110,6 +114,7 @@ __all__ = [
     "office_upsert",
     "opening_hours_set",
     "slot_for_booking",
+    "slot_known_full",
     "slot_refusal",
     "slots_generate",
     "staff_totp_confirm",

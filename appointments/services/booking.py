@@ -13,8 +13,9 @@ import hmac
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from time import monotonic
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -31,9 +32,12 @@ from ..errors import (
     NotChangeable,
     SlotFull,
     SlotInPast,
+    TooManyCodeFailures,
+    TooManyHolds,
+    TooManyMoves,
 )
 from ..models import Appointment, Office, OutboxMessage, Slot
-from ..validation import REFERENCE_ALPHABET
+from ..validation import REFERENCE_ALPHABET, email_key
 from .codes import HOLD_DURATION, hash_code, new_code
 
 SLOT_NOT_FOUND = _("Ce créneau n’existe pas.")
@@ -72,7 +76,32 @@ def _constraint_of(error: IntegrityError) -> str:
 
 
 def _slot_full(slot: Slot) -> SlotFull:
+    _remember_full(slot)
     return SlotFull(next_free=selectors.next_free_slots_cached(slot=slot))
+
+
+# Slots a booking found full (or filled), remembered by each process for FULL_SLOT_SECONDS:
+# in a rush most requests are for a slot that is full, and each is refused at once from here
+# (with the next free slots, cached too), before the anti-bot challenge is checked and
+# without any statement: no seat lock, no write. A seat freed meanwhile (a cancellation, a
+# lapsed hold) is offered again by this process that much later at most.
+FULL_SLOT_SECONDS = 2.0
+_known_full: dict[int, tuple[float, Slot]] = {}
+
+
+def _remember_full(slot: Slot) -> None:
+    if len(_known_full) > 10_000:
+        _known_full.clear()
+    _known_full[slot.pk] = (monotonic() + FULL_SLOT_SECONDS, slot)
+
+
+def slot_known_full(*, slot_id: object) -> SlotFull | None:
+    """SlotFull if this process found the slot with this id full a moment ago; None when it
+    does not know (the booking statement then decides)."""
+    hit = _known_full.get(slot_id) if isinstance(slot_id, int) else None
+    if hit is None or hit[0] < monotonic():
+        return None
+    return SlotFull(next_free=selectors.next_free_slots_cached(slot=hit[1]))
 
 
 def slot_refusal(
@@ -148,6 +177,9 @@ _PARAMS = [
     ("created_at", "timestamptz"),
     ("slot", "bigint"),
     ("now", "timestamptz"),
+    ("email_key", "text"),
+    ("network", "text"),
+    ("network_cap", "integer"),
 ]
 _POSITION = {name: index for index, (name, _kind) in enumerate(_PARAMS, start=1)}
 SQL_FILE = Path(__file__).with_name("book.sql")
@@ -179,6 +211,7 @@ def booking_create(
     applicant: Applicant,
     now: datetime | None = None,
     verify: bool | None = None,
+    network: str = "",
 ) -> tuple[Appointment, str]:
     """Book a seat of `slot` (a Slot or its id) for the applicant; returns the appointment
     and its manage token (shown once: only its hash is stored). Raises NotFound (no such
@@ -188,12 +221,19 @@ def booking_create(
     appointment is `pending`: its seat is held for HOLD_DURATION and a 6-digit code is sent,
     to the contacts of the identity's booked appointment if it has one (its holder alone
     may replace it), to the applicant's otherwise. The answer is the same either way, and
-    never AlreadyBooked: it does not tell whether the identity number holds a booking."""
+    never AlreadyBooked: it does not tell whether the identity number holds a booking.
+
+    A pending hold is bounded (TooManyHolds, with `retry_after`): one at a time per identity
+    number, phone number and mailbox, and HOLDS_PER_NETWORK at a time from `network` (the
+    /24 or /48 it came from, protection.hold_network; "" for none). A hold that would replace
+    a booking whose identity number had CODE_FAILURES_PER_NINA wrong codes in a day is
+    refused (TooManyCodeFailures) and the booking's holder is told, once."""
     now = now or timezone.now()
     verify = settings.BOOKING_VERIFY_CONTACT if verify is None else verify
     slot_id = slot if isinstance(slot, int) else slot.pk
     token = secrets.token_urlsafe(24)
     code = new_code() if verify else ""
+    network = network if verify else ""
     for _attempt in range(5):
         reference = new_reference()
         params = {
@@ -205,6 +245,9 @@ def booking_create(
             "now": now,
             "created_at": timezone.now(),  # the clock, as auto_now_add would read it
             "token_hash": hash_token(token),
+            "email_key": email_key(applicant.email) if verify else "",
+            "network": network,
+            "network_cap": settings.HOLDS_PER_NETWORK,
             **asdict(applicant),
         }
         try:
@@ -212,6 +255,10 @@ def booking_create(
                 row = _execute_book(cursor, params)
                 if row is not None:
                     appointment = _booked_appointment(row, params, applicant)
+                    if appointment.slot.remaining == 0:  # this booking took the last seat
+                        _remember_full(appointment.slot)
+                    if appointment.replaces_id is not None:
+                        _check_code_failures(appointment, now=now)
                     _notify_booked(appointment, token=token, code=code)
         except IntegrityError as error:
             constraint = _constraint_of(error)
@@ -219,8 +266,15 @@ def booking_create(
                 raise _slot_full(Slot.objects.get(pk=slot_id)) from None
             if constraint == "appointment_one_active_per_identity":
                 raise AlreadyBooked() from None
+            if constraint in _ONE_HOLD_PER:
+                if _expire_lapsed_holds(now=now, **_one_hold_of(constraint, params)):
+                    continue  # the other hold had lapsed: the bound is free again
+                raise _too_many_holds(now=now, **_one_hold_of(constraint, params)) from None
             if "reference" in constraint:
                 continue  # astronomically rare: draw another reference
+            raise
+        except TooManyCodeFailures:
+            _notify_guessing(replaced_id=appointment.replaces_id)
             raise
         if row is not None:
             return appointment, token
@@ -229,24 +283,97 @@ def booking_create(
         refusal = _refusal(slot_id=slot_id, now=now)
         if refusal is not None:
             raise refusal
+        if network and _network_spent(network):
+            if _expire_lapsed_holds(hold_network=network, now=now):
+                continue
+            raise _too_many_holds(hold_network=network, now=now)
         # Full in the statement's snapshot, free a moment later: try again.
     raise SlotFull()
 
 
-# The slot's holds whose code was not entered in time free their seats (the seat trigger),
-# under their row locks: a confirmation racing it wins or loses whole (status = 'pending').
-_EXPIRE_LAPSED = """
-    UPDATE appointments_appointment
-    SET status = 'expired', updated_at = %s
-    WHERE slot_id = %s AND status = 'pending' AND hold_expires_at <= %s
+# The bounds of one pending hold per identity number, phone number and mailbox: the unique
+# index that refused a hold, and the column it bounds (the booking statement's parameter).
+_ONE_HOLD_PER = {
+    "appointment_one_hold_per_identity": ("national_id", "national_id"),
+    "appointment_one_hold_per_phone": ("phone", "phone"),
+    "appointment_one_hold_per_email": ("email_key", "email_key"),
+}
+
+
+def _one_hold_of(constraint: str, params: dict) -> dict:
+    column, param = _ONE_HOLD_PER[constraint]
+    return {column: params[param]}
+
+
+def _pending(**bound: object):
+    """The pending holds of one slot, identity number, phone, mailbox or network."""
+    ((column, value),) = bound.items()
+    return Appointment.objects.filter(status=Appointment.Status.PENDING, **{column: value})
+
+
+def _expire_lapsed_holds(*, now: datetime, **bound: object) -> int:
+    """Expire the lapsed holds (their code not entered in time) of one slot (`slot_id=`),
+    identity number, phone, mailbox or network that a booking found spent; returns how many.
+    The seat trigger and the network trigger give back what each held. Row by row under
+    their locks: a confirmation racing it wins or loses whole (status = 'pending')."""
+    lapsed = _pending(**bound).filter(hold_expires_at__lte=now)
+    if not lapsed.exists():  # the usual case: a refusal reads, it does not write
+        return 0
+    with transaction.atomic():
+        return lapsed.update(status=Appointment.Status.EXPIRED, updated_at=timezone.now())
+
+
+def _too_many_holds(*, now: datetime, **bound: object) -> TooManyHolds:
+    """TooManyHolds, with the seconds until the first of the holds in the way lapses."""
+    first = _pending(**bound).order_by("hold_expires_at").values_list("hold_expires_at", flat=True)
+    ends = first.first()
+    wait = int((ends - now).total_seconds()) + 1 if ends else 60
+    return TooManyHolds(retry_after=max(wait, 1))
+
+
+def _network_spent(network: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT held FROM appointments_holdnetwork WHERE network = %s", [network])
+        row = cursor.fetchone()
+    return row is not None and row[0] >= settings.HOLDS_PER_NETWORK
+
+
+# Wrong codes entered over a rolling day for an identity number, or against the booking a
+# hold would replace (each hold allows a few; the partial index appointment_code_failures
+# holds only the holds that had one).
+_CODE_FAILURES = """
+    SELECT coalesce(sum(code_attempts), 0) FROM appointments_appointment
+    WHERE code_attempts > 0 AND updated_at > %(since)s
+      AND (national_id = %(national_id)s OR replaces_id = %(replaced)s)
 """
 
 
-def _expire_lapsed_holds(*, slot_id: int, now: datetime) -> int:
-    """Expire the lapsed holds of a slot the booking found full; returns how many."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_EXPIRE_LAPSED, [timezone.now(), slot_id, now])
-        return cursor.rowcount
+def _check_code_failures(hold: Appointment, *, now: datetime) -> None:
+    """Refuse (TooManyCodeFailures) a hold that would replace a booking once its identity
+    number had CODE_FAILURES_PER_NINA wrong codes in a day: each hold allows a few tries at
+    the code sent to the booking's holder, and a bot making hold after hold would otherwise
+    guess it in the end."""
+    params = {
+        "since": now - timedelta(days=1),
+        "national_id": hold.national_id,
+        "replaced": hold.replaces_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CODE_FAILURES, params)
+        (failures,) = cursor.fetchone()
+    if failures >= settings.CODE_FAILURES_PER_NINA:
+        raise TooManyCodeFailures(retry_after=24 * 3600)
+
+
+def _notify_guessing(*, replaced_id: int) -> None:
+    """Tell the holder of a booking, once, that someone kept entering wrong codes to
+    replace it (it stays theirs)."""
+    with transaction.atomic():
+        notifications.enqueue(
+            appointment=replaced_id,
+            kind="booking_guessing",
+            key=notifications.appointment_key(replaced_id, "guessing"),
+        )
 
 
 # The slot's columns that the statement returns after the appointment's id, in its order.
@@ -264,6 +391,9 @@ _SLOT_COLUMNS = (
 
 def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appointment:
     slot = Slot(**dict(zip(_SLOT_COLUMNS, row[2:], strict=True)))
+    # The statement reads the slot as it was before its own insert (every part of a statement
+    # sees one snapshot): the seat the trigger has just taken is added here.
+    slot.booked += 1
     slot.office = selectors.office_cached(office_id=slot.office_id)
     appointment = Appointment(
         id=row[0],
@@ -378,6 +508,10 @@ def booking_reschedule(
     displaced = locked.status == Appointment.Status.DISPLACED
     if slot.pk == locked.slot_id and not displaced:
         return locked
+    # Moves the applicant chose are bounded (a squatter moving a seat from day to day keeps
+    # it from everybody); finding a new time for a displaced appointment is not one of them.
+    if not displaced and locked.moves >= settings.MAX_MOVES:
+        raise TooManyMoves()
     # Only the appointment row is locked above (of=self: not the joined slot). Lock both
     # slots now, in a fixed order (by id), so two reschedules crossing each other's slots
     # wait for one another instead of deadlocking; then judge the new one as it is now.
@@ -395,9 +529,10 @@ def booking_reschedule(
     moved_from = locked.slot_id
     locked.slot = target
     locked.status = Appointment.Status.BOOKED
+    locked.moves += 0 if displaced else 1
     try:
         with transaction.atomic():
-            locked.save(update_fields=["slot", "status", "updated_at"])
+            locked.save(update_fields=["slot", "status", "moves", "updated_at"])
     except IntegrityError as error:
         constraint = _constraint_of(error)
         if constraint == "slot_within_capacity":

@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from epassport.errors import NotFound
 
-from .. import access
-from ..errors import NotChangeable
-from ..models import Appointment
+from .. import access, notifications
+from ..errors import EvictionRefused, NotChangeable
+from ..models import Appointment, AppointmentEvent, Office
 
 
 class CounterAction(StrEnum):
@@ -83,3 +83,61 @@ def appointment_no_show(
 ) -> Appointment:
     """The applicant did not come: only once the appointment's time has begun."""
     return _counter_step(appointment, by, CounterAction.NO_SHOW, now)
+
+
+# Statuses an eviction ends, and the status each ends in: a hold expires, a booking (or one a
+# suspension displaced, which would be rebooked for its holder) is cancelled. An applicant
+# already at the counter, enrolled or past is never touched.
+_EVICTED_TO = {
+    Appointment.Status.PENDING: Appointment.Status.EXPIRED,
+    Appointment.Status.BOOKED: Appointment.Status.CANCELLED,
+    Appointment.Status.DISPLACED: Appointment.Status.CANCELLED,
+}
+EVICTION_REASON_MIN_LENGTH = 10
+
+
+@transaction.atomic
+def appointment_evict(
+    *, national_id: str, office: Office, by, reason: str, now: datetime | None = None
+) -> list[Appointment]:
+    """At the counter of `office`, after checking the identity document of the person whose
+    identity number this is: end every booking and hold made with it, at any office, so
+    that its rightful holder can book (whoever booked first with their number, a tout
+    included, otherwise keeps it). Each change is an AppointmentEvent naming the agent and
+    the reason, which nobody can edit; the evicted booking's contacts are told. Returns the
+    appointments changed (none: nothing was held with this number).
+
+    NotFound unless `by` works at the counter of `office`; EvictionRefused without a reason.
+    The answer says how many were ended, never where or when: an agent of one office learns
+    nothing of another office's bookings."""
+    if not access.staff_scope(by).works_at_counter(office.pk):
+        raise NotFound(_("Bureau introuvable."))
+    reason = (reason or "").strip()
+    if len(reason) < EVICTION_REASON_MIN_LENGTH:
+        raise EvictionRefused()
+    now = now or timezone.now()
+    locked = list(
+        Appointment.objects.select_for_update(of=("self",))
+        .filter(national_id=national_id, status__in=list(_EVICTED_TO))
+        .order_by("pk")
+    )
+    for appointment in locked:
+        before = appointment.status
+        appointment.status = _EVICTED_TO[before]
+        appointment.save(update_fields=["status", "updated_at"])
+        AppointmentEvent.objects.create(
+            appointment=appointment,
+            from_status=before,
+            to_status=appointment.status,
+            by=by,
+            at=now,
+            action="evict",
+            note=f"{office.code}: {reason}",
+        )
+        if before != Appointment.Status.PENDING:
+            notifications.enqueue(
+                appointment=appointment,
+                kind="booking_cancelled",
+                key=notifications.appointment_key(appointment.pk, "cancelled"),
+            )
+    return locked

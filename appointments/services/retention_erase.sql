@@ -7,7 +7,8 @@
 WITH erased AS (
     UPDATE appointments_appointment a
     SET surname = '', given_names = '', birth_date = NULL, national_id = NULL, email = '',
-        phone = NULL, manage_token_hash = '', erased_at = %(now)s
+        phone = NULL, manage_token_hash = '', email_key = '', hold_network = '',
+        erased_at = %(now)s
     WHERE a.id = ANY (%(ids)s) AND a.erased_at IS NULL
     RETURNING a.id
 ), messages AS (

@@ -114,6 +114,16 @@ def applicant(**overrides) -> Applicant:
     return Applicant(**values)
 
 
+_contacts = iter(range(1_000_000, 9_999_999))
+
+
+def someone(**overrides) -> Applicant:
+    """An applicant with an identity number, a phone number and a mailbox of their own (one
+    pending hold each, at most)."""
+    n = next(_contacts)
+    return applicant(**{"phone": f"+2237{n:07d}", "email": f"person{n}@example.org", **overrides})
+
+
 def book(
     office: Office | None = None,
     starts_at: datetime | None = None,

@@ -245,17 +245,28 @@ def test_a_wrong_solution_is_refused(api, slot, challenge_on):
     assert Appointment.objects.count() == 0
 
 
-@pytest.mark.parametrize("altcha_value", [None, "", "garbage", 42, {"number": 1}, ["x"]])
+@pytest.mark.parametrize("altcha_value", [None, "", "garbage", 42])
 def test_a_missing_or_malformed_solution_is_refused(api, slot, challenge_on, altcha_value):
     data = payload(slot)
     if altcha_value is not None:
         data["altcha"] = altcha_value
     assert_error(api.post(BOOKINGS, data, format="json"), 400, "challenge_failed")
+    assert Appointment.objects.count() == 0
+
+
+@pytest.mark.parametrize("altcha_value", [{"number": 1}, ["x"]])
+def test_a_solution_that_is_not_text_is_an_invalid_field(api, slot, challenge_on, altcha_value):
+    # The fields are checked before the proof of work (a request refused for its fields has
+    # not used up its challenge): a solution that is not even text is one of them.
+    response = api.post(BOOKINGS, {**payload(slot), "altcha": altcha_value}, format="json")
+    body = assert_error(response, 400, "invalid")
+    assert "altcha" in body["fields"]
+    assert Appointment.objects.count() == 0
 
 
 def test_with_the_challenge_on_a_list_body_is_refused_not_a_500(api, challenge_on):
     response = api.post(BOOKINGS, [1, 2], format="json")
-    assert_error(response, 400, "challenge_failed")
+    assert_error(response, 400, "invalid")
 
 
 # Rate limit ------------------------------------------------------------------------------
@@ -277,3 +288,22 @@ def test_the_fourth_booking_request_in_a_minute_from_one_address_is_rate_limited
     assert_error(from_address("198.51.100.7"), 429, "rate_limited")
     assert from_address("198.51.100.8").status_code == 201
     assert Appointment.objects.count() == 4
+
+
+@pytest.mark.parametrize("verify", [False, True])
+def test_the_answer_built_by_hand_is_the_serializers(verify):
+    # The booking answer is built without the serializer (a rush answers thousands): it must
+    # stay exactly what the serializer, which is the documented schema, would give.
+    from appointments.api.serializers import BookingCreatedSerializer, booking_created_body
+    from appointments.tests.factories import applicant
+
+    paris = OfficeFactory(code="paris-consulat", timezone=ZoneInfo("Europe/Paris"))
+    appointment, token = services.booking_create(
+        slot=SlotFactory(office=paris), applicant=applicant(), verify=verify
+    )
+    context = {"timezone": paris.timezone, "manage_token": token}
+
+    by_hand = booking_created_body(appointment, manage_token=token)
+
+    assert by_hand == dict(BookingCreatedSerializer(appointment, context=context).data)
+    assert (by_hand["hold_expires_at"] is None) == (not verify)

@@ -28,6 +28,7 @@ def signed_challenge(**params) -> dict:
     return made
 
 
+@pytest.mark.django_db
 def test_a_challenge_made_for_another_use_is_refused(challenge_on):
     with pytest.raises(ChallengeFailed):
         protection.challenge_verify(solve(signed_challenge(use="tracking")))
@@ -36,6 +37,7 @@ def test_a_challenge_made_for_another_use_is_refused(challenge_on):
     protection.challenge_verify(solve(signed_challenge(use="booking")))
 
 
+@pytest.mark.django_db
 def test_a_challenge_lives_two_minutes(challenge_on, freeze):
     early, late = solve(protection.challenge_create()), solve(protection.challenge_create())
     freeze(timezone.now() + timedelta(minutes=1, seconds=50))

@@ -90,6 +90,9 @@ def _statement_books(slot, now) -> bool:
         "status": "booked",
         "hold_expires_at": None,
         "code_hash": "",
+        "email_key": "",
+        "network": "",
+        "network_cap": 1,
         **applicant().__dict__,
     }
     with transaction.atomic(), connection.cursor() as cursor:

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from appointments import services
-from appointments.errors import AlreadyBooked, HoldExpired, SlotFull, WrongCode
+from appointments.errors import AlreadyBooked, HoldExpired, SlotFull, TooManyHolds, WrongCode
 from appointments.models import Appointment, Slot
-from appointments.tests.factories import SlotFactory, applicant
+from appointments.tests.factories import SlotFactory, applicant, someone
 from appointments.tests.verification import other_code, sent_code
 from tests.support import run_together
 
@@ -21,7 +21,7 @@ ROUNDS = 12
 
 
 def outcome(result) -> str:
-    if isinstance(result, SlotFull | HoldExpired | WrongCode | AlreadyBooked):
+    if isinstance(result, SlotFull | HoldExpired | WrongCode | AlreadyBooked | TooManyHolds):
         return result.code
     if isinstance(result, Exception):
         return f"unexpected {result!r}"
@@ -81,7 +81,7 @@ def test_a_confirmation_racing_a_booking_of_the_last_seat_gives_it_to_one_of_the
         def book(s=slot, at=lapse):
             fresh = Slot.objects.select_related("office").get(pk=s.pk)
             return services.booking_create(
-                slot=fresh, applicant=applicant(), now=at + timedelta(seconds=1)
+                slot=fresh, applicant=someone(), now=at + timedelta(seconds=1)
             )
 
         pair = tuple(outcome(r) for r in run_together([confirm, book]))
@@ -115,20 +115,25 @@ def test_wrong_codes_sent_at_once_each_count_and_the_seat_is_freed_once():
     assert assert_seats_counted(slot) == 0
 
 
-def test_two_holds_of_one_identity_confirmed_at_once_book_it_once():
+def test_two_holds_of_one_identity_made_at_once_hold_one_seat():
+    # One pending hold per identity number, by a unique index: two requests at once cannot
+    # both hold a seat (nor draw two codes against the same person's booking).
     slots = [SlotFactory(capacity=2) for _ in range(2)]
     person = applicant()
-    holds = [services.booking_create(slot=slot, applicant=person) for slot in slots]
-    confirmations = [
-        lambda h=hold, t=token: services.booking_confirm(appointment=h, code=sent_code(h), token=t)
-        for hold, token in holds
+    books = [
+        lambda s=slot, n=n: services.booking_create(
+            slot=s, applicant=someone(national_id=person.national_id)
+        )
+        for n, slot in enumerate(slots)
     ]
 
-    results = run_together(confirmations)
+    results = run_together(books)
 
-    assert sorted(outcome(r) for r in results) == ["already_booked", "booked"]
+    assert sorted(outcome(r) for r in results) == ["pending", "too_many_holds"]
+    refused = next(r for r in results if isinstance(r, TooManyHolds))
+    assert 0 < refused.extra["retry_after"] <= 15 * 60 + 1
     statuses = Appointment.objects.filter(national_id=person.national_id).values_list(
         "status", flat=True
     )
-    assert sorted(statuses) == ["booked", "expired"]
+    assert list(statuses) == ["pending"]
     assert sum(assert_seats_counted(slot) for slot in slots) == 1

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from appointments import services
-from appointments.tests.factories import SlotFactory, applicant
+from appointments.tests.factories import SlotFactory, applicant, someone
 from appointments.tests.verification import sent_code
 from production import selectors, tracking
 
@@ -41,10 +41,10 @@ def test_the_agenda_lists_the_confirmed_appointments_not_the_holds():
     slot = SlotFactory(capacity=3)
     confirmed, token = services.booking_create(slot=slot, applicant=applicant())
     services.booking_confirm(appointment=confirmed, code=sent_code(confirmed), token=token)
-    pending, _token = services.booking_create(slot=slot, applicant=applicant())
+    pending, _token = services.booking_create(slot=slot, applicant=someone())
     twenty_minutes_ago = timezone.now() - timedelta(minutes=20)
     lapsed, _token = services.booking_create(
-        slot=slot, applicant=applicant(), now=twenty_minutes_ago
+        slot=slot, applicant=someone(), now=twenty_minutes_ago
     )
     assert services.holds_expire() == 1
 

@@ -153,3 +153,67 @@ def test_backlog_dashboard(world, clients, persona):
             assert office.code not in html
     for secret in world.hidden_from(persona):
         assert secret not in html
+
+
+@pytest.mark.parametrize(("persona", "target"), CASES)
+def test_free_an_identity_number(world, clients, persona, target):
+    """Only the counter of an office frees an identity number from its page: anyone else
+    gets 404 and nothing changes. The page shows neither office's bookings."""
+    office, appointment = world.targets[target].office, world.targets[target].appointment
+    url = f"/staff/agenda/{office.code}/liberer-un-numero/"
+    form = {
+        "national_id": appointment.national_id,
+        "document": "CNI 1234",
+        "reason": "Réservé par un tiers",
+        "checked": "on",
+    }
+    may = persona in COUNTER[target]
+
+    page = clients[persona].get(url)
+    response = clients[persona].post(url, form)
+
+    appointment.refresh_from_db()
+    if not may:
+        assert (page.status_code, response.status_code) == (404, 404)
+        assert appointment.status == Appointment.Status.BOOKED
+        return
+    assert page.status_code == 200
+    for leaked in [*others_data(target), appointment.reference]:
+        assert leaked not in page.content.decode()
+    assert response.status_code == 302
+    assert appointment.status == Appointment.Status.CANCELLED
+
+
+# The waiting room's rate is the ministry's: it weighs on every office's server.
+MAY_SET_WAITING_RATE = {"admin"}
+
+
+@pytest.mark.parametrize(("persona", "target"), CASES)
+def test_waiting_room_rate(world, clients, persona, target):
+    """Only administrators change the admission rate of a reopening's waiting room, from the
+    backlog dashboard; anyone else gets 403 and the rate stays. The dashboard lists a line
+    to whoever sees its office's backlog, and to nobody else."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from appointments.models import Suspension, WaitingLine
+
+    office = world.offices[target]
+    now = timezone.now()
+    suspension = Suspension.objects.create(
+        starts_at=now - timedelta(days=1), reopens_at=now + timedelta(minutes=10), message="S"
+    )
+    line = WaitingLine.objects.create(office=office, suspension=suspension, rate=20)
+    response = clients[persona].post(f"/staff/backlog/attente/{line.pk}/", {"rate": "5"})
+    line.refresh_from_db()
+    if persona in MAY_SET_WAITING_RATE:
+        assert response.status_code == 302
+        assert line.rate == 5
+    else:
+        assert response.status_code == 403
+        assert line.rate == 20
+    dashboard = clients[persona].get("/staff/backlog/")
+    if dashboard.status_code == 200:
+        listed = f'id="waiting-line-{line.pk}"' in dashboard.content.decode()
+        assert listed == (persona in BACKLOG[target])

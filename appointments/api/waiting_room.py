@@ -1,0 +1,162 @@
+"""The waiting room in the API (appointments/waiting_room/): take a place in an office's
+line around its reopening, then ask for it until the answer carries an admission, to be
+sent with the booking as the header X-Admission.
+
+Public, like booking: no account, no CSRF. Taking a place counts in the address's
+availability rate limit; asking for it counts in none (one read by primary key, which costs
+what a rate limit check would, and a carrier-grade NAT address carries many people)."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from epassport.errors import NotFound
+
+from .. import protection, selectors, waiting_room
+from ..models import Office
+from .serializers import ErrorSerializer
+from .views import NOT_FOUND, PublicAPIView, _private
+
+
+class PlaceSerializer(serializers.Serializer):
+    ticket = serializers.CharField(
+        allow_null=True,
+        help_text="The place's secret credential, for GET /api/v1/waiting-room/{code}/{ticket}/; "
+        "null when no waiting room is open at the office.",
+    )
+    position = serializers.IntegerField(
+        allow_null=True,
+        min_value=0,
+        help_text="Place in the line (1: next). Null before the reopening: the order of those "
+        "who arrive before it is drawn at random at the reopening. 0 when no waiting room is "
+        "open.",
+    )
+    estimated_wait_seconds = serializers.IntegerField(
+        allow_null=True,
+        min_value=0,
+        help_text="Estimated seconds until admitted (before the reopening: until the draw); "
+        "null when the line is paused or the reopening was put off.",
+    )
+    admission = serializers.CharField(
+        allow_null=True,
+        help_text="Null until admitted; then the admission, to send as the header X-Admission "
+        "with POST /api/v1/bookings/, valid ADMISSION_MINUTES (10) from the moment of "
+        "admission.",
+    )
+
+
+def _office(code: str) -> Office:
+    office = selectors.office_list_public().filter(code=code).first()
+    if office is None:
+        raise NotFound(_("Bureau inconnu."))
+    return office
+
+
+def _answer(place: waiting_room.Place, *, status: int = 200) -> Response:
+    body = PlaceSerializer(
+        {
+            "ticket": place.ticket,
+            "position": place.position,
+            "estimated_wait_seconds": place.estimated_wait_seconds,
+            "admission": place.admission,
+        }
+    ).data
+    response = _private(Response(body, status=status))
+    if place.state in (waiting_room.State.BEFORE, waiting_room.State.WAITING):
+        response["Retry-After"] = str(place.refresh_seconds)  # when asking again is useful
+    return response
+
+
+CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
+FULL = OpenApiResponse(
+    ErrorSerializer,
+    description="`waiting_room_full_network`: this network (a /24 IPv4 or /48 IPv6) took "
+    "WAITING_ROOM_PER_NETWORK places in the line already (Retry-After: when the window "
+    "closes), or `rate_limited`.",
+)
+
+
+class WaitingRoomJoinView(PublicAPIView):
+    """Take a place in an office's waiting line (one per client: a client that sends back
+    the cookie it was given gets the same place)."""
+
+    @extend_schema(
+        operation_id="waiting_room_join",
+        summary="Take a place in an office's waiting room around its reopening",
+        description="For WAITING_ROOM_MINUTES (30) before and after a reopening at the office, "
+        "booking there needs an admission. Before the reopening, the place has no position: "
+        "the order of the early arrivals is drawn at random at the reopening; later arrivals "
+        "follow in their order. Outside that window the answer carries an admission at once "
+        "(`ticket` null). The answer also sets the place in an HttpOnly cookie: a client "
+        "sending it back gets the same place again.",
+        parameters=[CODE],
+        request=None,
+        responses={201: PlaceSerializer, 404: NOT_FOUND, 429: FULL},
+        tags=["waiting room"],
+    )
+    def post(self, request: Request, code: str) -> Response:
+        office = _office(code)
+        try:
+            place = waiting_room.place_of(
+                credential=request.COOKIES.get(waiting_room.ticket_cookie(office.pk)),
+                office_id=office.pk,
+            )
+        except (NotFound, waiting_room.AdmissionExpired):
+            place = None
+        if place is None or place.state == waiting_room.State.OPEN:
+            place = waiting_room.ticket_issue(
+                office_id=office.pk, network=protection.hold_network(request)
+            )
+        response = _answer(place, status=201)
+        if place.ticket:
+            response.set_cookie(
+                waiting_room.ticket_cookie(office.pk),
+                place.ticket,
+                max_age=waiting_room.cookie_max_age(),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+class WaitingRoomPlaceView(PublicAPIView):
+    """Where a place stands: position, estimated wait, and the admission once admitted."""
+
+    rate_group = None
+
+    @extend_schema(
+        operation_id="waiting_room_place",
+        summary="A place in an office's waiting room: position, wait, admission",
+        description="Ask again after the seconds in Retry-After. `admission` is null until the "
+        "place is admitted (the portal admits WAITING_ROOM_RATE people per second from the "
+        "reopening), then a string to send as X-Admission. Asking costs no write.",
+        parameters=[
+            CODE,
+            OpenApiParameter(
+                "ticket",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The `ticket` of the place, as POST gave it.",
+            ),
+        ],
+        responses={
+            200: PlaceSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer, description="`not_found`: unknown office, or not a place of it."
+            ),
+            410: OpenApiResponse(
+                ErrorSerializer,
+                description="`admission_expired`: admitted more than ADMISSION_MINUTES ago; "
+                "take a new place.",
+            ),
+        },
+        tags=["waiting room"],
+    )
+    def get(self, request: Request, code: str, ticket: str) -> Response:
+        office = _office(code)
+        return _answer(waiting_room.place_of(credential=ticket, office_id=office.pk))
