@@ -1,23 +1,23 @@
 """The floor of the booking-rush benchmark (bench/booking_rush.py).
 
-A minimal view that does only what a booking cannot avoid: the two SQL statements of a
-seat reservation, a conditional update of the slot's counter and the insert of the booking,
-in one transaction. The benchmark measures it on the same server, in the same run, as the
-real booking API, so that the API's throughput is read as a fraction of this floor rather
-than as a bare time on a noisy machine.
+A bare WSGI function that does only what a booking cannot avoid: the two SQL statements of
+a seat reservation, a conditional update of the slot's counter and the insert of the
+booking, in one transaction, with psycopg2 on one connection per worker process: no Django,
+no middleware, no framework. The benchmark serves it from the same gunicorn, with the same
+workers and clients, in the same run, as the real booking API (bench/wsgi.py routes
+/bench/floor/ to it), so that the API's throughput is read as a fraction of this floor
+rather than as a bare time on a noisy machine.
 
-Served at /bench/floor/ by the benchmark's own settings (bench/settings.py, bench/urls.py),
-never by the portal's. Its two tables, bench_floor_slot and bench_floor_booking, are created
-with raw SQL by the benchmark's set-up (FLOOR_TABLES_SQL), never by a migration.
+Its two tables, bench_floor_slot and bench_floor_booking, are created with raw SQL by the
+benchmark's set-up (FLOOR_TABLES_SQL), never by a migration.
 """
 
 import json
+import os
 import secrets
+from urllib.parse import parse_qs, unquote, urlparse
 
-from django.db import connection, transaction
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+import psycopg2
 
 FLOOR_TABLES_SQL = """
 CREATE TABLE bench_floor_slot (
@@ -48,21 +48,50 @@ _INSERT = (
 )
 
 
-@csrf_exempt
-@require_POST
-def floor_booking(request: HttpRequest) -> JsonResponse:
+_connection = None
+
+
+def _connect():
+    """The worker's connection, opened on first use (after gunicorn forked the worker)."""
+    global _connection
+    if _connection is None or _connection.closed:
+        url = urlparse(os.environ["DATABASE_URL"])
+        query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+        _connection = psycopg2.connect(
+            dbname=url.path.lstrip("/"),
+            user=unquote(url.username or ""),
+            password=unquote(url.password or "") or None,
+            host=url.hostname or query.get("host"),  # a socket's folder in the query
+            port=url.port or query.get("port"),
+        )
+    return _connection
+
+
+def _answer(start_response, status: str, body: dict) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def floor_booking(environ, start_response) -> list[bytes]:
     """POST {slot, surname, given_names, birth_date, national_id, email, phone, language}:
     201 {reference, slot} when a seat was taken, 409 {code: slot_full} otherwise."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return _answer(start_response, "405 Method Not Allowed", {"code": "method"})
     try:
-        data = json.loads(request.body)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        data = json.loads(environ["wsgi.input"].read(length))
         slot = int(data["slot"])
     except (ValueError, KeyError, TypeError):
-        return JsonResponse({"code": "invalid"}, status=400)
+        return _answer(start_response, "400 Bad Request", {"code": "invalid"})
     reference = secrets.token_hex(4).upper()
-    with transaction.atomic(), connection.cursor() as cursor:
+    connection = _connect()
+    with connection, connection.cursor() as cursor:  # one transaction, committed on exit
         cursor.execute(_UPDATE, [slot])
         if cursor.rowcount != 1:
-            return JsonResponse({"code": "slot_full"}, status=409)
+            return _answer(start_response, "409 Conflict", {"code": "slot_full"})
         cursor.execute(
             _INSERT,
             [
@@ -77,4 +106,4 @@ def floor_booking(request: HttpRequest) -> JsonResponse:
                 data.get("language", "fr"),
             ],
         )
-    return JsonResponse({"reference": reference, "slot": slot}, status=201)
+    return _answer(start_response, "201 Created", {"reference": reference, "slot": slot})

@@ -65,7 +65,7 @@ def start_gunicorn(
 ) -> tuple[subprocess.Popen, list[str]]:
     command = [
         str(BIN / "gunicorn"),
-        "epassport.wsgi:application",
+        "bench.wsgi:application",  # the portal, and the bare floor in front
         *("--bind", f"127.0.0.1:{port}"),
         *("--worker-class", args.worker_class),
         *("--workers", str(args.workers)),

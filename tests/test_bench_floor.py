@@ -1,24 +1,46 @@
-"""The floor view of the booking-rush benchmark (bench/floor.py), served at /bench/floor/ by
-the benchmark's settings (bench/settings.py), takes seats up to the capacity, then answers
-409 slot_full. The portal's own URLconf does not serve it."""
+"""The floor of the booking-rush benchmark (bench/floor.py): a bare WSGI function, served in
+front of Django at /bench/floor/ by the benchmark's application (bench/wsgi.py), takes seats
+up to the capacity with its own psycopg2 connection, then answers 409 slot_full. The
+portal's own URLconf does not serve it."""
 
+import io
 import json
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.db import connection
 from django.urls import Resolver404, resolve
 
-import bench.settings
-from bench.floor import FLOOR_TABLES_SQL, floor_booking
+from bench import floor, wsgi
+from bench.floor import FLOOR_TABLES_SQL
+from tests.support import database_url
 
 
 @pytest.fixture
-def bench_urls(settings):
-    """The benchmark's URLconf, as its server runs it."""
-    settings.ROOT_URLCONF = bench.settings.ROOT_URLCONF
+def floor_tables(transactional_db, monkeypatch):
+    # The floor opens its own connection, to the test database: its tables must be committed.
+    monkeypatch.setenv("DATABASE_URL", database_url())
+    monkeypatch.setattr(floor, "_connection", None)
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_TABLES_SQL)
+        cursor.execute("INSERT INTO bench_floor_slot (id, capacity) VALUES (1, 2), (2, 1)")
+    yield
+    if floor._connection is not None:
+        floor._connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_floor_booking, bench_floor_slot")
 
 
-def _post(client, slot: int, national_id: str):
+def call(method: str, body: bytes = b"", path: str = "/bench/floor/") -> tuple[str, dict]:
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_LENGTH": str(len(body))}
+    setup_testing_defaults(environ)
+    environ["wsgi.input"] = io.BytesIO(body)
+    seen = {}
+    answer = wsgi.application(environ, lambda status, headers: seen.update(status=status))
+    return seen["status"], json.loads(b"".join(answer))
+
+
+def post(slot: int, national_id: str) -> tuple[str, dict]:
     body = {
         "slot": slot,
         "surname": "TRAORE",
@@ -29,24 +51,16 @@ def _post(client, slot: int, national_id: str):
         "phone": "+22376123456",
         "language": "fr",
     }
-    return client.post("/bench/floor/", data=json.dumps(body), content_type="application/json")
+    return call("POST", json.dumps(body).encode())
 
 
-@pytest.mark.django_db
-def test_floor_books_up_to_capacity_then_answers_slot_full(client, bench_urls):
-    with connection.cursor() as cursor:
-        cursor.execute(FLOOR_TABLES_SQL)
-        cursor.execute("INSERT INTO bench_floor_slot (id, capacity) VALUES (1, 2), (2, 1)")
+def test_floor_books_up_to_capacity_then_answers_slot_full(floor_tables):
+    assert post(1, "BENCH1")[0] == "201 Created"
+    status, body = post(1, "BENCH2")
+    assert (status, body["slot"]) == ("201 Created", 1)
 
-    assert _post(client, 1, "BENCH1").status_code == 201
-    response = _post(client, 1, "BENCH2")
-    assert response.status_code == 201
-    assert json.loads(response.content)["slot"] == 1
-
-    full = _post(client, 1, "BENCH3")
-    assert full.status_code == 409
-    assert json.loads(full.content) == {"code": "slot_full"}
-    assert _post(client, 2, "BENCH4").status_code == 201  # another slot still has its seat
+    assert post(1, "BENCH3") == ("409 Conflict", {"code": "slot_full"})
+    assert post(2, "BENCH4")[0] == "201 Created"  # another slot still has its seat
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, booked FROM bench_floor_slot ORDER BY id")
@@ -55,15 +69,14 @@ def test_floor_books_up_to_capacity_then_answers_slot_full(client, bench_urls):
         assert cursor.fetchall() == [(1, 2), (2, 1)]
 
 
-@pytest.mark.django_db
-def test_floor_refuses_get_and_bad_bodies(client, bench_urls):
-    assert client.get("/bench/floor/").status_code == 405
-    bad = client.post("/bench/floor/", data="{", content_type="application/json")
-    assert bad.status_code == 400
+def test_floor_refuses_get_and_bad_bodies(floor_tables):
+    assert call("GET")[0].startswith("405")
+    assert call("POST", b"{")[0].startswith("400")
 
 
-def test_only_the_benchmark_urlconf_serves_the_floor():
-    assert resolve("/bench/floor/", urlconf="bench.urls").func is floor_booking
-    assert resolve("/healthz", urlconf="bench.urls").url_name == "healthz"  # the portal's too
+def test_only_the_benchmark_application_serves_the_floor():
     with pytest.raises(Resolver404):
         resolve("/bench/floor/", urlconf="epassport.urls")
+    with pytest.raises(Resolver404):
+        resolve("/bench/floor/", urlconf="bench.urls")
+    assert resolve("/healthz", urlconf="bench.urls").url_name == "healthz"  # the portal's too
