@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import BadRequest, Conflict, DomainError
+from epassport.errors import BadRequest, Conflict, DomainError, Forbidden
 
 
 class SlotFull(Conflict):
@@ -51,6 +51,17 @@ class HoldExpired(Conflict):
     code = "hold_expired"
     default_detail = _(
         "Le délai pour saisir le code est dépassé et la place a été libérée. Réservez à nouveau."
+    )
+
+
+class AdmissionUsed(Forbidden):
+    """The waiting room's admission has already made a booking or a hold that still holds
+    its seat: one admission, one seat at a time."""
+
+    code = "admission_used"
+    default_detail = _(
+        "Cette admission a déjà servi à réserver une place. Saisissez le code reçu pour la "
+        "confirmer, ou gérez le rendez-vous avec le lien reçu."
     )
 
 

@@ -333,6 +333,9 @@ class Appointment(models.Model):
     hold_network = models.CharField(
         max_length=50, blank=True, default="", db_default="", editable=False
     )
+    # The waiting-room ticket whose admission made it, around a reopening: one admission
+    # holds one seat at a time (the partial unique index appointment_one_per_admission).
+    admission_ticket = models.BigIntegerField(null=True, blank=True, editable=False)
     # How many times the applicant moved it (MAX_MOVES bounds it).
     moves = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -422,6 +425,12 @@ class Appointment(models.Model):
                 fields=["email_key"],
                 condition=Q(status="pending") & ~Q(email_key=""),
                 name="appointment_one_hold_per_email",
+            ),
+            models.UniqueConstraint(
+                fields=["admission_ticket"],
+                condition=Q(admission_ticket__isnull=False)
+                & Q(status__in=["pending", "booked", "checked_in", "enrolled", "no_show"]),
+                name="appointment_one_per_admission",
             ),
         ]
         indexes = [
@@ -661,9 +670,15 @@ class Membership(models.Model):
 
 class WaitingLine(models.Model):
     """The waiting room of one office around the reopening of one suspension. Who is
-    admitted is computed, never stored per person: `base + rate x (now - since)` people are
-    in at `now` (since the reopening when `since` is empty), so a refresh writes nothing.
-    Changing the rate re-bases (`base` = those in at that moment, `since` = that moment)."""
+    admitted is computed, never stored per person: from the reopening, `base + rate x (t -
+    since)` places are in at `t`, segment after segment (`segments`: one is appended, under
+    this row's lock, when the rate changes or an arrival finds the line empty; empty: one
+    segment from the reopening at `rate`), so a refresh writes nothing and each place's
+    admission time is the moment the count really reached it.
+
+    The early arrivals (those drawn at the reopening) are settled under this row's lock by
+    the first ticket issued at or after the reopening: `early` regular tickets, for the
+    reopening `early_for` (a moved reopening settles again)."""
 
     office = models.ForeignKey(
         Office, on_delete=models.CASCADE, related_name="waiting_lines", verbose_name=_("bureau")
@@ -679,9 +694,16 @@ class WaitingLine(models.Model):
         validators=[MinValueValidator(0)],
         help_text=_("0 suspend les admissions ; chaque changement part du nombre déjà admis."),
     )
-    base = models.PositiveIntegerField(default=0, editable=False)
-    since = models.DateTimeField(null=True, blank=True, editable=False)
+    # [{"at": seconds after the reopening, "start": places in before it, "base": places in
+    # at its start, "rate": per second}, ...], in order; the first at 0.
+    segments = models.JSONField(default=list, blank=True, editable=False)
+    early = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    early_for = models.DateTimeField(null=True, blank=True, editable=False)
     issued = models.PositiveIntegerField(_("places attribuées"), default=0, editable=False)
+    # Tickets past their network's bound (at the back of the line), and how many of them
+    # the last ticket within the bounds has ahead of it.
+    overflowed = models.PositiveIntegerField(default=0, editable=False)
+    ahead = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -700,17 +722,26 @@ class WaitingLine(models.Model):
 
 class WaitingTicket(models.Model):
     """A place in a waiting line: `number` is the arrival order in the line (1, 2, ...,
-    dense: given under the line's row lock). Arrivals before the reopening are put in a
-    secret random order at the reopening (appointments/waiting_room/), later ones keep this
-    order."""
+    dense: given under the line's row lock, so in the order of commit). `lane_number` is
+    the same order among the tickets of its lane: within the bounds, or `overflow` (past its
+    network's bound: after every ticket within the bounds). The early tickets within the
+    bounds are put in a secret random order at the reopening (appointments/waiting_room/),
+    later ones keep their order; `ahead` is how many overflow tickets had been admitted
+    before this one arrived (they stay ahead of it)."""
 
     line = models.ForeignKey(WaitingLine, on_delete=models.CASCADE, related_name="tickets")
     number = models.PositiveIntegerField()
+    overflow = models.BooleanField(default=False)
+    lane_number = models.PositiveIntegerField()
+    ahead = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["line", "number"], name="waiting_ticket_line_number")
+            models.UniqueConstraint(fields=["line", "number"], name="waiting_ticket_line_number"),
+            models.UniqueConstraint(
+                fields=["line", "overflow", "lane_number"], name="waiting_ticket_line_lane"
+            ),
         ]
         indexes = [models.Index(fields=["line", "created_at"], name="waiting_ticket_line_arrival")]
 
@@ -719,18 +750,23 @@ class WaitingTicket(models.Model):
 
 
 class WaitingNetwork(models.Model):
-    """Tickets a network (a /24 IPv4 or /48 IPv6) took in a line: a conditional upsert
-    (`... DO UPDATE ... WHERE tickets < WAITING_ROOM_PER_NETWORK`) takes one, so the bound
-    holds under concurrency."""
+    """Tickets a network (a /24 IPv4 or /48 IPv6, `kind` network) or an address (the rate
+    limit's key: an IPv4 address or the /64 of an IPv6 one, `kind` address) took in a line,
+    counted by an upsert on this row, so the bounds hold under concurrency."""
+
+    NETWORK, ADDRESS = "network", "address"
 
     line = models.ForeignKey(WaitingLine, on_delete=models.CASCADE, related_name="networks")
+    kind = models.CharField(max_length=8, default=NETWORK)
     network = models.CharField(max_length=50)
     tickets = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["line", "network"], name="waiting_network_line_key")
+            models.UniqueConstraint(
+                fields=["line", "kind", "network"], name="waiting_network_line_kind_key"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.line_id} {self.network}: {self.tickets}"
+        return f"{self.line_id} {self.kind} {self.network}: {self.tickets}"

@@ -143,6 +143,7 @@ def enqueue(
 # After a failed push, this process does not try the broker again for this long: a Redis that
 # hangs would otherwise cost every booking its connection timeout.
 PUSH_FAIL_FAST_SECONDS = 5.0
+PUSH_TIMEOUT_SECONDS = 0.25
 _push_down_until = 0.0
 _push_local = threading.local()
 
@@ -155,7 +156,14 @@ def _push_connection():
     kept = getattr(_push_local, "connection", None)
     if kept is None or kept[0] != url:
         app = tasks.outbox_deliver.app
-        kept = (url, app.connection_for_write(url, transport_options={"max_retries": 0}))
+        # Short timeouts: a push waits on the request's thread, and a hung broker must cost
+        # a booking a fraction of a second at most (the sweep sends the code anyway).
+        options = {
+            "max_retries": 0,
+            "socket_connect_timeout": PUSH_TIMEOUT_SECONDS,
+            "socket_timeout": PUSH_TIMEOUT_SECONDS,
+        }
+        kept = (url, app.connection_for_write(url, transport_options=options))
         _push_local.connection = kept
     return kept[1]
 

@@ -28,6 +28,7 @@ import ipaddress
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from altcha import v1 as altcha
@@ -145,8 +146,27 @@ def challenge_verify(payload: str | None) -> None:
     """Accept a solved challenge once; raise ChallengeFailed when it is missing, malformed,
     wrong, expired, made for another use or already used. Does nothing when
     BOOKING_CHALLENGE is off."""
+    solved = challenge_check(payload)
+    if solved is not None:
+        challenge_use(solved)
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A solution checked by challenge_check, not used yet."""
+
+    signature: str
+    expires_at: float
+
+
+def challenge_check(payload: str | None) -> Solved | None:
+    """Check a solved challenge without using it up (ChallengeFailed when it is missing,
+    malformed, wrong, expired or made for another use); None when BOOKING_CHALLENGE is off.
+    The booking uses it up (challenge_use) in its own transaction, so that a request
+    refused (the slot full meanwhile, a bound on holds) leaves the solution good for the
+    next try: a person on a slow phone solves once per seat taken, not once per refusal."""
     if not settings.BOOKING_CHALLENGE:
-        return
+        return None
     solution = _decode(payload)
     if solution is None or not _made_for_booking(solution):
         raise ChallengeFailed()
@@ -157,11 +177,7 @@ def challenge_verify(payload: str | None) -> None:
     ok, _error = altcha.verify_solution(solution, _hmac_key(), check_expires=True)
     if not ok:
         raise ChallengeFailed()
-    # Refuse replay: the first request with this solution takes it, a row whose key is the
-    # signature (in PostgreSQL, so that it holds with Redis down as well). Kept until the
-    # challenge has expired, after which the expiry refuses it (challenges_purge).
-    if not _first_use(solution["signature"], expires_at=expires_at):
-        raise ChallengeFailed()
+    return Solved(signature=solution["signature"][:128], expires_at=expires_at)
 
 
 _FIRST_USE = """
@@ -170,11 +186,17 @@ _FIRST_USE = """
 """
 
 
-def _first_use(signature: str, *, expires_at: float) -> bool:
-    # Its own transaction (autocommit): the use is recorded even if the booking then fails.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_FIRST_USE, [signature[:128], expires_at])
-        return cursor.rowcount == 1
+def challenge_use(solved: Solved) -> None:
+    """Use a checked solution up, in the caller's transaction if any (the booking's: a
+    booking rolled back leaves it unused); ChallengeFailed when it was used already. Replay
+    is refused by PostgreSQL, a row whose key is the signature, with Redis up or down; two
+    uses at once wait on its unique index and the second finds it taken. Kept until the
+    challenge has expired, after which the expiry refuses it (challenges_purge)."""
+    # No savepoint inside the booking's transaction: a failure here ends the booking anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(_FIRST_USE, [solved.signature, solved.expires_at])
+        if cursor.rowcount != 1:
+            raise ChallengeFailed()
 
 
 def challenges_purge(*, now: datetime | None = None) -> int:

@@ -18,6 +18,7 @@ from epassport.errors import NotFound
 
 from . import documents, protection, selectors, services, validation, waiting_room, waiting_views
 from .errors import (
+    AdmissionUsed,
     AlreadyBooked,
     BookingClosed,
     HoldExpired,
@@ -112,7 +113,7 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
 
     office = _office(code)
     try:  # around a reopening, booking goes through the waiting room
-        waiting_room.admission_check(request=request, office_id=office.pk)
+        ticket = waiting_room.admission_check(request=request, office_id=office.pk)
     except waiting_room.AdmissionRequired as error:
         messages.info(request, error.detail)
         return redirect(waiting_views.waiting_room_url(office, next_url=request.path))
@@ -128,11 +129,13 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
                 full = services.slot_known_full(slot_id=slot.pk)  # refused before it costs
                 if full is not None:
                     raise full
-                protection.challenge_verify(form.cleaned_data["altcha"])
+                solved = protection.challenge_check(form.cleaned_data["altcha"])
                 appointment, token = services.booking_create(
                     slot=slot,
                     applicant=form.applicant(),
                     network=protection.hold_network(request),
+                    admission_ticket=ticket,
+                    challenge=solved,
                 )
             except protection.ChallengeFailed as error:
                 form.add_error(None, error.detail)
@@ -142,6 +145,8 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
                 form.add_error(None, error.detail)
                 context["next_free"] = error.extra.get("next_free", [])
             except (BookingClosed, SlotInPast) as error:
+                form.add_error(None, error.detail)
+            except AdmissionUsed as error:
                 form.add_error(None, error.detail)
             except (TooManyHolds, TooManyCodeFailures) as error:
                 form.add_error(None, error.detail)
@@ -317,6 +322,12 @@ def manage_move(request: HttpRequest, reference: str, token: str) -> HttpRespons
         if slot is None:
             messages.error(request, _("Choisissez un horaire dans la liste."))
             return redirect(request.path)
+        try:  # around a reopening, a move takes a seat in the line's turn like a booking
+            if appointment.status != Appointment.Status.DISPLACED:
+                waiting_room.admission_check(request=request, office_id=office.pk)
+        except waiting_room.AdmissionRequired as error:
+            messages.info(request, error.detail)
+            return redirect(waiting_views.waiting_room_url(office, next_url=request.path))
         try:
             services.booking_reschedule(appointment=appointment, slot=slot)
         except (SlotFull, BookingClosed, SlotInPast, NotChangeable, TooManyMoves) as error:

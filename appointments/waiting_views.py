@@ -89,7 +89,10 @@ def waiting_room_page(request: HttpRequest, code: str) -> HttpResponse:
             return render(request, "appointments/too_many.html", status=429)
         try:
             place = waiting_room.ticket_issue(
-                office_id=office.pk, network=protection.hold_network(request), now=now
+                office_id=office.pk,
+                network=protection.hold_network(request),
+                address=protection.client_ip("", request),
+                now=now,
             )
         except waiting_room.WaitingRoomFullNetwork as error:
             context["error"] = error.detail

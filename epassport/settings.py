@@ -297,16 +297,21 @@ for _name in ("HOLDS_PER_NETWORK", "CODE_FAILURES_PER_NINA", "MAX_MOVES"):
 # reopening"). For WAITING_ROOM_MINUTES before and after an office's reopening, booking there
 # needs an admission; people are admitted at WAITING_ROOM_RATE per second (a starting value:
 # administrators change each line's rate on the backlog dashboard); an admission is good for
-# ADMISSION_MINUTES. One /24 IPv4 or /48 IPv6 network takes at most WAITING_ROOM_PER_NETWORK
-# places in a line: sized for a mobile operator's carrier-grade NAT (README).
+# ADMISSION_MINUTES. Past WAITING_ROOM_PER_NETWORK places of one /24 IPv4 or /48 IPv6 network
+# in a line (sized for a mobile operator's carrier-grade NAT, README), a new place goes to the
+# back of the line; one address (IPv4, or the /64 of IPv6) takes at most
+# WAITING_ROOM_PER_ADDRESS places (a family's or a cyber-café's NAT), then is refused.
 WAITING_ROOM_MINUTES = env.int("WAITING_ROOM_MINUTES", default=30)
 WAITING_ROOM_RATE = env.float("WAITING_ROOM_RATE", default=20.0)
 WAITING_ROOM_PER_NETWORK = env.int("WAITING_ROOM_PER_NETWORK", default=256)
+WAITING_ROOM_PER_ADDRESS = env.int("WAITING_ROOM_PER_ADDRESS", default=16)
 ADMISSION_MINUTES = env.int("ADMISSION_MINUTES", default=10)
 if WAITING_ROOM_MINUTES < 0 or WAITING_ROOM_RATE < 0:
     raise ImproperlyConfigured("WAITING_ROOM_MINUTES and WAITING_ROOM_RATE must not be negative.")
-if WAITING_ROOM_PER_NETWORK < 1 or ADMISSION_MINUTES < 1:
-    raise ImproperlyConfigured("WAITING_ROOM_PER_NETWORK and ADMISSION_MINUTES must be >= 1.")
+if WAITING_ROOM_PER_NETWORK < 1 or WAITING_ROOM_PER_ADDRESS < 1 or ADMISSION_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "WAITING_ROOM_PER_NETWORK, WAITING_ROOM_PER_ADDRESS and ADMISSION_MINUTES must be >= 1."
+    )
 # --- end of the waiting room ---------------------------------------------------------------
 
 # The Premium promise: working days from enrolment to the passport being ready, and the

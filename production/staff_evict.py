@@ -21,11 +21,23 @@ from appointments.errors import EvictionRefused
 
 class EvictionForm(forms.Form):
     national_id = forms.CharField(label=_("NINA ou numéro de passeport"), max_length=40)
-    document = forms.CharField(
-        label=_("Pièce d’identité vérifiée (type et numéro)"), max_length=100
+    # The kind of document only, never its number: the events are kept for good, and the
+    # retention of personal data could not erase a number written in them.
+    document = forms.ChoiceField(
+        label=_("Pièce d’identité vérifiée"),
+        choices=[
+            ("carte NINA", _("Carte NINA")),
+            ("carte d’identité", _("Carte d’identité nationale")),
+            ("passeport", _("Passeport")),
+            ("carte consulaire", _("Carte consulaire")),
+            ("autre pièce officielle", _("Autre pièce officielle")),
+        ],
     )
     reason = forms.CharField(
-        label=_("Motif"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Motif"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sans nom ni numéro : ce motif est conservé et ne peut pas être effacé."),
     )
     checked = forms.BooleanField(
         label=_("J’ai vérifié la pièce d’identité de la personne présente au guichet.")
@@ -52,7 +64,7 @@ def evict(request: HttpRequest, code: str) -> HttpResponse:
                 national_id=data["national_id"],
                 office=office,
                 by=request.user,
-                reason=f"{data['document'].strip()} – {data['reason'].strip()}",
+                reason=f"{data['document']} – {data['reason'].strip()}",
             )
         except EvictionRefused as error:
             form.add_error("reason", error.detail)

@@ -87,7 +87,8 @@ ADMISSION = OpenApiParameter(
 ADMISSION_REQUIRED = OpenApiResponse(
     ErrorSerializer,
     description="`admission_required`: the office reopens, and X-Admission is missing, "
-    "invalid, of another office or expired.",
+    "invalid, of another office or expired; `admission_used`: that admission already "
+    "holds a seat (a hold waiting for its code, or a booking).",
 )
 REFERENCE = OpenApiParameter(
     "reference",
@@ -268,13 +269,17 @@ class BookingCreateView(BookingWriteView):
         serializer.is_valid(raise_exception=True)
         # The admission, then the proof of work: a request refused for either (or for its
         # fields) has not used up its challenge.
-        waiting_room.admission_check(request=request, slot_id=serializer.validated_data["slot"])
-        protection.challenge_verify(data.get("altcha"))
+        ticket = waiting_room.admission_check(
+            request=request, slot_id=serializer.validated_data["slot"]
+        )
+        solved = protection.challenge_check(data.get("altcha"))
         try:
             appointment, token = services.booking_create(
                 slot=serializer.validated_data["slot"],
                 applicant=serializer.applicant(),
                 network=protection.hold_network(request),
+                admission_ticket=ticket,
+                challenge=solved,
             )
         except NotFound as error:
             raise ValidationError({"slot": [error.detail]}) from None
@@ -366,11 +371,12 @@ class BookingRescheduleView(BookingWriteView):
     @extend_schema(
         operation_id="bookings_reschedule",
         summary="Move a booking to another free slot of the same office",
-        parameters=[REFERENCE, TOKEN],
+        parameters=[REFERENCE, TOKEN, ADMISSION],
         request=RescheduleInputSerializer,
         responses={
             200: BookingSerializer,
             400: INVALID,
+            403: ADMISSION_REQUIRED,
             404: BOOKING_NOT_FOUND,
             409: CONFLICT,
             429: RATE_LIMITED,
@@ -383,6 +389,9 @@ class BookingRescheduleView(BookingWriteView):
             data=request.data, context={"office": appointment.office}
         )
         serializer.is_valid(raise_exception=True)
+        if appointment.status != Appointment.Status.DISPLACED:
+            # Around a reopening a move takes a seat in the line's turn, as a booking does.
+            waiting_room.admission_check(request=request, office_id=appointment.office_id)
         appointment = services.booking_reschedule(
             appointment=appointment, slot=serializer.validated_data["slot"]
         )

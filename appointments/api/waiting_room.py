@@ -2,11 +2,10 @@
 line around its reopening, then ask for it until the answer carries an admission, to be
 sent with the booking as the header X-Admission.
 
-Public, like booking: no account, no CSRF. Taking a place counts in the address's
+Public, like booking: no account, no CSRF, and so no cookie. Taking a place counts in the address's
 availability rate limit; asking for it counts in none (one read by primary key, which costs
 what a rate limit check would, and a carrier-grade NAT address carries many people)."""
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -74,15 +73,15 @@ def _answer(place: waiting_room.Place, *, status: int = 200) -> Response:
 CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
 FULL = OpenApiResponse(
     ErrorSerializer,
-    description="`waiting_room_full_network`: this network (a /24 IPv4 or /48 IPv6) took "
-    "WAITING_ROOM_PER_NETWORK places in the line already (Retry-After: when the window "
-    "closes), or `rate_limited`.",
+    description="`waiting_room_full_network`: this address (an IPv4 address or the /64 of an "
+    "IPv6 one) took WAITING_ROOM_PER_ADDRESS places in the line already (Retry-After: when "
+    "the window closes), or `rate_limited`.",
 )
 
 
 class WaitingRoomJoinView(PublicAPIView):
-    """Take a place in an office's waiting line (one per client: a client that sends back
-    the cookie it was given gets the same place)."""
+    """Take a place in an office's waiting line: each POST a new one (the client keeps its
+    `ticket`), at most WAITING_ROOM_PER_ADDRESS per address."""
 
     @extend_schema(
         operation_id="waiting_room_join",
@@ -91,37 +90,26 @@ class WaitingRoomJoinView(PublicAPIView):
         "booking there needs an admission. Before the reopening, the place has no position: "
         "the order of the early arrivals is drawn at random at the reopening; later arrivals "
         "follow in their order. Outside that window the answer carries an admission at once "
-        "(`ticket` null). The answer also sets the place in an HttpOnly cookie: a client "
-        "sending it back gets the same place again.",
+        "(`ticket` null). Each POST takes a new place: keep `ticket` and ask for it with GET. "
+        "At most WAITING_ROOM_PER_ADDRESS (16) places per address; past "
+        "WAITING_ROOM_PER_NETWORK (256) places of one network, a new place goes to the back "
+        "of the line.",
         parameters=[CODE],
         request=None,
         responses={201: PlaceSerializer, 404: NOT_FOUND, 429: FULL},
         tags=["waiting room"],
     )
     def post(self, request: Request, code: str) -> Response:
+        # No cookie is read or set here: this endpoint takes no CSRF token, so another
+        # website could post to it from a visitor's browser; the client keeps its place
+        # from the body. The waiting page (which checks CSRF) keeps a browser's in a cookie.
         office = _office(code)
-        try:
-            place = waiting_room.place_of(
-                credential=request.COOKIES.get(waiting_room.ticket_cookie(office.pk)),
-                office_id=office.pk,
-            )
-        except (NotFound, waiting_room.AdmissionExpired):
-            place = None
-        if place is None or place.state == waiting_room.State.OPEN:
-            place = waiting_room.ticket_issue(
-                office_id=office.pk, network=protection.hold_network(request)
-            )
-        response = _answer(place, status=201)
-        if place.ticket:
-            response.set_cookie(
-                waiting_room.ticket_cookie(office.pk),
-                place.ticket,
-                max_age=waiting_room.cookie_max_age(),
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
-        return response
+        place = waiting_room.ticket_issue(
+            office_id=office.pk,
+            network=protection.hold_network(request),
+            address=protection.client_ip("", request),
+        )
+        return _answer(place, status=201)
 
 
 class WaitingRoomPlaceView(PublicAPIView):

@@ -65,6 +65,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="appointment",
+            name="admission_ticket",
+            field=models.BigIntegerField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name="appointment",
             name="moves",
             field=models.PositiveSmallIntegerField(db_default=0, default=0, editable=False),
         ),
@@ -106,6 +111,17 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status", "pending"), models.Q(("email_key", ""), _negated=True)),
                 fields=("email_key",),
                 name="appointment_one_hold_per_email",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="appointment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("admission_ticket__isnull", False),
+                    ("status__in", ["pending", "booked", "checked_in", "enrolled", "no_show"]),
+                ),
+                fields=("admission_ticket",),
+                name="appointment_one_per_admission",
             ),
         ),
         migrations.CreateModel(

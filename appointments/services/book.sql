@@ -32,7 +32,7 @@ WITH slot AS (
         (reference, office_id, slot_id, status, surname, given_names, birth_date,
          national_id, email, phone, language, manage_token_hash, notify_email, notify_sms,
          hold_expires_at, code_hash, code_attempts, replaces_id, email_key, hold_network,
-         moves, created_at, updated_at, erased_at)
+         admission_ticket, moves, created_at, updated_at, erased_at)
     SELECT :reference, s.office_id, s.id, :status, :surname, :given_names, :birth_date,
            :national_id, :email, :phone, :language, :token_hash, true, true,
            :hold_expires_at, :code_hash, 0,
@@ -41,7 +41,7 @@ WITH slot AS (
                WHERE a.national_id = :national_id AND a.status IN ('booked', 'checked_in')
                LIMIT 1
            ) END,
-           :email_key, :network, 0, :created_at, :created_at, NULL
+           :email_key, :network, :admission_ticket, 0, :created_at, :created_at, NULL
     FROM slot s
     WHERE :network = '' OR EXISTS (SELECT 1 FROM net)
     RETURNING id, replaces_id, slot_id

@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from time import monotonic
 
@@ -24,8 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from epassport.errors import DomainError, NotFound
 
-from .. import eligibility, notifications, selectors
+from .. import eligibility, notifications, protection, selectors
 from ..errors import (
+    AdmissionUsed,
     AlreadyBooked,
     BookingClosed,
     NoChannelLeft,
@@ -180,6 +182,7 @@ _PARAMS = [
     ("email_key", "text"),
     ("network", "text"),
     ("network_cap", "integer"),
+    ("admission_ticket", "bigint"),
 ]
 _POSITION = {name: index for index, (name, _kind) in enumerate(_PARAMS, start=1)}
 SQL_FILE = Path(__file__).with_name("book.sql")
@@ -212,6 +215,8 @@ def booking_create(
     now: datetime | None = None,
     verify: bool | None = None,
     network: str = "",
+    admission_ticket: int | None = None,
+    challenge: protection.Solved | None = None,
 ) -> tuple[Appointment, str]:
     """Book a seat of `slot` (a Slot or its id) for the applicant; returns the appointment
     and its manage token (shown once: only its hash is stored). Raises NotFound (no such
@@ -227,7 +232,11 @@ def booking_create(
     number, phone number and mailbox, and HOLDS_PER_NETWORK at a time from `network` (the
     /24 or /48 it came from, protection.hold_network; "" for none). A hold that would replace
     a booking whose identity number had CODE_FAILURES_PER_NINA wrong codes in a day is
-    refused (TooManyCodeFailures) and the booking's holder is told, once."""
+    refused (TooManyCodeFailures) and the booking's holder is told, once. Around a
+    reopening, `admission_ticket` is the waiting-room ticket whose admission the request
+    carries: it holds one seat at a time (AdmissionUsed otherwise). `challenge`, a solution
+    checked by protection.challenge_check, is used up only if the booking is made (in its
+    transaction): a refusal leaves it good for the next try (ChallengeFailed if used)."""
     now = now or timezone.now()
     verify = settings.BOOKING_VERIFY_CONTACT if verify is None else verify
     slot_id = slot if isinstance(slot, int) else slot.pk
@@ -248,15 +257,19 @@ def booking_create(
             "email_key": email_key(applicant.email) if verify else "",
             "network": network,
             "network_cap": settings.HOLDS_PER_NETWORK,
+            "admission_ticket": admission_ticket,
             **asdict(applicant),
         }
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 row = _execute_book(cursor, params)
                 if row is not None:
+                    if challenge is not None:
+                        protection.challenge_use(challenge)
                     appointment = _booked_appointment(row, params, applicant)
                     if appointment.slot.remaining == 0:  # this booking took the last seat
-                        _remember_full(appointment.slot)
+                        # Once committed: a booking rolled back (a refusal below) took none.
+                        transaction.on_commit(partial(_remember_full, appointment.slot))
                     if appointment.replaces_id is not None:
                         _check_code_failures(appointment, now=now)
                     _notify_booked(appointment, token=token, code=code)
@@ -266,6 +279,8 @@ def booking_create(
                 raise _slot_full(Slot.objects.get(pk=slot_id)) from None
             if constraint == "appointment_one_active_per_identity":
                 raise AlreadyBooked() from None
+            if constraint == "appointment_one_per_admission":
+                raise AdmissionUsed() from None
             if constraint in _ONE_HOLD_PER:
                 if _expire_lapsed_holds(now=now, **_one_hold_of(constraint, params)):
                     continue  # the other hold had lapsed: the bound is free again

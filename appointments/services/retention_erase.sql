@@ -7,7 +7,10 @@
 WITH erased AS (
     UPDATE appointments_appointment a
     SET surname = '', given_names = '', birth_date = NULL, national_id = NULL, email = '',
-        phone = NULL, manage_token_hash = '', email_key = '', hold_network = '',
+        phone = NULL, manage_token_hash = '', email_key = '',
+        -- A hold still pending keeps its network until it ends: the trigger that gives the
+        -- network its place back reads it then.
+        hold_network = CASE WHEN a.status = 'pending' THEN a.hold_network ELSE '' END,
         erased_at = %(now)s
     WHERE a.id = ANY (%(ids)s) AND a.erased_at IS NULL
     RETURNING a.id

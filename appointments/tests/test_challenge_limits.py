@@ -72,3 +72,22 @@ def test_challenges_per_address_are_limited_apart_from_availability(
     assert_error(api.get(CHALLENGE, REMOTE_ADDR="198.51.100.7"), 429, "rate_limited")
     assert api.get(CHALLENGE, REMOTE_ADDR="198.51.100.8").status_code == 200  # another address
     assert api.get("/api/v1/offices/", REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_solution_refused_for_a_full_slot_serves_for_the_next_try(api, challenge_on, settings):
+    # A person on a slow phone solves once per seat taken, not once per refusal: a booking
+    # refused (here the slot is full) leaves its solution unused; the booking made uses it up.
+    from appointments import services
+    from appointments.tests.factories import SlotFactory, applicant
+
+    settings.RATE_LIMITS = False
+    full = SlotFactory(capacity=1)
+    services.booking_create(slot=full, applicant=applicant())
+    free = SlotFactory(office=full.office, starts_at=full.starts_at.replace(hour=22))
+    solution = solve(protection.challenge_create())
+
+    assert_error(book(api, full, altcha=solution), 409, "slot_full")
+    assert book(api, free, altcha=solution).status_code == 201
+    assert_error(book(api, free, altcha=solution), 400, "challenge_failed")
+    assert Appointment.objects.filter(slot=free).count() == 1

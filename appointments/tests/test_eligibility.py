@@ -93,6 +93,7 @@ def _statement_books(slot, now) -> bool:
         "email_key": "",
         "network": "",
         "network_cap": 1,
+        "admission_ticket": None,
         **applicant().__dict__,
     }
     with transaction.atomic(), connection.cursor() as cursor:

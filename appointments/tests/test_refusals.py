@@ -12,7 +12,8 @@ from appointments.services import booking
 from appointments.tests.api_bookings import assert_error, book
 from appointments.tests.factories import SlotFactory, applicant
 
-pytestmark = pytest.mark.django_db
+# Real commits: a slot is remembered full once the booking that filled it has committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "EXECUTE EPASSPORT_BOOK", "SELECT PG_ADVISORY")
 
@@ -80,6 +81,21 @@ def test_a_refusal_from_memory_leaves_the_challenge_unused(api, challenge_on, se
 
     assert_error(book(api, slot, altcha="not even a solution"), 409, "slot_full")
     assert not UsedChallenge.objects.exists()
+
+
+def test_a_booking_rolled_back_does_not_mark_the_slot_full():
+    from django.db import transaction
+
+    slot = SlotFactory(capacity=1)
+
+    def book_then_refuse():
+        with transaction.atomic():
+            services.booking_create(slot=slot, applicant=applicant())
+            raise RuntimeError("refused after the statement (a later check)")
+
+    with pytest.raises(RuntimeError):
+        book_then_refuse()
+    assert services.slot_known_full(slot_id=slot.pk) is None
 
 
 def test_the_memory_lasts_a_moment(freeze):

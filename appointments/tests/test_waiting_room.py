@@ -4,7 +4,6 @@ later arrivals in order, the bound per network under concurrency, refreshes that
 nothing, the API path end to end, the booking form's redirect, the dashboard's figures."""
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from appointments import waiting_room
 from appointments.models import Appointment, Suspension, WaitingLine, WaitingTicket
 from appointments.tests.api_bookings import BOOKINGS, assert_error, payload
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory, member
-from tests.support import log_in
+from tests.support import log_in, run_together
 
 pytestmark = pytest.mark.usefixtures("protection_off", "fresh_draws")
 
@@ -80,10 +79,15 @@ def book(client, slot, admission: str | None = None, **overrides):
     return client.post(BOOKINGS, body, content_type="application/json", **headers)
 
 
-def tickets(n: int, office, *, first_network: int = 0) -> list[waiting_room.Place]:
-    """n places taken through the service, each from a network of its own."""
+def tickets(n: int, office, *, first_network: int = 0, now=None) -> list[waiting_room.Place]:
+    """n places taken through the service, each from a network (and address) of its own."""
     return [
-        waiting_room.ticket_issue(office_id=office.pk, network=f"10.{i // 256}.{i % 256}.0/24")
+        waiting_room.ticket_issue(
+            office_id=office.pk,
+            network=f"10.{i // 256}.{i % 256}.0/24",
+            address=f"10.{i // 256}.{i % 256}.1",
+            now=now,
+        )
         for i in range(first_network, first_network + n)
     ]
 
@@ -157,26 +161,95 @@ def test_the_api_path_from_the_place_to_the_booking(office, slot, suspension, fr
     assert_error(place(APIClient(), office, body["ticket"]), 410, "admission_expired")
 
 
-def test_a_second_post_from_the_same_browser_gets_the_same_place(office, suspension):
-    browser = APIClient()
-    first = join(browser, office)
-    assert join(browser, office)["ticket"] == first["ticket"]
-    assert join(APIClient(), office)["ticket"] != first["ticket"]
-    assert WaitingTicket.objects.count() == 2
+def test_the_page_gives_a_browser_its_place_again_and_the_api_keeps_no_cookie(office, suspension):
+    url = f"/bureaux/{office.code}/salle-d-attente/"
+    browser = Client()
+    browser.post(url)
     cookie = browser.cookies[waiting_room.ticket_cookie(office.pk)]
     assert cookie["httponly"]
+    browser.post(url)
+    assert browser.cookies[waiting_room.ticket_cookie(office.pk)].value == cookie.value
+    assert WaitingTicket.objects.count() == 1
+    # The API: the client keeps its ticket from the body; no cookie either way.
+    api = APIClient()
+    first = api.post(f"/api/v1/waiting-room/{office.code}/")
+    assert first.status_code == 201
+    assert not first.cookies
+    assert join(api, office)["ticket"] != first.json()["ticket"]
+    assert WaitingTicket.objects.count() == 3
 
 
-def test_the_api_refuses_a_network_past_its_bound(office, suspension, settings):
-    settings.WAITING_ROOM_PER_NETWORK = 2
+def test_another_website_cannot_swap_a_browsers_ticket_through_the_api(office, suspension, freeze):
+    """The API takes no CSRF token: a form of another website posting to it from the
+    visitor's browser (cookies sent along) must neither read nor replace the page's place."""
+    url = f"/bureaux/{office.code}/salle-d-attente/"
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url)
+    token = page.cookies["csrftoken"].value
+    assert browser.post(url, {"csrfmiddlewaretoken": token}).status_code == 302
+    mine = browser.cookies[waiting_room.ticket_cookie(office.pk)].value
+    number = WaitingTicket.objects.get().number
+
+    forged = browser.post(
+        f"/api/v1/waiting-room/{office.code}/", HTTP_ORIGIN="https://evil.example"
+    )
+    assert forged.status_code == 201
+    assert waiting_room.ticket_cookie(office.pk) not in forged.cookies
+    assert browser.cookies[waiting_room.ticket_cookie(office.pk)].value == mine
+    assert forged.json()["ticket"] != mine  # a place of its own, not the browser's
+    html = browser.get(url).content.decode()
+    assert f"Votre place : n° {number}" in html
+
+
+def test_an_address_past_its_bound_is_refused(office, suspension, settings):
+    settings.WAITING_ROOM_PER_ADDRESS = 2
     join(APIClient(), office)
     join(APIClient(), office)
     refused = APIClient().post(f"/api/v1/waiting-room/{office.code}/")
     assert_error(refused, 429, "waiting_room_full_network")
     assert int(refused["Retry-After"]) == 40 * 60  # until the window closes
-    # Another network still gets its places.
-    other = APIClient(REMOTE_ADDR="192.0.2.10")
-    assert join(other, office)["ticket"]
+    # The page too.
+    page = Client().post(f"/bureaux/{office.code}/salle-d-attente/")
+    assert page.status_code == 429
+    assert int(page["Retry-After"]) == 40 * 60
+    # Another address of the same network still gets its places.
+    assert join(APIClient(REMOTE_ADDR="127.0.0.2"), office)["ticket"]
+    assert WaitingTicket.objects.count() == 3
+
+
+def test_past_the_network_bound_a_place_goes_to_the_back_never_refused(
+    office, suspension, freeze, settings
+):
+    """A carrier NAT's /24 saturated by one address: the people behind it are late, not
+    locked out; among themselves they keep their order."""
+    settings.WAITING_ROOM_PER_NETWORK = 3
+    settings.WAITING_ROOM_RATE = 1
+
+    def take(host: int, *, now=None):
+        return waiting_room.ticket_issue(
+            office_id=office.pk, network="198.51.100.0/24", address=f"198.51.100.{host}", now=now
+        )
+
+    crowd = [take(1) for _ in range(3)]  # the network's bound
+    late_nat = [take(2), take(3)]  # past it: at the back
+    others = tickets(2, office, first_network=10)  # within their own network's bound
+    freeze(REOPENS_AT + timedelta(seconds=1))
+    assert sorted(positions(crowd + others, office)) == [1, 2, 3, 4, 5]
+    assert positions(late_nat, office) == [6, 7]
+    # Later arrivals within the bounds come before them too...
+    later = tickets(1, office, first_network=20)
+    assert positions(later, office) == [6]
+    assert positions(late_nat, office) == [7, 8]
+    # ...until their turn has come: once in, they stay in and ahead.
+    freeze(REOPENS_AT + timedelta(seconds=7))
+    state = waiting_room.place_of(credential=late_nat[0].ticket, office_id=office.pk)
+    assert (state.state, state.position) == (waiting_room.State.ADMITTED, 7)
+    after = tickets(1, office, first_network=30)
+    assert positions(after, office) == [8]
+    assert positions(late_nat, office) == [7, 9]
+    assert waiting_room.place_of(credential=late_nat[0].ticket, office_id=office.pk).admission
+    # Nobody of that network was refused.
+    assert WaitingTicket.objects.filter(overflow=True).count() == 2
 
 
 def test_an_unknown_office_is_not_found(db):
@@ -345,47 +418,142 @@ def test_an_empty_line_does_not_bank_its_idle_time(office, suspension, freeze, s
     assert [p.state for p in refreshed].count(waiting_room.State.ADMITTED) == 3
 
 
+def _admitted_at(place: waiting_room.Place) -> datetime:
+    data = signing.Signer(salt=waiting_room.ADMISSION_SALT).unsign_object(place.admission)
+    return datetime.fromtimestamp(data["a"], tz=UTC)
+
+
+def test_a_new_arrival_or_a_new_rate_renews_no_expired_admission(
+    office, suspension, freeze, settings
+):
+    settings.WAITING_ROOM_RATE = 1
+    early = tickets(3, office)
+    freeze(REOPENS_AT + timedelta(minutes=15))  # all three in at +1 to +3 s: expired
+    line = WaitingLine.objects.get()
+
+    def all_expired() -> None:
+        for p in early:
+            with pytest.raises(waiting_room.AdmissionExpired):
+                waiting_room.place_of(credential=p.ticket, office_id=office.pk)
+            assert_error(place(APIClient(), office, p.ticket), 410, "admission_expired")
+
+    all_expired()
+    newcomer = tickets(1, office, first_network=50)[0]  # finds the line empty: in at once
+    assert newcomer.state == waiting_room.State.ADMITTED
+    assert _admitted_at(newcomer) == REOPENS_AT + timedelta(minutes=15)
+    all_expired()
+    waiting_room.line_rate_set(line_id=line.pk, rate=2)
+    all_expired()
+    waiting_room.line_rate_set(line_id=line.pk, rate=0)
+    all_expired()
+    freeze(REOPENS_AT + timedelta(minutes=16))
+    all_expired()
+    assert _admitted_at(
+        waiting_room.place_of(credential=newcomer.ticket, office_id=office.pk)
+    ) == REOPENS_AT + timedelta(minutes=15)
+
+
+def test_an_admission_keeps_the_moment_its_place_was_reached(office, suspension, freeze, settings):
+    settings.WAITING_ROOM_RATE = 1
+    early = tickets(10, office)
+    freeze(REOPENS_AT + timedelta(seconds=1))
+    by_position = {}
+    for p in early:
+        by_position[waiting_room.place_of(credential=p.ticket, office_id=office.pk).position] = p
+    line = WaitingLine.objects.get()
+
+    def at(position: int) -> datetime:
+        return _admitted_at(
+            waiting_room.place_of(credential=by_position[position].ticket, office_id=office.pk)
+        )
+
+    freeze(REOPENS_AT + timedelta(seconds=5))
+    waiting_room.line_rate_set(line_id=line.pk, rate=2)  # 5 in
+    freeze(REOPENS_AT + timedelta(seconds=6))  # 7 in
+    assert at(3) == REOPENS_AT + timedelta(seconds=3)
+    assert at(5) == REOPENS_AT + timedelta(seconds=5)
+    assert at(7) == REOPENS_AT + timedelta(seconds=6)
+    waiting_room.line_rate_set(line_id=line.pk, rate=0)  # paused: nobody new, nobody renewed
+    freeze(REOPENS_AT + timedelta(minutes=1))
+    line.refresh_from_db()
+    assert waiting_room.admitted_now(line=line) == 7
+    eighth = waiting_room.place_of(credential=by_position[8].ticket, office_id=office.pk)
+    assert (eighth.state, eighth.estimated_wait_seconds) == (waiting_room.State.WAITING, None)
+    assert at(3) == REOPENS_AT + timedelta(seconds=3)
+    assert at(7) == REOPENS_AT + timedelta(seconds=6)
+    freeze(REOPENS_AT + timedelta(minutes=10, seconds=3))
+    with pytest.raises(waiting_room.AdmissionExpired):
+        waiting_room.place_of(credential=by_position[3].ticket, office_id=office.pk)
+    assert at(4) == REOPENS_AT + timedelta(seconds=4)
+    # Resumed: the count goes on from the 7 in, those in keep their moment.
+    waiting_room.line_rate_set(line_id=line.pk, rate=1)
+    freeze(REOPENS_AT + timedelta(minutes=10, seconds=4))
+    assert at(8) == REOPENS_AT + timedelta(minutes=10, seconds=4)
+    assert at(7) == REOPENS_AT + timedelta(seconds=6)
+
+
+def test_who_is_early_is_settled_under_the_line_lock_not_by_a_process_clock(
+    office, suspension, freeze
+):
+    """A ticket stamped 07:29:59 by a process whose clock is behind, committed after the
+    first arrival of the reopening, is a later arrival: the drawn places do not move, and
+    every process (whatever it cached) finds the same positions."""
+    early = tickets(2, office)
+    freeze(REOPENS_AT + timedelta(seconds=1))
+    drawn = positions(early, office)  # this process caches the draw
+    assert sorted(drawn) == [1, 2]
+    first_late = tickets(1, office, first_network=10)
+    slow_clock = tickets(1, office, first_network=11, now=REOPENS_AT - timedelta(seconds=1))
+    assert positions(early, office) == drawn
+    assert positions(first_late + slow_clock, office) == [3, 4]
+    line = WaitingLine.objects.get()
+    assert (line.early, line.early_for) == (2, REOPENS_AT)
+    assert len(waiting_room.draw_order(line_id=line.pk, reopens_at=REOPENS_AT)) == 2
+    waiting_room.forget_draws()  # another process, nothing cached
+    assert positions(early + first_late + slow_clock, office) == [*drawn, 3, 4]
+
+
 # Bounds and costs --------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_bound_per_network_holds_under_concurrent_threads(settings, freeze):
-    settings.WAITING_ROOM_PER_NETWORK = 5
+def test_the_bounds_per_address_and_network_hold_under_concurrent_threads(settings, freeze):
+    """20 requests of one address at once: exactly WAITING_ROOM_PER_ADDRESS places. 20 of
+    one network from 20 addresses at once: all get a place, exactly WAITING_ROOM_PER_NETWORK
+    of them within the bound, the others at the back."""
+    settings.WAITING_ROOM_PER_ADDRESS = 5
+    settings.WAITING_ROOM_PER_NETWORK = 8
     office = CentreOfficeFactory()
     freeze(REOPENS_AT - timedelta(minutes=10))
     suspension = Suspension.objects.create(
         starts_at=REOPENS_AT - timedelta(days=7), reopens_at=REOPENS_AT, message="Suspendu."
     )
     suspension.offices.set([office])
-    start = threading.Barrier(20)
-    outcomes: list[str] = []
 
-    def take() -> None:
-        from django.db import connection as thread_connection
+    def take(network: str, address: str):
+        return lambda: waiting_room.ticket_issue(
+            office_id=office.pk,
+            network=network,
+            address=address,
+            now=REOPENS_AT - timedelta(minutes=5),
+        )
 
-        try:
-            start.wait()
-            waiting_room.ticket_issue(
-                office_id=office.pk,
-                network="198.51.100.0/24",
-                now=REOPENS_AT - timedelta(minutes=5),
-            )
-            outcomes.append("ticket")
-        except waiting_room.WaitingRoomFullNetwork:
-            outcomes.append("full")
-        finally:
-            thread_connection.close()
+    one_address = run_together([take("198.51.100.0/24", "198.51.100.7")] * 20)
+    refused = [r for r in one_address if isinstance(r, waiting_room.WaitingRoomFullNetwork)]
+    assert len(refused) == 15
+    assert sum(isinstance(r, waiting_room.Place) for r in one_address) == 5
 
-    threads = [threading.Thread(target=take) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["full"] * 15 + ["ticket"] * 5
+    one_network = run_together([take("203.0.113.0/24", f"203.0.113.{i}") for i in range(20)])
+    assert all(isinstance(r, waiting_room.Place) for r in one_network), one_network
+    line = WaitingLine.objects.get()
+    assert line.issued == 25
     numbers = sorted(WaitingTicket.objects.values_list("number", flat=True))
-    assert numbers == [1, 2, 3, 4, 5]
-    assert WaitingLine.objects.get().issued == 5
+    assert numbers == list(range(1, 26))
+    # 5 of the first network and 8 of the second within the bounds, 12 at the back.
+    lanes = WaitingTicket.objects.order_by("number").values_list("overflow", "lane_number")
+    assert sorted(n for overflow, n in lanes if not overflow) == list(range(1, 14))
+    assert sorted(n for overflow, n in lanes if overflow) == list(range(1, 13))
+    assert line.overflowed == 12
 
 
 def _writes(queries) -> list[str]:

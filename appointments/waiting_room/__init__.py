@@ -6,23 +6,32 @@ which), booking there needs an admission. Outside that window nothing changes. T
 starts no earlier than the suspension itself.
 
 - **Tickets.** An arrival gets a ticket in the office's line (WaitingLine, one per office
-  and suspension): one per browser (the HTML page and the API keep it in an HttpOnly
-  cookie and hand the same one back), and at most WAITING_ROOM_PER_NETWORK per /24 IPv4 or
-  /48 IPv6 network (protection.hold_network), counted in PostgreSQL by a conditional upsert
-  (WaitingNetwork), so the bound holds under any concurrency. The ticket's credential is
-  signed (its own salt): nobody can forge one, and the number shown to a person is not it.
-- **The draw.** Arrivals before `reopens_at` are ordered, at `reopens_at`, by
+  and suspension). The HTML page keeps a browser's in an HttpOnly cookie and hands the same
+  one back; the API (no CSRF) neither reads nor sets cookies: its client keeps the ticket
+  from the body. At most WAITING_ROOM_PER_ADDRESS per address (protection.client_ip: an
+  IPv4 address or the /64 of IPv6), then 429; past WAITING_ROOM_PER_NETWORK per /24 IPv4
+  or /48 IPv6 network (protection.hold_network) a ticket is still given, at the back of the
+  line (its own lane: after every ticket within the bounds, except those that arrive once it
+  was let in). Both are counted in PostgreSQL by upserts on counter rows (WaitingNetwork),
+  so the bounds hold under any concurrency. The ticket's credential is signed (its own
+  salt): nobody can forge one, and the number shown to a person is not it.
+- **The draw.** The early arrivals within the bounds are ordered, at `reopens_at`, by
   HMAC(key derived from SECRET_KEY, ticket id): a random order that nobody can compute from
   their ticket, and in which arriving at 07:29:59 or holding many tickets gains nothing
-  over arriving at 07:05. Before `reopens_at` no position is shown, only that the order is
-  drawn then. Later arrivals follow in their order of arrival.
-- **Admissions.** `base + rate x (now - since)` people are in at `now` (since `reopens_at`
-  until an administrator changes the rate, which re-bases: line_rate_set). Nothing is
-  written per admission: a refresh reads one row and writes nothing. A line that had
-  emptied does not bank the idle time: the next arrival re-bases it (it is in at once, the
-  one after it 1/rate seconds later). An admission is a signed token naming the office,
-  the suspension, the ticket and the moment it was admitted; it is good for
-  ADMISSION_MINUTES from that moment, however often it is fetched again.
+  over arriving at 07:05. Who is early is settled under the line's row lock by the first
+  ticket issued at or after `reopens_at` (every ticket numbered before it, none after), so
+  every process finds the same positions whatever its clock and cache. Before `reopens_at`
+  no position is shown, only that the order is drawn then. Later arrivals follow in their
+  order of arrival.
+- **Admissions.** `base + rate x (now - since)` people are in at `now`, segment after
+  segment of the line's history (from `reopens_at`; one more when an administrator changes
+  the rate, line_rate_set, or when an arrival finds the line empty: the idle time is not
+  banked, the arrival is in at once, the one after it 1/rate seconds later). Nothing is
+  written per admission: a refresh reads one row and writes nothing. Each place's
+  admission time is the moment the count really reached it, computed from the history: a
+  new segment renews nobody's admission, and a paused line (rate 0) lets nobody new in. An
+  admission is a signed token naming the office, the suspension, the ticket and that
+  moment; it is good for ADMISSION_MINUTES from it, however often it is fetched again.
 - **The check.** admission_check() is the one gate, called by the booking form and by
   POST /api/v1/bookings/: in a window, no valid admission (header X-Admission, or the
   browser's cookie together with its own ticket cookie) answers `admission_required`.

@@ -31,7 +31,7 @@ def admission_check(
     office_id: int | None = None,
     slot_id: object = None,
     now: datetime | None = None,
-) -> None:
+) -> int | None:
     """The one gate of booking during a window: raises AdmissionRequired unless the request
     carries a valid admission for this office (given by `office_id`, or by the slot it
     books, `slot_id`). Outside every window it passes at once, after one query (the
@@ -41,18 +41,21 @@ def admission_check(
     ticket, and less than ADMISSION_MINUTES since its holder was admitted. Read from the
     header X-Admission (the API), else from the browser's admission cookie, which must then
     name the ticket of the browser's own ticket cookie (a copied admission cookie alone is
-    not enough)."""
+    not enough).
+
+    Returns the admission's ticket id within a window (the booking records it: one
+    admission holds one seat at a time), None outside."""
     now = now or timezone.now()
     candidates = windows_around(now=now)
     if not candidates:
-        return
+        return None
     if office_id is None:
         office_id = _slot_office_id(slot_id)
         if office_id is None:
-            return  # no such slot: the booking answers that
+            return None  # no such slot: the booking answers that
     window = window_at(office_id=office_id, now=now, candidates=candidates)
     if window is None:
-        return
+        return None
     header = request.headers.get(ADMISSION_HEADER)
     data = _unsign(header or request.COOKIES.get(admission_cookie(office_id)), salt=ADMISSION_SALT)
     if (
@@ -68,3 +71,4 @@ def admission_check(
         ticket = _unsign(request.COOKIES.get(ticket_cookie(office_id)), salt=TICKET_SALT)
         if ticket is None or ticket.get("t") != data["t"]:
             raise AdmissionRequired()
+    return data["t"]

@@ -3,7 +3,7 @@ arrivals, the admissions counted from the rate, the refreshes; and the dashboard
 Nothing here writes."""
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,14 +51,31 @@ class Place:
     refresh_seconds: int = REFRESH_MAX_SECONDS
 
 
-def _admitted_count(line: WaitingLine, reopens_at: datetime, now: datetime) -> int:
-    """How many of the line are in at `now`: base + rate x (now - since), none before the
-    reopening."""
+@dataclass(frozen=True)
+class _Segment:
+    at: float  # seconds after the reopening
+    start: int  # places in before it (admitted by the segments before)
+    base: int  # places in at its start
+    rate: float
+
+
+def _segments(line: WaitingLine) -> list[_Segment]:
+    if not line.segments:
+        return [_Segment(at=0.0, start=0, base=0, rate=line.rate)]
+    return [
+        _Segment(at=s["at"], start=s["start"], base=s["base"], rate=s["rate"])
+        for s in line.segments
+    ]
+
+
+def _reached(line: WaitingLine, reopens_at: datetime, now: datetime) -> int:
+    """The count of the line's segment in force at `now`: base + rate x (now - since), none
+    before the reopening (more than the places issued once the line has emptied)."""
     if now < reopens_at:
         return 0
-    since = line.since or reopens_at
-    elapsed = max(0.0, (now - since).total_seconds())
-    return line.base + math.floor(line.rate * elapsed)
+    elapsed = (now - reopens_at).total_seconds()
+    segment = [s for s in _segments(line) if s.at <= elapsed][-1]
+    return segment.base + math.floor(segment.rate * (elapsed - segment.at))
 
 
 def admitted_now(*, line: WaitingLine, now: datetime | None = None) -> int:
@@ -66,16 +83,23 @@ def admitted_now(*, line: WaitingLine, now: datetime | None = None) -> int:
     reopens_at = line.suspension.reopens_at
     if reopens_at is None:
         return 0
-    return min(line.issued, _admitted_count(line, reopens_at, now or timezone.now()))
+    return min(line.issued, _reached(line, reopens_at, now or timezone.now()))
 
 
-def _admitted_at(line: WaitingLine, reopens_at: datetime, position: int) -> datetime:
-    """When the person at `position` was let in (at the last re-basing, for those in before
-    it)."""
-    since = line.since or reopens_at
-    if position <= line.base or line.rate <= 0:
-        return since
-    return since + timedelta(seconds=(position - line.base) / line.rate)
+def _admitted_at(line: WaitingLine, reopens_at: datetime, position: int) -> datetime | None:
+    """When the count reached `position`, from the line's history: in the segment whose
+    count passed it (each segment admits up to the `start` of the next), or at the start of
+    the one that began with it in (an arrival that found the line empty). None when it has
+    not been reached (a paused line reaches nobody new)."""
+    segments = _segments(line)
+    for index, segment in enumerate(segments):
+        if position <= segment.base:
+            return reopens_at + timedelta(seconds=segment.at)
+        last = index + 1 == len(segments)
+        if segment.rate > 0 and (last or position <= segments[index + 1].start):
+            seconds = segment.at + (position - segment.base) / segment.rate
+            return reopens_at + timedelta(seconds=seconds)
+    return None
 
 
 def _draw_key(ticket_id: int) -> bytes:
@@ -84,35 +108,34 @@ def _draw_key(ticket_id: int) -> bytes:
     return salted_hmac(DRAW_SALT, str(ticket_id), algorithm="sha256").digest()
 
 
-@dataclass(frozen=True)
-class _Draw:
-    keys: list[bytes]  # the early tickets' draw keys, in draw order
-    numbers: list[int]  # their arrival numbers, ascending
+def _early(line: WaitingLine, reopens_at: datetime) -> int:
+    """How many tickets within the bounds are drawn: those issued before the first ticket
+    issued at or after the reopening (settled under the line's lock), else, while nobody has
+    come since the reopening, all of them."""
+    if line.early is not None and line.early_for == reopens_at:
+        return line.early
+    return line.issued - line.overflowed
 
 
-# The draw of each line, per process: the early tickets do not change after the reopening,
-# so the order is read once (one query) and positions are then found in memory. Built in the
-# first seconds after the reopening it is kept only briefly, for a request that arrived just
-# before the reopening and commits just after.
-DRAW_SETTLE = timedelta(seconds=5)
-_draws: dict[tuple, tuple[datetime, _Draw]] = {}
+# The draw of each line, per process: the early tickets within the bounds are those of lane
+# number 1 to `early`, given under the line's lock, so a draw read for a count never changes:
+# it is kept under that count, and every process finds the same order for the same count.
+_draws: dict[tuple, list[bytes]] = {}
 
 
-def _draw(line_id: int, reopens_at: datetime, now: datetime) -> _Draw:
-    key = (line_id, reopens_at, settings.SECRET_KEY)
+def _draw(line_id: int, early: int) -> list[bytes]:
+    """The draw keys of the line's `early` first tickets within the bounds, in draw order."""
+    key = (line_id, early, settings.SECRET_KEY)
     hit = _draws.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    rows = WaitingTicket.objects.filter(line_id=line_id, created_at__lt=reopens_at)
-    rows = list(rows.values_list("pk", "number"))
-    draw = _Draw(
-        keys=sorted(_draw_key(pk) for pk, _number in rows),
-        numbers=sorted(number for _pk, number in rows),
-    )
-    settled = now >= reopens_at + DRAW_SETTLE
+    if hit is not None:
+        return hit
+    rows = WaitingTicket.objects.filter(
+        line_id=line_id, overflow=False, lane_number__lte=early
+    ).values_list("pk", flat=True)
+    draw = sorted(_draw_key(pk) for pk in rows)
     if len(_draws) > 200:
         _draws.clear()
-    _draws[key] = (now + (timedelta(hours=1) if settled else timedelta(seconds=0.5)), draw)
+    _draws[key] = draw
     return draw
 
 
@@ -123,22 +146,28 @@ def forget_draws() -> None:
 
 def draw_order(*, line_id: int, reopens_at: datetime) -> list[int]:
     """The ids of the line's early tickets in their drawn order (for tests and audits)."""
-    ids = WaitingTicket.objects.filter(line_id=line_id, created_at__lt=reopens_at)
+    line = WaitingLine.objects.get(pk=line_id)
+    ids = WaitingTicket.objects.filter(
+        line_id=line_id, overflow=False, lane_number__lte=_early(line, reopens_at)
+    )
     return sorted(ids.values_list("pk", flat=True), key=_draw_key)
 
 
-def _position(ticket: WaitingTicket, reopens_at: datetime, now: datetime) -> int:
-    draw = _draw(ticket.line_id, reopens_at, now)
-    if ticket.created_at < reopens_at:
-        key = _draw_key(ticket.pk)
-        rank = bisect_left(draw.keys, key)
-        if rank == len(draw.keys) or draw.keys[rank] != key:  # committed after the read
-            forget_draws()
-            draw = _draw(ticket.line_id, reopens_at, now)
-            rank = bisect_left(draw.keys, key)
-        return rank + 1
+def _position(ticket: WaitingTicket, line: WaitingLine, reopens_at: datetime) -> int:
+    if ticket.overflow:
+        # After every ticket within the bounds, except those that arrived once it was in.
+        if ticket.lane_number > line.ahead:
+            before = line.issued - line.overflowed
+        else:
+            before = WaitingTicket.objects.filter(
+                line_id=line.pk, overflow=False, ahead__lt=ticket.lane_number
+            ).count()
+        return ticket.lane_number + before
+    early = _early(line, reopens_at)
+    if ticket.lane_number <= early:
+        return bisect_left(_draw(line.pk, early), _draw_key(ticket.pk)) + 1
     # Later arrivals: after every early ticket, in their order of arrival.
-    return len(draw.keys) + ticket.number - bisect_right(draw.numbers, ticket.number)
+    return ticket.lane_number + ticket.ahead
 
 
 def _jitter(ticket_id: int) -> int:
@@ -174,10 +203,10 @@ def _place(ticket: WaitingTicket, line: WaitingLine, *, office_id: int, now: dat
                 to_go + _jitter(ticket.pk) if to_go < REFRESH_MAX_SECONDS else to_go
             ),
         )
-    position = _position(ticket, reopens_at, now)
-    admitted = _admitted_count(line, reopens_at, now)
-    if position <= admitted:
-        at = _admitted_at(line, reopens_at, position)
+    position = _position(ticket, line, reopens_at)
+    admitted = min(line.issued, _reached(line, reopens_at, now))
+    at = _admitted_at(line, reopens_at, position) if position <= admitted else None
+    if at is not None:
         if now >= at + timedelta(minutes=settings.ADMISSION_MINUTES):
             raise AdmissionExpired()
         return Place(
@@ -191,7 +220,7 @@ def _place(ticket: WaitingTicket, line: WaitingLine, *, office_id: int, now: dat
             ),
             reopens_at=reopens_at,
         )
-    wait = math.ceil((position - admitted) / line.rate) if line.rate > 0 else None
+    wait = math.ceil(max(1, position - admitted) / line.rate) if line.rate > 0 else None
     return Place(
         State.WAITING,
         ticket=credential,

@@ -32,8 +32,8 @@ class WaitingRoomFullNetwork(DomainError):
     code = "waiting_room_full_network"
     status = 429
     default_detail = _(
-        "Trop de places ont déjà été prises dans la salle d’attente depuis votre réseau. "
-        "Réessayez plus tard, ou depuis une autre connexion."
+        "Trop de places ont déjà été prises dans la salle d’attente depuis votre adresse "
+        "Internet. Réessayez plus tard, ou depuis une autre connexion."
     )
 
 

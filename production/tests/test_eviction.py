@@ -119,7 +119,11 @@ def test_the_page_frees_the_number_and_says_how_many_without_where(client, paris
 
     unchecked = client.post(
         url,
-        {"national_id": "nina-3131 0001", "document": "CNI 123", "reason": "Réservé par un tiers"},
+        {
+            "national_id": "nina-3131 0001",
+            "document": "carte NINA",
+            "reason": "Réservé par un tiers",
+        },
     )
     assert unchecked.status_code == 400
     squatted.refresh_from_db()
@@ -129,7 +133,7 @@ def test_the_page_frees_the_number_and_says_how_many_without_where(client, paris
         url,
         {
             "national_id": "nina-3131 0001",
-            "document": "CNI 123",
+            "document": "carte NINA",
             "reason": "Réservé par un tiers",
             "checked": "on",
         },

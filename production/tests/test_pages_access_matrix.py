@@ -163,7 +163,7 @@ def test_free_an_identity_number(world, clients, persona, target):
     url = f"/staff/agenda/{office.code}/liberer-un-numero/"
     form = {
         "national_id": appointment.national_id,
-        "document": "CNI 1234",
+        "document": "carte NINA",
         "reason": "Réservé par un tiers",
         "checked": "on",
     }
