@@ -391,7 +391,11 @@ async def _applicant(stage: Stage, person: Applicant, rng: random.Random, who: s
             body={**body, "slot": slot, "altcha": solution},
             headers=headers,
         )
-        solution, code = None, answer.code  # a challenge is accepted once, whatever came
+        code = answer.code
+        if answer.status == 201 or code == "challenge_failed":
+            # Used up by the booking made; a refused booking leaves it good (until it
+            # expires, when the server says challenge_failed and a new one is solved).
+            solution = None
         if answer.status == 201:
             person.holds += 1
             person.held = person.held if person.held is not None else clock.now()
@@ -633,6 +637,10 @@ async def _booker(stage: Stage, attacker: Attacker) -> None:
             )
             heapq.heappush(attacker.relapse, (lapse + 0.2, slot))
             continue
+        if code != "challenge_failed":
+            # Refused, so not used up: good for the next try until it expires (the server
+            # then says challenge_failed). Its age is not kept: it may be tried once too late.
+            attacker.stock.appendleft((now, solution))
         attacker.count(f"{answer.status} {code}".strip())
         if answer.status == 409 and code == "slot_full":
             attacker.targets.extendleft(s["id"] for s in answer.json().get("next_free") or [])

@@ -201,10 +201,16 @@ def test_another_website_cannot_swap_a_browsers_ticket_through_the_api(office, s
     assert f"Votre place : n° {number}" in html
 
 
-def test_an_address_past_its_bound_is_refused(office, suspension, settings):
+def test_an_address_past_its_bound_goes_to_the_back_then_is_refused(office, suspension, settings):
+    # A carrier-grade NAT address carries many people: past its bound its places go to the
+    # back of the line; only past OVERFLOW_PER_ADDRESS times the bound is it refused.
+    from appointments.waiting_room.services import OVERFLOW_PER_ADDRESS
+
     settings.WAITING_ROOM_PER_ADDRESS = 2
-    join(APIClient(), office)
-    join(APIClient(), office)
+    places = [join(APIClient(), office) for _ in range(2 * OVERFLOW_PER_ADDRESS)]
+    assert len({place["ticket"] for place in places}) == 2 * OVERFLOW_PER_ADDRESS
+    lanes = list(WaitingTicket.objects.order_by("number").values_list("overflow", flat=True))
+    assert lanes == [False, False] + [True] * (2 * OVERFLOW_PER_ADDRESS - 2)
     refused = APIClient().post(f"/api/v1/waiting-room/{office.code}/")
     assert_error(refused, 429, "waiting_room_full_network")
     assert int(refused["Retry-After"]) == 40 * 60  # until the window closes
@@ -214,7 +220,7 @@ def test_an_address_past_its_bound_is_refused(office, suspension, settings):
     assert int(page["Retry-After"]) == 40 * 60
     # Another address of the same network still gets its places.
     assert join(APIClient(REMOTE_ADDR="127.0.0.2"), office)["ticket"]
-    assert WaitingTicket.objects.count() == 3
+    assert WaitingTicket.objects.count() == 2 * OVERFLOW_PER_ADDRESS + 1
 
 
 def test_past_the_network_bound_a_place_goes_to_the_back_never_refused(
@@ -518,10 +524,11 @@ def test_who_is_early_is_settled_under_the_line_lock_not_by_a_process_clock(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_bounds_per_address_and_network_hold_under_concurrent_threads(settings, freeze):
-    """20 requests of one address at once: exactly WAITING_ROOM_PER_ADDRESS places. 20 of
-    one network from 20 addresses at once: all get a place, exactly WAITING_ROOM_PER_NETWORK
-    of them within the bound, the others at the back."""
-    settings.WAITING_ROOM_PER_ADDRESS = 5
+    """20 requests of one address at once, whose bound is 1: exactly OVERFLOW_PER_ADDRESS
+    (16) places, one within the bound. 20 of one network from 20 addresses at once: all get
+    a place, exactly WAITING_ROOM_PER_NETWORK of them within the bound, the others at the
+    back."""
+    settings.WAITING_ROOM_PER_ADDRESS = 1
     settings.WAITING_ROOM_PER_NETWORK = 8
     office = CentreOfficeFactory()
     freeze(REOPENS_AT - timedelta(minutes=10))
@@ -540,20 +547,20 @@ def test_the_bounds_per_address_and_network_hold_under_concurrent_threads(settin
 
     one_address = run_together([take("198.51.100.0/24", "198.51.100.7")] * 20)
     refused = [r for r in one_address if isinstance(r, waiting_room.WaitingRoomFullNetwork)]
-    assert len(refused) == 15
-    assert sum(isinstance(r, waiting_room.Place) for r in one_address) == 5
+    assert len(refused) == 4
+    assert sum(isinstance(r, waiting_room.Place) for r in one_address) == 16
 
     one_network = run_together([take("203.0.113.0/24", f"203.0.113.{i}") for i in range(20)])
     assert all(isinstance(r, waiting_room.Place) for r in one_network), one_network
     line = WaitingLine.objects.get()
-    assert line.issued == 25
+    assert line.issued == 36
     numbers = sorted(WaitingTicket.objects.values_list("number", flat=True))
-    assert numbers == list(range(1, 26))
-    # 5 of the first network and 8 of the second within the bounds, 12 at the back.
+    assert numbers == list(range(1, 37))
+    # 1 of the first address and 8 of the second network within the bounds, 27 at the back.
     lanes = WaitingTicket.objects.order_by("number").values_list("overflow", "lane_number")
-    assert sorted(n for overflow, n in lanes if not overflow) == list(range(1, 14))
-    assert sorted(n for overflow, n in lanes if overflow) == list(range(1, 13))
-    assert line.overflowed == 12
+    assert sorted(n for overflow, n in lanes if not overflow) == list(range(1, 10))
+    assert sorted(n for overflow, n in lanes if overflow) == list(range(1, 28))
+    assert line.overflowed == 27
 
 
 def _writes(queries) -> list[str]:

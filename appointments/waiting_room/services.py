@@ -40,6 +40,11 @@ _NETWORK_TAKE = """
 """
 
 
+# Tickets past an address's own bound go to the back of the line (a carrier-grade NAT address
+# carries many people), up to this many times the bound; past that the address is refused.
+OVERFLOW_PER_ADDRESS = 16
+
+
 def _segment(*, at: float, start: int, base: int, rate: float) -> dict:
     return {"at": at, "start": start, "base": base, "rate": rate}
 
@@ -57,11 +62,12 @@ def ticket_issue(
     protection.client_ip) in `network` (its /24 or /48, protection.hold_network). Outside a
     window no ticket is made: the place is OPEN with an admission.
 
-    Raises WaitingRoomFullNetwork (with `retry_after`: until the window closes) when the
-    address has its WAITING_ROOM_PER_ADDRESS tickets already. Past WAITING_ROOM_PER_NETWORK
-    for its network, the ticket is still given, at the back of the line: after every ticket
+    Past WAITING_ROOM_PER_ADDRESS tickets for its address, or WAITING_ROOM_PER_NETWORK for
+    its network, the ticket is still given, at the back of the line: after every ticket
     within the bounds (those already in excepted), in order among such tickets; a person
-    behind a crowded carrier NAT is late, never locked out."""
+    behind a crowded carrier NAT is late, never locked out. Only past OVERFLOW_PER_ADDRESS
+    times the address's bound does the address get WaitingRoomFullNetwork (with
+    `retry_after`: until the window closes): a bound on the rows one address writes."""
     now = now or timezone.now()
     window = window_at(office_id=office_id, now=now)
     if window is None:
@@ -77,14 +83,23 @@ def ticket_issue(
     with connection.cursor() as cursor:
         cursor.execute(
             _ADDRESS_TAKE,
-            [line_id, WaitingNetwork.ADDRESS, address[:50], settings.WAITING_ROOM_PER_ADDRESS],
+            [
+                line_id,
+                WaitingNetwork.ADDRESS,
+                address[:50],
+                settings.WAITING_ROOM_PER_ADDRESS * OVERFLOW_PER_ADDRESS,
+            ],
         )
-        if cursor.fetchone() is None:
+        taken = cursor.fetchone()
+        if taken is None:
             raise WaitingRoomFullNetwork(
                 retry_after=max(1, math.ceil((window.closes_at - now).total_seconds()))
             )
         cursor.execute(_NETWORK_TAKE, [line_id, WaitingNetwork.NETWORK, network[:50]])
-        overflow = cursor.fetchone()[0] > settings.WAITING_ROOM_PER_NETWORK
+        overflow = (
+            cursor.fetchone()[0] > settings.WAITING_ROOM_PER_NETWORK
+            or taken[0] > settings.WAITING_ROOM_PER_ADDRESS
+        )
     # The line's row lock gives the arrival numbers in order (the order of commit), without
     # gaps, and orders the settling of the draw and the line's history.
     line = WaitingLine.objects.select_for_update().get(pk=line_id)
