@@ -1,7 +1,7 @@
 """Sending the outbox: each message once, retried with backoff while the mail server or the
 SMS provider is down, and no row lock or transaction held while a message is on its way.
 
-A message goes in three steps (issue 10):
+A message goes in three steps:
 
 1. *Claim.* In a short transaction the first due pending message is locked (`FOR UPDATE SKIP
    LOCKED`: a row another worker is claiming is skipped, not waited for), its
@@ -290,7 +290,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> None:
         "next_attempt_at": message.next_attempt_at,
     }
     if message.attempts >= MAX_ATTEMPTS:
-        # The last try: the manage token leaves the database (issue 10, personal data).
+        # The last try: the manage token leaves the database.
         fields.update(
             status=OutboxMessage.Status.FAILED, payload=_without_secrets(message.payload)
         )

@@ -579,7 +579,7 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.TextField(help_text="appointment:12:cancelled, file:7:ready:31, …")
-    # Issue 10: while a worker sends the message, the end of its claim (delivery.py); past
+    # While a worker sends the message, the end of its claim (delivery.py); past
     # it, that worker is known to be gone and the message is due again.
     claimed_until = models.DateTimeField(null=True, blank=True)
 

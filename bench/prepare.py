@@ -69,7 +69,7 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         CONN_MAX_AGE="60",
         LOG_LEVEL="WARNING",
         SECURE_COOKIES="false",
-        # Issue 10's production defaults: plain HTTP here, and nobody to deliver to.
+        # The production defaults: plain HTTP here, and nobody to deliver to.
         SECURE_SSL_REDIRECT="false",
         ALLOW_CONSOLE_DELIVERY="true",
         # Neither the API nor the floor renders a template: collectstatic is not needed.

@@ -43,8 +43,8 @@ same run.
 
 Exit status 1 when wrk is missing and cannot be installed, an answer was not a 200 (warm-ups
 included), a socket failed, a check of step 3 failed or gunicorn logged an error; 0
-otherwise, or 2 with ``--strict`` when a goal is missed. The goals (issue 9, on this 2-core
-machine): the track phase at least 50% of the floor's requests per second, its p95 under
+otherwise, or 2 with ``--strict`` when a goal is missed. The goals: the track phase at least
+50% of the floor's requests per second, its p95 under
 50 ms at 32 clients, the same number of queries for a lookup whatever the file's status and
 the size of the queue (the last is asserted by tests/test_bench_track.py on small data). The
 machine is shared and noisy: read the ratio to the floor of the same run, never a bare

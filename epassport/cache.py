@@ -1,5 +1,5 @@
 """Django's Redis cache, with one Redis client per connection pool, failing fast while Redis
-is unreachable (issue 10).
+is unreachable.
 
 Django's RedisCacheClient builds a new `redis.Redis` for every cache call; redis-py sets up
 some 170 response callbacks in each, which measured as a tenth of the CPU of a tracking

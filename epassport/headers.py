@@ -1,4 +1,4 @@
-"""Headers for answers that carry a secret or identity data (issue 10).
+"""Headers for answers that carry a secret or identity data.
 
 The manage pages, their calendar file and their PDF convocation are reached by a link that
 holds the booking's token, and show the applicant's identity: no cache (a shared computer's

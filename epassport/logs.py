@@ -1,5 +1,5 @@
 """No log line holds an applicant's email address, phone number, date of birth or a secret
-token (issue 10, personal data).
+token.
 
 Every log record of the process is cleaned when it is made, whatever logger makes it and
 whatever handler writes it: Django's (a 404 or a 500 names the path, and the manage link's

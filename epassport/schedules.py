@@ -94,7 +94,7 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         description="Records each office's backlog at the top of the hour: the history drawn "
         "on the backlog dashboard.",
     ),
-    # --- Personal data (issue 10) --------------------------------------------------------
+    # --- Personal data --------------------------------------------------------
     DefaultSchedule(
         name="personal data erasure",
         task="production.retention_erase",

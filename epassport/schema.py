@@ -1,4 +1,4 @@
-"""The API's OpenAPI schema and its Swagger UI (issue 10).
+"""The API's OpenAPI schema and its Swagger UI.
 
 Anyone gets the public part: the offices and their slots, booking and managing a booking,
 the proof-of-work challenge, tracking. A member of staff (by token or session, as the staff

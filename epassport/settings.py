@@ -56,7 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Issue 10: Content-Security-Policy and Permissions-Policy on every answer.
+    # Content-Security-Policy and Permissions-Policy on every answer.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -97,7 +97,7 @@ WSGI_APPLICATION = "epassport.wsgi.application"
 DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://localhost:5432/epassport")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to a PostgreSQL database.")
-# Persistent connections (issue 10): a booking rush served 91 requests/s with a new
+# Persistent connections: a booking rush served 91 requests/s with a new
 # connection per request and 247/s with connections kept 60 s. The health check at the
 # start of each request replaces a connection the server dropped (a restart, a fail-over)
 # instead of failing the request on it. Celery workers keep none: Celery's Django fix-up
@@ -149,7 +149,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-# --- Celery and faults (issue 10) ---------------------------------------------------------
+# --- Celery and faults ---------------------------------------------------------
 # Every task is idempotent (a second run changes nothing the first did), so a task is acked
 # only once it has run (acks late) and handed back to the queue when the process running it
 # dies (reject on worker lost): a worker killed mid-task loses no work, it is done again.
@@ -271,7 +271,7 @@ RATELIMIT_USE_CACHE = "default"
 # request, so that tests and operators have one switch.
 RATELIMIT_ENABLE = True
 
-# --- Issue 10, touts and bots: contact verification, the challenge's rate ----------------
+# --- touts and bots: contact verification, the challenge's rate ----------------
 # A new booking holds its seat as `pending` for 15 minutes until the applicant enters the
 # 6-digit code sent by SMS and email (appointments/services/verification.py). On unless
 # turned off (tests and benchmarks turn it off).
@@ -291,7 +291,7 @@ MAX_MOVES = env.int("MAX_MOVES", default=3)
 for _name in ("HOLDS_PER_NETWORK", "CODE_FAILURES_PER_NINA", "MAX_MOVES"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
-# --- end of issue 10, touts and bots -------------------------------------------------------
+# --- end of touts and bots -------------------------------------------------------
 
 # --- Waiting room at a reopening (appointments/waiting_room/; README, "Waiting room at a
 # reopening"). For WAITING_ROOM_MINUTES before and after an office's reopening, booking there
@@ -400,7 +400,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Production defaults and headers (issue 10) ------------------------------------------------
+# Production defaults and headers ------------------------------------------------
 # With DEBUG off, `manage.py check --deploy` is silent with only SECRET_KEY and ALLOWED_HOSTS
 # (and ALLOW_CONSOLE_DELIVERY, or real delivery backends) set.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -481,7 +481,7 @@ if not DEBUG and not ALLOW_CONSOLE_DELIVERY:
             )
 # End of the production defaults and headers -----------------------------------------------
 
-# --- Personal data (issue 10) ---------------------------------------------------------
+# --- Personal data ---------------------------------------------------------
 # Identity data is erased (production.retention, the daily task "personal data erasure")
 # this many days after the slot of an appointment that led to no passport file, and after
 # the delivery of a passport file (with its appointment).
@@ -505,7 +505,7 @@ LOGGING = {
 }
 
 
-# Staff logins (issue 10) ---------------------------------------------------------------------
+# Staff logins ---------------------------------------------------------------------
 # Lockout (django-axes), two-factor authentication (django-otp, TOTP) for supervisors and
 # administrators, the admin's path, staff session lifetimes and API token lifetime.
 INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
@@ -571,7 +571,7 @@ if API_TOKEN_TTL_HOURS < 1:
     raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be positive.")
 
 
-# --- Operations: Prometheus metrics at /metrics (issue 10) ---------------------------------
+# --- Operations: Prometheus metrics at /metrics ---------------------------------
 # django-prometheus counts requests (its two middlewares, first and last) and database
 # queries (its PostgreSQL backend, the same driver with a counter around each statement);
 # epassport/metrics.py adds the portal's own figures and answers only to the addresses or

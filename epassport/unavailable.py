@@ -1,4 +1,4 @@
-"""A clean 503 while the database cannot be reached (issue 10).
+"""A clean 503 while the database cannot be reached.
 
 Django's handler500 (epassport/urls.py) is called for any exception a view or a middleware
 lets through, while that exception is still being handled. When it is the database's

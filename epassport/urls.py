@@ -12,19 +12,19 @@ from .metrics import metrics
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
-    # The whole schema for staff, its public part for anyone else (issue 10).
+    # The whole schema for staff, its public part for anyone else.
     path("api/schema/", schema.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", schema.SwaggerView.as_view(), name="api-docs"),
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("production.api.urls")),
 ]
 
-# --- Operations (issue 10): Prometheus metrics, for METRICS_ALLOWED_IPS only ---------------
+# --- Operations: Prometheus metrics, for METRICS_ALLOWED_IPS only ---------------
 urlpatterns += [path("metrics", metrics, name="metrics")]
 
 # Pages for people: French at the root, English under /en/.
 urlpatterns += i18n_patterns(
-    path(settings.ADMIN_URL, admin.site.urls),  # issue 10: the admin at ADMIN_URL
+    path(settings.ADMIN_URL, admin.site.urls),  # the admin at ADMIN_URL
     path("staff/valises/", include("consulates.staff_urls")),
     path("staff/suspensions/", include("production.staff_suspension_urls")),
     path("staff/", include("production.staff_urls")),
@@ -36,5 +36,5 @@ urlpatterns += i18n_patterns(
 
 handler404 = "epassport.api.page_not_found"
 
-# --- Celery and faults (issue 10): a clean 503 while the database cannot be reached --------
+# --- Celery and faults: a clean 503 while the database cannot be reached --------
 handler500 = "epassport.unavailable.server_error"

@@ -18,7 +18,7 @@ class ProductionConfig(AppConfig):
         suspension_changed.connect(
             backlog.on_suspension_changed, dispatch_uid="production.backlog.on_suspension"
         )
-        # Issue 10: a new password revokes the staff API token.
+        # a new password revokes the staff API token.
         pre_save.connect(
             tokens.revoke_on_password_change,
             sender=get_user_model(),

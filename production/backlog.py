@@ -207,7 +207,7 @@ def on_suspension_changed(*, now: datetime, **_signal) -> None:
     backlog_release(now=now)
 
 
-# One run at a time (issue 10): a run that finds another under way leaves at once (no
+# One run at a time: a run that finds another under way leaves at once (no
 # pile-up). A session-level advisory lock of PostgreSQL, not a key in Redis: PostgreSQL
 # releases it when the process holding it dies, so the run that Celery hands again to a
 # worker after one was killed mid-run (reject on worker lost) does the work instead of

@@ -1,4 +1,4 @@
-"""Erasure of identity data once no longer needed (issue 10, personal data): the periodic
+"""Erasure of identity data once no longer needed: the periodic
 task "personal data erasure" (daily; production.tasks.retention_erase) and `manage.py
 erase_personal_data` run `retention_run`.
 

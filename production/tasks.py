@@ -27,7 +27,7 @@ def backlog_snapshot() -> str:
     return backlog.backlog_snapshot_take().isoformat()
 
 
-# --- Personal data (issue 10) ------------------------------------------------------------
+# --- Personal data ------------------------------------------------------------
 @shared_task(name="production.retention_erase", ignore_result=True)
 def retention_erase() -> dict:
     """Erase the identity data no longer needed (beat, daily): production.retention.

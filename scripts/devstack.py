@@ -137,7 +137,7 @@ def prepare_environment(*, debug_default: bool) -> dict[str, str]:
     if debug_default:
         env.setdefault("DEBUG", "true")
     env.setdefault("SECRET_KEY", secret_key())
-    # Production defaults and headers (issue 10): the portal refuses console delivery and
+    # Production defaults and headers: the portal refuses console delivery and
     # redirects to HTTPS when DEBUG is off. Here (tests run with DEBUG off) messages are
     # printed on purpose and everything is plain HTTP on 127.0.0.1.
     env.setdefault("ALLOW_CONSOLE_DELIVERY", "true")
@@ -211,7 +211,7 @@ def ensure_chromium() -> None:
 def command_test(args: argparse.Namespace) -> int:
     ensure_chromium()
     env = prepare_environment(debug_default=False)
-    # Issue 10: bookings are booked at once in tests, in the processes they start too; the
+    # bookings are booked at once in tests, in the processes they start too; the
     # tests of contact verification turn it on.
     env.setdefault("BOOKING_VERIFY_CONTACT", "false")
     return run_foreground([sys.executable, "-m", "pytest", *args.pytest_args], env)

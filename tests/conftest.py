@@ -61,7 +61,7 @@ def page(new_page):
     return new_page()
 
 
-# --- Celery and faults (issue 10) --------------------------------------------------------
+# --- Celery and faults --------------------------------------------------------
 @pytest.fixture(scope="session")
 def static_root(tmp_path_factory):
     """The static files collected once, as `collectstatic` does in production: a portal

@@ -1,4 +1,4 @@
-"""Real servers that the fault tests start, stop and start again (issue 10): a private
+"""Real servers that the fault tests start, stop and start again: a private
 redis-server, a private PostgreSQL, the portal under gunicorn, Celery workers and beat.
 
 Never the machine's own PostgreSQL and Redis: other work uses them. Each helper is a context

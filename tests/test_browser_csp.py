@@ -1,4 +1,4 @@
-"""The pages under the Content-Security-Policy in a real browser (issue 10): what used inline
+"""The pages under the Content-Security-Policy in a real browser: what used inline
 code works from static files, and the admin and the API docs load without a violation
 (every browser test fails on a violation in the console: tests/conftest.py)."""
 

@@ -1,4 +1,4 @@
-"""Issue 4's journey in a real browser: an applicant books at Paris; an agent of Paris checks
+"""The staff journey in a real browser: an applicant books at Paris; an agent of Paris checks
 them in and enrols them; the operator of Bamako produces the passport and ships it; Paris
 receives the pouch and delivers it, every step on the file's timeline; an agent of Dakar
 sees none of it."""

@@ -1,4 +1,4 @@
-"""Celery's settings for faults (issue 10): every task of the portal is acked once it has run
+"""Celery's settings for faults: every task of the portal is acked once it has run
 and handed back when its worker dies, is time-limited below the broker's visibility timeout,
 and goes to its queue; a worker, in development or without -Q, serves every queue."""
 

@@ -1,6 +1,6 @@
 """PostgreSQL restarted under load: while it is down every request gets a clean 503 (a page
 for people, `{"code": "unavailable"}` from the API), and the portal serves again by itself
-once it is back, without being restarted (issue 10).
+once it is back, without being restarted.
 
 Real processes: a private PostgreSQL (never the machine's own) that the test stops and
 starts, the portal under gunicorn (DEBUG off, as in production), clients in threads.

@@ -1,4 +1,4 @@
-"""Persistent database connections (issue 10): kept between requests (CONN_MAX_AGE, 60 s by
+"""Persistent database connections: kept between requests (CONN_MAX_AGE, 60 s by
 default) and checked at the start of each request (CONN_HEALTH_CHECKS), so that a connection
 the server dropped (a restart, a fail-over, an idle timeout) costs no request an error; and a
 Celery worker never keeps one from one task to the next."""

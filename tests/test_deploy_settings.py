@@ -1,4 +1,4 @@
-"""Production defaults (issue 10), read by a fresh process from a clean environment, as a
+"""Production defaults, read by a fresh process from a clean environment, as a
 deployment starts: `check --deploy` silent with only the required variables, HTTPS, HSTS
 and persistent connections by default, and no start with a console delivery backend."""
 

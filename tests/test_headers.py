@@ -1,4 +1,4 @@
-"""Production headers (issue 10): Content-Security-Policy without 'unsafe-inline',
+"""Production headers: Content-Security-Policy without 'unsafe-inline',
 Permissions-Policy, frame denial on every answer; no cache and no referrer for the answers
 reached by a booking's token (manage pages, calendar file, PDF, the API's booking)."""
 

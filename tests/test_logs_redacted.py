@@ -1,4 +1,4 @@
-"""No log line holds an email address, a phone number or a token (issue 10, personal data).
+"""No log line holds an email address, a phone number or a token.
 
 Every log record of the process is captured at DEBUG, SQL included, through a booking, the
 sending of its messages, messages refused until abandoned (by a mail server and an SMS

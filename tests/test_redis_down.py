@@ -1,6 +1,5 @@
 """Redis stopped, then hung: booking and tracking still work, quickly, and the notifications
-written meanwhile go out once Redis is back, through the worker and beat that ran all along
-(issue 10).
+written meanwhile go out once Redis is back, through the worker and beat that ran all along.
 
 Real processes: a private redis-server that the test stops, starts and freezes (never the
 machine's own), the portal under gunicorn, a Celery worker on the three queues and beat with

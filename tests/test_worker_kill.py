@@ -1,4 +1,4 @@
-"""A Celery worker killed mid-task loses no work, and does none twice (issue 10).
+"""A Celery worker killed mid-task loses no work, and does none twice.
 
 Real workers (`celery -A epassport worker`, prefork, as in production) on the test's Redis,
 against the test database, killed with SIGKILL in the middle of a task:

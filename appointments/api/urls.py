@@ -14,7 +14,7 @@ urlpatterns = [
     path("bookings/", views.BookingCreateView.as_view(), name="bookings"),
     path(
         "bookings/<str:reference>/",
-        private_answer(views.BookingDetailView.as_view()),  # identity data (issue 10)
+        private_answer(views.BookingDetailView.as_view()),  # identity data
         name="booking",
     ),
     path(

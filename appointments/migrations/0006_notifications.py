@@ -1,4 +1,4 @@
-"""Notifications at every step (issue 9): the channels an applicant opts in to, and the
+"""Notifications at every step: the channels an applicant opts in to, and the
 idempotency key of each outbox message. Messages written before get a key of their own
 (`legacy:<id>`), so that the key can be required and unique from now on."""
 

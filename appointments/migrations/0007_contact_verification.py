@@ -1,4 +1,4 @@
-"""Contact verification (issue 10): a new booking may hold its seat as `pending` until the
+"""Contact verification: a new booking may hold its seat as `pending` until the
 applicant enters the code sent to them, and lapses to `expired` otherwise. A pending hold
 takes a seat: the seat trigger of migration 0003 now counts `pending` among the statuses
 that hold one, so slot_within_capacity still refuses any overbooking."""

@@ -1,5 +1,5 @@
-"""Erasure of applicants' identity data once it is no longer needed (issue 10, personal
-data). The one home of what erasing an appointment means (retention_erase.sql), used for the
+"""Erasure of applicants' identity data once it is no longer needed. The one home of what
+erasing an appointment means (retention_erase.sql), used for the
 appointments that led to no passport file (here) and for those of delivered files
 (production.retention, which calls `appointments_erase` in its own transaction).
 

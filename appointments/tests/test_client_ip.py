@@ -1,4 +1,4 @@
-"""The client's address behind TRUSTED_PROXY_COUNT proxies of ours (issue 10): the key of
+"""The client's address behind TRUSTED_PROXY_COUNT proxies of ours: the key of
 every per-address limit, which a client must not be able to choose."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The outbox's claims (issue 10): no row lock and no transaction is held while a message is
+"""The outbox's claims: no row lock and no transaction is held while a message is
 on its way to the mail server or the SMS provider, nobody else takes a claimed message, and
 the claim of a sender that died lapses: the message is then sent, once, by the next sweep."""
 

@@ -1,4 +1,4 @@
-"""A message abandoned after its last try loses its manage token (issue 10, personal data):
+"""A message abandoned after its last try loses its manage token:
 the database keeps the token's hash alone, as it does once a message is sent; and no error
 recorded for a message keeps the token or the applicant's address."""
 

@@ -14,7 +14,7 @@ from production.tests.factories import PassportFileFactory, applicant_file
 
 pytestmark = pytest.mark.django_db
 
-# The moves of the table that the applicant is told of, and by which message (issue 9).
+# The moves of the table that the applicant is told of, and by which message.
 TOLD = {
     (S.ENROLLED, S.ON_HOLD): "file_on_hold",
     (S.QUEUED, S.ON_HOLD): "file_on_hold",

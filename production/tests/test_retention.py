@@ -1,4 +1,4 @@
-"""The erasure task (issue 10, personal data): delivered files and their appointments are
+"""The erasure task: delivered files and their appointments are
 erased 730 days (RETENTION_FILE_DAYS) after delivery, appointments that led to no file 90
 days after their slot; statistics, events and the staff's views stay. The Celery task, its
 daily schedule, the command, two workers at once."""
