@@ -322,7 +322,7 @@ class Appointment(models.Model):
         db_index=False,
         editable=False,
     )
-    # The bounds on pending holds (services/booking.py): the email address as one mailbox
+    # The bounds on pending holds (services/holds.py): the email address as one mailbox
     # (validation.email_key), and the network the hold came from (a /24 IPv4 or /48 IPv6,
     # protection.hold_network; empty when made by staff or a task). One pending hold per
     # identity number, phone and mailbox: partial unique indexes below. Holds per network:

@@ -278,7 +278,7 @@ RATELIMIT_ENABLE = True
 BOOKING_VERIFY_CONTACT = env.bool("BOOKING_VERIFY_CONTACT", default=True)
 # Proof-of-work challenges handed to one address (each booking needs one of its own).
 BOOKING_CHALLENGE_RATE = env.str("BOOKING_CHALLENGE_RATE", default="60/m")
-# Bounds on pending holds, counted in PostgreSQL (services/booking.py). Besides one hold at a
+# Bounds on pending holds, counted in PostgreSQL (services/holds.py). Besides one hold at a
 # time per identity number, phone and mailbox: holds waiting for their code from one /24
 # IPv4 or /48 IPv6 network. A person confirms within a minute or two, so this many at once
 # is a steady stream of bookings from one network, while a bot that never confirms holds no

@@ -1,8 +1,8 @@
 """Every write about offices, calendars, bookings, counter work and staff, by topic:
 
 - calendar: offices, opening hours, slots, closures;
-- booking: book (the statement in book.sql), read with the manage token, cancel, move,
-  the channels of the applicant's messages;
+- booking: book (the statement in book.sql); holds: its bounds on pending holds;
+- manage: read with the manage token, cancel, move, the channels of the messages;
 - counter: check-in, no-show, eviction of whoever holds a person's identity number, and
   which counter actions an appointment allows;
 - staff: members of staff, their memberships and their second factor;
@@ -26,12 +26,7 @@ from ..errors import (
 )
 from .booking import (
     Applicant,
-    booking_cancel,
-    booking_changeable,
     booking_create,
-    booking_for_token,
-    booking_notifications_set,
-    booking_reschedule,
     hash_token,
     new_reference,
     slot_for_booking,
@@ -56,6 +51,13 @@ from .counter import (
     counter_actions,
 )
 from .displaced import displaced_rebook, displaced_reserve
+from .manage import (
+    booking_cancel,
+    booking_changeable,
+    booking_for_token,
+    booking_notifications_set,
+    booking_reschedule,
+)
 from .reminders import booking_reminders_enqueue
 from .retention import appointments_erase, appointments_erase_expired
 from .staff import (

@@ -1,4 +1,5 @@
-"""Bookings by applicants: book a seat, read a booking with its manage token, cancel, move.
+"""Bookings by applicants: book a seat (its bounds on holds: services/holds.py; the booking
+once made, read, cancelled or moved with its manage token: services/manage.py).
 
 Capacity is protected by the database (migration 0003): the trigger on appointments keeps
 Slot.booked and the check constraint slot_within_capacity refuses an overbooking. Whether a
@@ -9,11 +10,10 @@ services/verification.py.
 """
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from time import monotonic
@@ -30,17 +30,22 @@ from ..errors import (
     AdmissionUsed,
     AlreadyBooked,
     BookingClosed,
-    NoChannelLeft,
-    NotChangeable,
     SlotFull,
     SlotInPast,
     TooManyCodeFailures,
-    TooManyHolds,
-    TooManyMoves,
 )
-from ..models import Appointment, Office, OutboxMessage, Slot
+from ..models import Appointment, Office, Slot
 from ..validation import REFERENCE_ALPHABET, email_key
 from .codes import HOLD_DURATION, hash_code, new_code
+from .holds import (
+    ONE_HOLD_PER,
+    check_code_failures,
+    expire_lapsed,
+    network_spent,
+    notify_guessing,
+    one_hold_of,
+    too_many_holds,
+)
 
 SLOT_NOT_FOUND = _("Ce créneau n’existe pas.")
 
@@ -271,7 +276,7 @@ def booking_create(
                         # Once committed: a booking rolled back (a refusal below) took none.
                         transaction.on_commit(partial(_remember_full, appointment.slot))
                     if appointment.replaces_id is not None:
-                        _check_code_failures(appointment, now=now)
+                        check_code_failures(appointment, now=now)
                     _notify_booked(appointment, token=token, code=code)
         except IntegrityError as error:
             constraint = _constraint_of(error)
@@ -281,114 +286,29 @@ def booking_create(
                 raise AlreadyBooked() from None
             if constraint == "appointment_one_per_admission":
                 raise AdmissionUsed() from None
-            if constraint in _ONE_HOLD_PER:
-                if _expire_lapsed_holds(now=now, **_one_hold_of(constraint, params)):
+            if constraint in ONE_HOLD_PER:
+                if expire_lapsed(now=now, **one_hold_of(constraint, params)):
                     continue  # the other hold had lapsed: the bound is free again
-                raise _too_many_holds(now=now, **_one_hold_of(constraint, params)) from None
+                raise too_many_holds(now=now, **one_hold_of(constraint, params)) from None
             if "reference" in constraint:
                 continue  # astronomically rare: draw another reference
             raise
         except TooManyCodeFailures:
-            _notify_guessing(replaced_id=appointment.replaces_id)
+            notify_guessing(replaced_id=appointment.replaces_id)
             raise
         if row is not None:
             return appointment, token
-        if _expire_lapsed_holds(slot_id=slot_id, now=now):
+        if expire_lapsed(slot_id=slot_id, now=now):
             continue  # a hold whose code never came took the seat: it is free again
         refusal = _refusal(slot_id=slot_id, now=now)
         if refusal is not None:
             raise refusal
-        if network and _network_spent(network):
-            if _expire_lapsed_holds(hold_network=network, now=now):
+        if network and network_spent(network):
+            if expire_lapsed(hold_network=network, now=now):
                 continue
-            raise _too_many_holds(hold_network=network, now=now)
+            raise too_many_holds(hold_network=network, now=now)
         # Full in the statement's snapshot, free a moment later: try again.
     raise SlotFull()
-
-
-# The bounds of one pending hold per identity number, phone number and mailbox: the unique
-# index that refused a hold, and the column it bounds (the booking statement's parameter).
-_ONE_HOLD_PER = {
-    "appointment_one_hold_per_identity": ("national_id", "national_id"),
-    "appointment_one_hold_per_phone": ("phone", "phone"),
-    "appointment_one_hold_per_email": ("email_key", "email_key"),
-}
-
-
-def _one_hold_of(constraint: str, params: dict) -> dict:
-    column, param = _ONE_HOLD_PER[constraint]
-    return {column: params[param]}
-
-
-def _pending(**bound: object):
-    """The pending holds of one slot, identity number, phone, mailbox or network."""
-    ((column, value),) = bound.items()
-    return Appointment.objects.filter(status=Appointment.Status.PENDING, **{column: value})
-
-
-def _expire_lapsed_holds(*, now: datetime, **bound: object) -> int:
-    """Expire the lapsed holds (their code not entered in time) of one slot (`slot_id=`),
-    identity number, phone, mailbox or network that a booking found spent; returns how many.
-    The seat trigger and the network trigger give back what each held. Row by row under
-    their locks: a confirmation racing it wins or loses whole (status = 'pending')."""
-    lapsed = _pending(**bound).filter(hold_expires_at__lte=now)
-    if not lapsed.exists():  # the usual case: a refusal reads, it does not write
-        return 0
-    with transaction.atomic():
-        return lapsed.update(status=Appointment.Status.EXPIRED, updated_at=timezone.now())
-
-
-def _too_many_holds(*, now: datetime, **bound: object) -> TooManyHolds:
-    """TooManyHolds, with the seconds until the first of the holds in the way lapses."""
-    first = _pending(**bound).order_by("hold_expires_at").values_list("hold_expires_at", flat=True)
-    ends = first.first()
-    wait = int((ends - now).total_seconds()) + 1 if ends else 60
-    return TooManyHolds(retry_after=max(wait, 1))
-
-
-def _network_spent(network: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT held FROM appointments_holdnetwork WHERE network = %s", [network])
-        row = cursor.fetchone()
-    return row is not None and row[0] >= settings.HOLDS_PER_NETWORK
-
-
-# Wrong codes entered over a rolling day for an identity number, or against the booking a
-# hold would replace (each hold allows a few; the partial index appointment_code_failures
-# holds only the holds that had one).
-_CODE_FAILURES = """
-    SELECT coalesce(sum(code_attempts), 0) FROM appointments_appointment
-    WHERE code_attempts > 0 AND updated_at > %(since)s
-      AND (national_id = %(national_id)s OR replaces_id = %(replaced)s)
-"""
-
-
-def _check_code_failures(hold: Appointment, *, now: datetime) -> None:
-    """Refuse (TooManyCodeFailures) a hold that would replace a booking once its identity
-    number had CODE_FAILURES_PER_NINA wrong codes in a day: each hold allows a few tries at
-    the code sent to the booking's holder, and a bot making hold after hold would otherwise
-    guess it in the end."""
-    params = {
-        "since": now - timedelta(days=1),
-        "national_id": hold.national_id,
-        "replaced": hold.replaces_id,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CODE_FAILURES, params)
-        (failures,) = cursor.fetchone()
-    if failures >= settings.CODE_FAILURES_PER_NINA:
-        raise TooManyCodeFailures(retry_after=24 * 3600)
-
-
-def _notify_guessing(*, replaced_id: int) -> None:
-    """Tell the holder of a booking, once, that someone kept entering wrong codes to
-    replace it (it stays theirs)."""
-    with transaction.atomic():
-        notifications.enqueue(
-            appointment=replaced_id,
-            kind="booking_guessing",
-            key=notifications.appointment_key(replaced_id, "guessing"),
-        )
 
 
 # The slot's columns that the statement returns after the appointment's id, in its order.
@@ -448,155 +368,3 @@ def _notify_booked(appointment: Appointment, *, token: str, code: str) -> None:
         payload={"code": code},
         recipients_of=appointment.replaces_id,
     )
-
-
-# The manage link ----------------------------------------------------------------------------
-
-
-def booking_for_token(*, reference: str, token: str) -> Appointment:
-    """The appointment whose manage token this is; NotFound otherwise (same answer for a
-    wrong reference and a wrong token, in constant time)."""
-    appointment = (
-        Appointment.objects.select_related("slot", "office").filter(reference=reference).first()
-    )
-    expected = appointment.manage_token_hash if appointment else "0" * 64
-    if not hmac.compare_digest(expected, hash_token(token or "")) or appointment is None:
-        raise NotFound(_("Rendez-vous introuvable."))
-    return appointment
-
-
-def booking_changeable(*, appointment: Appointment, now: datetime) -> bool:
-    """Whether the applicant may still cancel or move the appointment: it is booked and its
-    time has not come, or it was displaced (a closure, a suspension) and waits for a new
-    time. Never once its identity is erased (a request that read it just before the erasure
-    then finds it so, under the row's lock)."""
-    if appointment.erased_at is not None:
-        return False
-    if appointment.status == Appointment.Status.DISPLACED:
-        return True
-    return appointment.status == Appointment.Status.BOOKED and appointment.slot.starts_at > now
-
-
-def _lock_changeable(*, appointment: Appointment, now: datetime) -> Appointment:
-    """Lock the appointment's row (of=self: not the joined slot, whose lock is taken later
-    and in a fixed order) and check that the applicant may still change it."""
-    locked = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("slot")
-        .get(pk=appointment.pk)
-    )
-    if not booking_changeable(appointment=locked, now=now):
-        raise NotChangeable()
-    return locked
-
-
-@transaction.atomic
-def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
-    """Cancel a booked appointment; its seat is freed at once (same transaction)."""
-    now = now or timezone.now()
-    locked = _lock_changeable(appointment=appointment, now=now)
-    locked.status = Appointment.Status.CANCELLED
-    locked.save(update_fields=["status", "updated_at"])
-    notifications.enqueue(
-        appointment=locked,
-        kind="booking_cancelled",
-        key=notifications.appointment_key(locked.pk, "cancelled"),
-    )
-    return locked
-
-
-@transaction.atomic
-def booking_reschedule(
-    *, appointment: Appointment, slot: Slot, now: datetime | None = None
-) -> Appointment:
-    """Move a booked appointment to another slot of the same office, atomically: the old
-    seat is freed and the new one taken in one statement, never both nor neither. A
-    displaced appointment (which holds no seat) is booked again in the new slot."""
-    now = now or timezone.now()
-    with connection.cursor() as cursor:
-        # Wait for a closure or suspension being made (calendar.lock_out_bookings), so that
-        # what is read below already sees it.
-        cursor.execute("LOCK TABLE appointments_appointment IN ROW EXCLUSIVE MODE")
-    locked = _lock_changeable(appointment=appointment, now=now)
-    if slot.office_id != locked.office_id:
-        raise NotFound(SLOT_NOT_FOUND)
-    displaced = locked.status == Appointment.Status.DISPLACED
-    if slot.pk == locked.slot_id and not displaced:
-        return locked
-    # Moves the applicant chose are bounded (a squatter moving a seat from day to day keeps
-    # it from everybody); finding a new time for a displaced appointment is not one of them.
-    if not displaced and locked.moves >= settings.MAX_MOVES:
-        raise TooManyMoves()
-    # Only the appointment row is locked above (of=self: not the joined slot). Lock both
-    # slots now, in a fixed order (by id), so two reschedules crossing each other's slots
-    # wait for one another instead of deadlocking; then judge the new one as it is now.
-    slots = {
-        s.pk: s
-        for s in Slot.objects.select_for_update(of=("self",))
-        .select_related("office")
-        .filter(pk__in=[locked.slot_id, slot.pk])
-        .order_by("pk")
-    }
-    target = slots[slot.pk]
-    refusal = slot_refusal(slot=target, office=target.office, now=now, displaced=displaced)
-    if refusal is not None:
-        raise refusal
-    moved_from = locked.slot_id
-    locked.slot = target
-    locked.status = Appointment.Status.BOOKED
-    locked.moves += 0 if displaced else 1
-    try:
-        with transaction.atomic():
-            locked.save(update_fields=["slot", "status", "moves", "updated_at"])
-    except IntegrityError as error:
-        constraint = _constraint_of(error)
-        if constraint == "slot_within_capacity":
-            raise _slot_full(target) from None
-        if constraint == "appointment_one_active_per_identity":  # booked again meanwhile
-            raise AlreadyBooked() from None
-        raise
-    _notify_move(locked, moved_from=moved_from)
-    return locked
-
-
-def _notify_move(appointment: Appointment, *, moved_from: int) -> None:
-    """Tell the applicant of a move. Its key names the move: from and to which slot, and
-    the how-manieth move of this appointment it is (its row is locked: no other move can
-    be counted meanwhile), so that A to B, back to A and to B again are three messages."""
-    moves = (
-        OutboxMessage.objects.filter(appointment=appointment, kind="booking_rescheduled")
-        .values("idempotency_key")
-        .distinct()
-        .count()
-    )
-    key = notifications.appointment_key(
-        appointment.pk, "moved", moved_from, appointment.slot_id, moves + 1
-    )
-    notifications.enqueue(appointment=appointment, kind="booking_rescheduled", key=key)
-
-
-def booking_notifications_set(
-    *, appointment: Appointment, email: bool | None = None, sms: bool | None = None
-) -> Appointment:
-    """Turn the applicant's messages by email or by SMS on or off (None: leave it as it
-    is), whatever the appointment's status: a file's messages come after the appointment.
-    One channel at least stays on: the database refuses both off (the check constraint
-    appointment_notify_some_channel), even from two requests at once; NoChannelLeft then.
-    Messages written already are sent; the next ones follow the choice."""
-    fields = {
-        name: value
-        for name, value in (("notify_email", email), ("notify_sms", sms))
-        if value is not None
-    }
-    if fields:
-        try:
-            with transaction.atomic():
-                Appointment.objects.filter(pk=appointment.pk).update(
-                    **fields, updated_at=timezone.now()
-                )
-        except IntegrityError as error:
-            if _constraint_of(error) == "appointment_notify_some_channel":
-                raise NoChannelLeft() from None
-            raise
-    appointment.refresh_from_db(fields=["notify_email", "notify_sms", "updated_at"])
-    return appointment

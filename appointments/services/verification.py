@@ -33,8 +33,9 @@ from epassport.errors import DomainError
 from .. import notifications
 from ..errors import AlreadyBooked, HoldExpired, SlotFull, WrongCode
 from ..models import Appointment
-from .booking import _constraint_of, booking_changeable, slot_refusal
+from .booking import _constraint_of, slot_refusal
 from .codes import CODE_MAX_ATTEMPTS, hash_code
+from .manage import booking_changeable
 
 LAST_TRY_FAILED = _(
     "Ce code n’est pas le bon et c’était le dernier essai : la place a été libérée. "

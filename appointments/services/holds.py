@@ -1,0 +1,99 @@
+"""The bounds on pending holds that the booking statement does not keep by itself: which
+unique index refused a hold and what it bounds, the lapsed holds expired on the spot when a
+bound is spent, the answer with its Retry-After, and the wrong codes counted per identity
+number. The bounds themselves are in PostgreSQL (book.sql, migration 0012); this names them.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import notifications
+from ..errors import TooManyCodeFailures, TooManyHolds
+from ..models import Appointment
+
+# The bounds of one pending hold per identity number, phone number and mailbox: the unique
+# index that refused a hold, and the column it bounds (the booking statement's parameter).
+ONE_HOLD_PER = {
+    "appointment_one_hold_per_identity": ("national_id", "national_id"),
+    "appointment_one_hold_per_phone": ("phone", "phone"),
+    "appointment_one_hold_per_email": ("email_key", "email_key"),
+}
+
+
+def one_hold_of(constraint: str, params: dict) -> dict:
+    column, param = ONE_HOLD_PER[constraint]
+    return {column: params[param]}
+
+
+def _pending(**bound: object):
+    """The pending holds of one slot, identity number, phone, mailbox or network."""
+    ((column, value),) = bound.items()
+    return Appointment.objects.filter(status=Appointment.Status.PENDING, **{column: value})
+
+
+def expire_lapsed(*, now: datetime, **bound: object) -> int:
+    """Expire the lapsed holds (their code not entered in time) of one slot (`slot_id=`),
+    identity number, phone, mailbox or network that a booking found spent; returns how many.
+    The seat trigger and the network trigger give back what each held. Row by row under
+    their locks: a confirmation racing it wins or loses whole (status = 'pending')."""
+    lapsed = _pending(**bound).filter(hold_expires_at__lte=now)
+    if not lapsed.exists():  # the usual case: a refusal reads, it does not write
+        return 0
+    with transaction.atomic():
+        return lapsed.update(status=Appointment.Status.EXPIRED, updated_at=timezone.now())
+
+
+def too_many_holds(*, now: datetime, **bound: object) -> TooManyHolds:
+    """TooManyHolds, with the seconds until the first of the holds in the way lapses."""
+    first = _pending(**bound).order_by("hold_expires_at").values_list("hold_expires_at", flat=True)
+    ends = first.first()
+    wait = int((ends - now).total_seconds()) + 1 if ends else 60
+    return TooManyHolds(retry_after=max(wait, 1))
+
+
+def network_spent(network: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT held FROM appointments_holdnetwork WHERE network = %s", [network])
+        row = cursor.fetchone()
+    return row is not None and row[0] >= settings.HOLDS_PER_NETWORK
+
+
+# Wrong codes entered over a rolling day for an identity number, or against the booking a
+# hold would replace (each hold allows a few; the partial index appointment_code_failures
+# holds only the holds that had one).
+_CODE_FAILURES = """
+    SELECT coalesce(sum(code_attempts), 0) FROM appointments_appointment
+    WHERE code_attempts > 0 AND updated_at > %(since)s
+      AND (national_id = %(national_id)s OR replaces_id = %(replaced)s)
+"""
+
+
+def check_code_failures(hold: Appointment, *, now: datetime) -> None:
+    """Refuse (TooManyCodeFailures) a hold that would replace a booking once its identity
+    number had CODE_FAILURES_PER_NINA wrong codes in a day: each hold allows a few tries at
+    the code sent to the booking's holder, and a bot making hold after hold would otherwise
+    guess it in the end."""
+    params = {
+        "since": now - timedelta(days=1),
+        "national_id": hold.national_id,
+        "replaced": hold.replaces_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CODE_FAILURES, params)
+        (failures,) = cursor.fetchone()
+    if failures >= settings.CODE_FAILURES_PER_NINA:
+        raise TooManyCodeFailures(retry_after=24 * 3600)
+
+
+def notify_guessing(*, replaced_id: int) -> None:
+    """Tell the holder of a booking, once, that someone kept entering wrong codes to
+    replace it (it stays theirs)."""
+    with transaction.atomic():
+        notifications.enqueue(
+            appointment=replaced_id,
+            kind="booking_guessing",
+            key=notifications.appointment_key(replaced_id, "guessing"),
+        )
