@@ -23,7 +23,7 @@ Each run starts from scratch:
    ``--out``, like the servers' logs) and renders and drops the emails
    (``EMAIL_URL=dummymail://``);
 3. sets the suspension's ``reopens_at`` a little over a minute ahead, then plays the
-   reopening (bench/reopening_people.py, asyncio, bench/reopening_http.py):
+   reopening (bench/reopening_people.py and reopening_scene.py, asyncio, bench/reopening_http.py):
 
    - ``--applicants`` applicants (2,000) arrive uniformly over ``--window`` seconds (120)
      centred on ``reopens_at``, each from an address of its own /24, except ``--nat-share``
@@ -101,15 +101,8 @@ from bench.reopening_figures import (
     summarise,
 )
 from bench.reopening_http import Client, Tally, solve
-from bench.reopening_people import (
-    Attacker,
-    Clock,
-    Inbox,
-    Stage,
-    applicants,
-    attacker_addresses,
-    play,
-)
+from bench.reopening_people import Clock, Inbox, Stage, applicants
+from bench.reopening_scene import Attacker, attacker_addresses, play
 from bench.report import log_problems
 
 QUICK = {"applicants": 400, "seats": 300, "attacker_addresses": 64, "marks": "0,3"}

@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bench.reopening_people import ATTACKER_NINA_PREFIX, Applicant, Attacker
+from bench.reopening_people import ATTACKER_NINA_PREFIX, Applicant
+from bench.reopening_scene import Attacker
 from bench.report import SEAT_HOLDING, conclude
 
 # The seat trigger counts holds too (contact verification): a seat is taken by these.
