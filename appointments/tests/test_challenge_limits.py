@@ -84,7 +84,7 @@ def test_a_solution_refused_for_a_full_slot_serves_for_the_next_try(api, challen
     settings.RATE_LIMITS = False
     full = SlotFactory(capacity=1)
     services.booking_create(slot=full, applicant=applicant())
-    free = SlotFactory(office=full.office, starts_at=full.starts_at.replace(hour=22))
+    free = SlotFactory(office=full.office, starts_at=full.starts_at + timedelta(days=1))
     solution = solve(protection.challenge_create())
 
     assert_error(book(api, full, altcha=solution), 409, "slot_full")
