@@ -24,6 +24,7 @@ tests of other behaviour.
 
 import base64
 import binascii
+import functools
 import ipaddress
 import json
 import logging
@@ -252,7 +253,14 @@ def hold_network(request: HttpRequest) -> str:
     """The network the request comes from, as the bounds on holds and waiting-room tickets
     count it: the /24 of an IPv4 address, the /48 of an IPv6 one (what one subscriber, or
     one small hosting customer, can easily spread over); "" when the address is unknown."""
-    key = client_ip("", request)
+    return _network_of(client_ip("", request))
+
+
+@functools.lru_cache(maxsize=4096)
+def _network_of(key: str) -> str:
+    # Kept per process: in a rush the same addresses come back many times a minute, and
+    # each parse builds two address objects (bounded: a bot's many addresses only push the
+    # oldest out).
     try:
         ip = ipaddress.ip_address(key)
     except ValueError:

@@ -72,7 +72,7 @@ def clean_phone(value: str, *, region: str | None = None) -> str:
             _("Saisissez un numéro de téléphone valide, avec l’indicatif du pays (+223…)."),
             code="invalid_phone",
         )
-    if not sms_allowed(e164):
+    if phonenumbers.region_code_for_number(number) not in sms_countries():
         names = sorted(str(countries.name(code)) for code in sms_countries())
         raise ValidationError(
             _(

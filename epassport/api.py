@@ -106,14 +106,13 @@ def _domain_body(exc: DomainError) -> dict[str, Any]:
 
 def _slots(slots: Any) -> list[dict]:
     """Slots offered instead of a full one, with their times at the office's UTC offset."""
-    from appointments.api.serializers import SlotSerializer
+    from appointments.api.serializers import slots_body
 
     slots = list(slots or [])
     if not slots:
         return []
     # All offered slots are of the office of the full one: load it once, not per slot.
-    office = slots[0].office
-    return SlotSerializer(slots, many=True, context={"timezone": office.timezone}).data
+    return slots_body(slots, timezone=slots[0].office.timezone)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -100,8 +100,9 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 # Persistent connections: a booking rush served 91 requests/s with a new
 # connection per request and 247/s with connections kept 60 s. The health check at the
 # start of each request replaces a connection the server dropped (a restart, a fail-over)
-# instead of failing the request on it. Celery workers keep none: Celery's Django fix-up
-# closes them before and after each task (tests/test_db_connections.py).
+# instead of failing the request on it; it is skipped on a connection that served a request
+# less than a second ago (epassport/postgresql/base.py). Celery workers keep none: Celery's
+# Django fix-up closes them before and after each task (tests/test_db_connections.py).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -584,7 +585,9 @@ MIDDLEWARE = [
     *MIDDLEWARE,
     "django_prometheus.middleware.PrometheusAfterMiddleware",  # keep it last
 ]
-DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+# django-prometheus's backend, with a health check that a busy connection skips
+# (epassport/postgresql/base.py).
+DATABASES["default"]["ENGINE"] = "epassport.postgresql"
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 

@@ -1,7 +1,9 @@
 """Persistent database connections: kept between requests (CONN_MAX_AGE, 60 s by
-default) and checked at the start of each request (CONN_HEALTH_CHECKS), so that a connection
-the server dropped (a restart, a fail-over, an idle timeout) costs no request an error; and a
-Celery worker never keeps one from one task to the next."""
+default) and checked at the start of a request (CONN_HEALTH_CHECKS), so that a connection
+the server dropped (a restart, a fail-over, an idle timeout) costs no request an error,
+unless it served a request a moment ago (epassport/postgresql/base.py: a busy connection
+pays no round trip for it); and a Celery worker never keeps one from one task to the
+next."""
 
 import time
 from wsgiref.util import setup_testing_defaults
@@ -13,6 +15,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from epassport.celery import app
+from epassport.postgresql.base import SOUND_SECONDS
 from epassport.wsgi import application
 from tests.support import celery_queue
 
@@ -62,9 +65,30 @@ def test_a_request_after_the_server_dropped_the_kept_connection_is_served():
         assert serve("/statut/").startswith("200")
         assert backend_pid() == kept  # and reused by the next one
         terminate(kept)
+        time.sleep(SOUND_SECONDS + 0.1)  # idle: no longer proven by its last request
         # The health check at the start of the request finds it dead and opens another one.
         assert serve("/statut/").startswith("200")
         assert backend_pid() not in (None, kept)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_just_served_a_request_is_not_checked_again(monkeypatch):
+    checks = []
+    is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or is_usable())
+    try:
+        assert serve("/statut/").startswith("200")
+        kept = backend_pid()
+        for _request in range(5):
+            assert serve("/statut/").startswith("200")
+        assert checks == []  # no `SELECT 1` before each request of a busy worker
+        assert backend_pid() == kept
+        time.sleep(SOUND_SECONDS + 0.1)
+        assert serve("/statut/").startswith("200")
+        assert checks == [1]  # idle a while: checked again
+        assert backend_pid() == kept
     finally:
         connection.close()
 

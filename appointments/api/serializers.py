@@ -1,10 +1,12 @@
 """Serializers of the booking API: input ones validate (with the rules of validation.py,
 shared with the HTML form), output ones shape. Times leave at the office's UTC offset."""
 
+import threading
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -144,6 +146,22 @@ def booking_created_body(appointment: Appointment, *, manage_token: str) -> dict
     }
 
 
+def slots_body(slots: list[Slot], *, timezone) -> list[dict]:
+    """What SlotSerializer(many=True) gives (it stays the schema), built by hand: the next
+    free slots go with every `slot_full` refusal, most of the answers of a rush, where the
+    serializer's fields cost a quarter of the refusal (test_refusals checks that both
+    agree)."""
+    return [
+        {
+            "id": slot.pk,
+            "starts_at": slot.starts_at.astimezone(timezone).isoformat(),
+            "ends_at": slot.ends_at.astimezone(timezone).isoformat(),
+            "remaining": slot.remaining,
+        }
+        for slot in slots
+    ]
+
+
 class ChallengeSerializer(serializers.Serializer):
     """An altcha (v1) challenge: find `number` in [0, maxnumber] with
     SHA-256(salt + number) == challenge, then send base64(JSON {algorithm, challenge,
@@ -238,7 +256,31 @@ def _fits(value: str, field_name: str) -> str:
     return value
 
 
-class BookingInputSerializer(serializers.Serializer):
+class FieldsKeptPerThread:
+    """Build an input serializer's fields once per thread, not once per request.
+
+    DRF deep-copies the declared fields for each instance (a new instance of every field,
+    with its validators): for the booking, the one request a reopening rush is made of, that
+    was a seventh of the portal's CPU (py-spy on the gunicorn workers, bench/booking_rush.py).
+    A thread validates one request at a time, and these flat serializers keep nothing of a
+    request on their fields (each instance takes them as their parent), so a thread reuses
+    its copy."""
+
+    _kept = threading.local()
+
+    @cached_property
+    def fields(self):
+        kept = self._kept.__dict__.get(type(self))
+        if kept is None:
+            kept = self._kept.__dict__[type(self)] = super().fields
+        else:
+            kept.serializer = self
+            for field in kept.values():
+                field.parent = self
+        return kept
+
+
+class BookingInputSerializer(FieldsKeptPerThread, serializers.Serializer):
     slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of a free slot.")
     surname = serializers.CharField(max_length=100)
     given_names = serializers.CharField(max_length=150)

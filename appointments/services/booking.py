@@ -9,10 +9,12 @@ the clear errors, the order of locks and the notifications. With contact verific
 services/verification.py.
 """
 
+import contextlib
 import hashlib
+import json
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -39,7 +41,6 @@ from ..validation import REFERENCE_ALPHABET, email_key
 from .codes import HOLD_DURATION, hash_code, new_code
 from .holds import (
     ONE_HOLD_PER,
-    check_code_failures,
     expire_lapsed,
     network_spent,
     notify_guessing,
@@ -167,7 +168,9 @@ def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
 # Its parameters, in the order of $1, $2, ... and their types. Written in SQL (book.sql) and
 # prepared once per database connection because it runs for every request of a reopening
 # rush: the ORM's create() and separate checks cost four times the CPU, and planning this
-# statement costs more than running it.
+# statement costs more than running it. It runs alone, outside any transaction (in one of
+# the caller's, if any, under a savepoint): with the messages and the challenge in the same
+# statement, BEGIN and COMMIT would be two more round trips to PostgreSQL per booking.
 _PARAMS = [
     ("reference", "text"),
     ("status", "text"),
@@ -188,6 +191,12 @@ _PARAMS = [
     ("network", "text"),
     ("network_cap", "integer"),
     ("admission_ticket", "bigint"),
+    ("failure_cap", "integer"),
+    ("challenge", "text"),
+    ("challenge_expires", "double precision"),
+    ("kind", "text"),
+    ("payload", "jsonb"),
+    ("event", "text"),
 ]
 _POSITION = {name: index for index, (name, _kind) in enumerate(_PARAMS, start=1)}
 SQL_FILE = Path(__file__).with_name("book.sql")
@@ -241,7 +250,7 @@ def booking_create(
     reopening, `admission_ticket` is the waiting-room ticket whose admission the request
     carries: it holds one seat at a time (AdmissionUsed otherwise). `challenge`, a solution
     checked by protection.challenge_check, is used up only if the booking is made (in its
-    transaction): a refusal leaves it good for the next try (ChallengeFailed if used)."""
+    statement): a refusal leaves it good for the next try (ChallengeFailed if used)."""
     now = now or timezone.now()
     verify = settings.BOOKING_VERIFY_CONTACT if verify is None else verify
     slot_id = slot if isinstance(slot, int) else slot.pk
@@ -263,21 +272,17 @@ def booking_create(
             "network": network,
             "network_cap": settings.HOLDS_PER_NETWORK,
             "admission_ticket": admission_ticket,
-            **asdict(applicant),
+            "failure_cap": settings.CODE_FAILURES_PER_NINA,
+            "challenge": challenge.signature if challenge is not None else "",
+            "challenge_expires": challenge.expires_at if challenge is not None else 0,
+            **_MESSAGE[verify](token=token, code=code),
+            **vars(applicant),
         }
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
+            # Alone, the statement is its own transaction; inside a caller's, a savepoint
+            # keeps a refusal from breaking it.
+            with _inside_callers_transaction(), connection.cursor() as cursor:
                 row = _execute_book(cursor, params)
-                if row is not None:
-                    if challenge is not None:
-                        protection.challenge_use(challenge)
-                    appointment = _booked_appointment(row, params, applicant)
-                    if appointment.slot.remaining == 0:  # this booking took the last seat
-                        # Once committed: a booking rolled back (a refusal below) took none.
-                        transaction.on_commit(partial(_remember_full, appointment.slot))
-                    if appointment.replaces_id is not None:
-                        check_code_failures(appointment, now=now)
-                    _notify_booked(appointment, token=token, code=code)
         except IntegrityError as error:
             constraint = _constraint_of(error)
             if constraint == "slot_within_capacity":  # lost the race for the last seat
@@ -286,6 +291,8 @@ def booking_create(
                 raise AlreadyBooked() from None
             if constraint == "appointment_one_per_admission":
                 raise AdmissionUsed() from None
+            if constraint == USED_CHALLENGE:
+                raise protection.ChallengeFailed() from None
             if constraint in ONE_HOLD_PER:
                 if expire_lapsed(now=now, **one_hold_of(constraint, params)):
                     continue  # the other hold had lapsed: the bound is free again
@@ -293,11 +300,16 @@ def booking_create(
             if "reference" in constraint:
                 continue  # astronomically rare: draw another reference
             raise
-        except TooManyCodeFailures:
-            notify_guessing(replaced_id=appointment.replaces_id)
-            raise
-        if row is not None:
+        if row[0] is not None:
+            appointment = _booked_appointment(row, params, applicant)
+            if appointment.slot.remaining == 0:  # this booking took the last seat
+                transaction.on_commit(partial(_remember_full, appointment.slot))
+            if verify and row[10] and settings.OUTBOX_PUSH:  # a code: sent at once
+                transaction.on_commit(partial(notifications.push, row[10]))
             return appointment, token
+        if row[11] is not None:  # a hold replacing a booking whose code was guessed at
+            notify_guessing(replaced_id=row[11])
+            raise TooManyCodeFailures(retry_after=24 * 3600)
         if expire_lapsed(slot_id=slot_id, now=now):
             continue  # a hold whose code never came took the seat: it is free again
         refusal = _refusal(slot_id=slot_id, now=now)
@@ -309,6 +321,29 @@ def booking_create(
             raise too_many_holds(hold_network=network, now=now)
         # Full in the statement's snapshot, free a moment later: try again.
     raise SlotFull()
+
+
+def _inside_callers_transaction():
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
+# The unique key that refuses a proof-of-work solution used twice.
+USED_CHALLENGE = "appointments_usedchallenge_pkey"
+
+# The message a booking writes in its statement: its kind, payload and the event of its
+# idempotency key (notifications.appointment_key), without verification and with it.
+_MESSAGE = {
+    False: lambda *, token, code: {
+        "kind": "booking_confirmed",
+        "payload": json.dumps({"manage_token": token}),
+        "event": "confirmed",
+    },
+    True: lambda *, token, code: {
+        "kind": "booking_code",
+        "payload": json.dumps({"code": code}),
+        "event": "code",
+    },
+}
 
 
 # The slot's columns that the statement returns after the appointment's id, in its order.
@@ -325,7 +360,7 @@ _SLOT_COLUMNS = (
 
 
 def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appointment:
-    slot = Slot(**dict(zip(_SLOT_COLUMNS, row[2:], strict=True)))
+    slot = Slot(**dict(zip(_SLOT_COLUMNS, row[2:10], strict=True)))
     # The statement reads the slot as it was before its own insert (every part of a statement
     # sees one snapshot): the seat the trigger has just taken is added here.
     slot.booked += 1
@@ -342,29 +377,9 @@ def _booked_appointment(row: tuple, params: dict, applicant: Applicant) -> Appoi
         manage_token_hash=params["token_hash"],
         created_at=params["created_at"],
         updated_at=params["created_at"],
-        **asdict(applicant),
+        **vars(applicant),
     )
     for instance in (slot, appointment):
         instance._state.adding = False
         instance._state.db = connection.alias
     return appointment
-
-
-def _notify_booked(appointment: Appointment, *, token: str, code: str) -> None:
-    if appointment.status == Appointment.Status.BOOKED:
-        notifications.enqueue(
-            appointment=appointment,
-            kind="booking_confirmed",
-            key=notifications.appointment_key(appointment.pk, "confirmed"),
-            payload={"manage_token": token},
-        )
-        return
-    # The code, to the contacts of the appointment this hold would replace, if any. One
-    # statement whichever it is, so that both cases cost the same.
-    notifications.enqueue(
-        appointment=appointment,
-        kind="booking_code",
-        key=notifications.appointment_key(appointment.pk, "code"),
-        payload={"code": code},
-        recipients_of=appointment.replaces_id,
-    )

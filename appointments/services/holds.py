@@ -1,17 +1,18 @@
 """The bounds on pending holds that the booking statement does not keep by itself: which
 unique index refused a hold and what it bounds, the lapsed holds expired on the spot when a
-bound is spent, the answer with its Retry-After, and the wrong codes counted per identity
-number. The bounds themselves are in PostgreSQL (book.sql, migration 0012); this names them.
+bound is spent, the answer with its Retry-After, and the holder of a booking told that its
+code was guessed at (the wrong codes are counted in the statement). The bounds themselves are
+in PostgreSQL (book.sql, migration 0012); this names them.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import notifications
-from ..errors import TooManyCodeFailures, TooManyHolds
+from ..errors import TooManyHolds
 from ..models import Appointment
 
 # The bounds of one pending hold per identity number, phone number and mailbox: the unique
@@ -59,33 +60,6 @@ def network_spent(network: str) -> bool:
         cursor.execute("SELECT held FROM appointments_holdnetwork WHERE network = %s", [network])
         row = cursor.fetchone()
     return row is not None and row[0] >= settings.HOLDS_PER_NETWORK
-
-
-# Wrong codes entered over a rolling day for an identity number, or against the booking a
-# hold would replace (each hold allows a few; the partial index appointment_code_failures
-# holds only the holds that had one).
-_CODE_FAILURES = """
-    SELECT coalesce(sum(code_attempts), 0) FROM appointments_appointment
-    WHERE code_attempts > 0 AND updated_at > %(since)s
-      AND (national_id = %(national_id)s OR replaces_id = %(replaced)s)
-"""
-
-
-def check_code_failures(hold: Appointment, *, now: datetime) -> None:
-    """Refuse (TooManyCodeFailures) a hold that would replace a booking once its identity
-    number had CODE_FAILURES_PER_NINA wrong codes in a day: each hold allows a few tries at
-    the code sent to the booking's holder, and a bot making hold after hold would otherwise
-    guess it in the end."""
-    params = {
-        "since": now - timedelta(days=1),
-        "national_id": hold.national_id,
-        "replaced": hold.replaces_id,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CODE_FAILURES, params)
-        (failures,) = cursor.fetchone()
-    if failures >= settings.CODE_FAILURES_PER_NINA:
-        raise TooManyCodeFailures(retry_after=24 * 3600)
 
 
 def notify_guessing(*, replaced_id: int) -> None:

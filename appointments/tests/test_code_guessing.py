@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from appointments.models import Appointment, OutboxMessage
+from appointments.models import Appointment, HoldNetwork, OutboxMessage
 from appointments.tests.api_bookings import assert_error, book, manage
 from appointments.tests.factories import SlotFactory
 from appointments.tests.verification import other_code, sent_code
@@ -61,6 +61,7 @@ def test_past_the_bound_a_hold_that_would_replace_a_booking_is_refused(api, hold
     )
     messages = OutboxMessage.objects.count()
     codes = OutboxMessage.objects.filter(kind="booking_code").count()
+    held = {n.network: n.held for n in HoldNetwork.objects.all()}
 
     refused = tout_hold(api, holder.office)
 
@@ -72,7 +73,12 @@ def test_past_the_bound_a_hold_that_would_replace_a_booking_is_refused(api, hold
     assert guessing_messages(holder) == 2
     assert OutboxMessage.objects.count() == messages + 2
     assert OutboxMessage.objects.filter(kind="booking_code").count() == codes
-    assert not Appointment.objects.filter(status="pending").exists()
+    # No hold was made (the lapsed ones stay until the sweep expires them), nor a place of
+    # the tout's network taken.
+    assert {n.network: n.held for n in HoldNetwork.objects.all()} == held
+    assert not Appointment.objects.filter(
+        status="pending", hold_expires_at__gt=timezone.now()
+    ).exists()
 
     # Told once, however many more attempts follow.
     assert_error(tout_hold(api, holder.office), 429, "too_many_code_failures")

@@ -94,12 +94,18 @@ def _statement_books(slot, now) -> bool:
         "network": "",
         "network_cap": 1,
         "admission_ticket": None,
+        "failure_cap": 5,
+        "challenge": "",
+        "challenge_expires": 0,
+        "kind": "booking_confirmed",
+        "payload": "{}",
+        "event": "confirmed",
         **applicant().__dict__,
     }
     with transaction.atomic(), connection.cursor() as cursor:
         row = booking._execute_book(cursor, params)
         transaction.set_rollback(True)
-    return row is not None
+    return row[0] is not None
 
 
 @pytest.mark.parametrize("office_active", [True, False], ids=["active", "inactive"])

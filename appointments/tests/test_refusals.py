@@ -106,3 +106,48 @@ def test_the_memory_lasts_a_moment(freeze):
     assert services.slot_known_full(slot_id=slot.pk) is not None
     booking._known_full[slot.pk] = (0.0, slot)  # as if FULL_SLOT_SECONDS had passed
     assert services.slot_known_full(slot_id=slot.pk) is None
+
+
+@pytest.mark.usefixtures("protection_off", "verify_on")
+def test_a_booking_is_one_statement_and_no_transaction(api):
+    # The first booking of a connection prepares the statement; the next ones only run it:
+    # hold, bounds, messages and all, in one round trip, with no BEGIN or COMMIT around it.
+    slot = SlotFactory(capacity=4)
+    first = book(
+        api, slot, national_id="NINA00000001", phone="+22370000001", email="a@example.org"
+    )
+    assert first.status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        held = book(
+            api, slot, national_id="NINA00000002", phone="+22370000002", email="b@example.org"
+        )
+    assert held.status_code == 201
+    assert [q["sql"].split(" (")[0] for q in queries.captured_queries] == [
+        "EXECUTE epassport_book"
+    ]
+    hold = Appointment.objects.get(reference=held.json()["reference"])
+    assert hold.status == "pending"
+    assert hold.messages.filter(kind="booking_code").count() == 2
+
+
+def test_the_free_slots_built_by_hand_are_the_serializers():
+    # The next free slots of a refusal are built without the serializer (a rush refuses
+    # thousands): they must stay exactly what the serializer, the documented schema, gives.
+    from zoneinfo import ZoneInfo
+
+    from appointments.api.serializers import SlotSerializer, slots_body
+    from appointments.tests.factories import OfficeFactory
+
+    paris = OfficeFactory(code="paris-consulat", timezone=ZoneInfo("Europe/Paris"))
+    first = SlotFactory(office=paris, capacity=3)
+    services.booking_create(slot=first, applicant=applicant())
+    slots = [first, SlotFactory(office=paris, starts_at=first.starts_at + timedelta(days=1))]
+    for slot in slots:
+        slot.refresh_from_db()
+
+    by_hand = slots_body(slots, timezone=paris.timezone)
+
+    served = SlotSerializer(slots, many=True, context={"timezone": paris.timezone}).data
+    assert by_hand == [dict(item) for item in served]
+    assert by_hand[0]["remaining"] == 2
+    assert by_hand[0]["starts_at"].endswith(("+01:00", "+02:00"))
