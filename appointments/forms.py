@@ -1,7 +1,6 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import validation
@@ -61,7 +60,7 @@ class BookingForm(forms.Form):
 
     def clean_birth_date(self):
         return validation.clean_birth_date(
-            self.cleaned_data["birth_date"], today=timezone.localdate()
+            self.cleaned_data["birth_date"], today=validation.today()
         )
 
     def clean_national_id(self) -> str:

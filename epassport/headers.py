@@ -1,4 +1,5 @@
-"""Headers for answers that carry a secret or identity data.
+"""Headers for answers that carry a secret or identity data, and the Content-Security-Policy
+of every answer.
 
 The manage pages, their calendar file and their PDF convocation are reached by a link that
 holds the booking's token, and show the applicant's identity: no cache (a shared computer's
@@ -8,7 +9,14 @@ token) in its Referer."""
 from collections.abc import Callable
 from functools import wraps
 
+import csp.constants
+import csp.middleware
+from csp.middleware import CheckableLazyObject
+from csp.utils import build_policy
+from django.conf import settings
 from django.core.handlers.exception import response_for_exception
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 
 NO_REFERRER = "no-referrer"
@@ -36,3 +44,51 @@ def private_answer(
         return response
 
     return wrapper
+
+
+class ContentSecurityPolicyMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the settings' policy built once.
+
+    django-csp builds its two headers (the policy and its report-only twin) anew for every
+    answer: a tenth of the CPU of a `slot_full` refusal, what a reopening rush is mostly
+    answered (bench/booking_rush.py). An answer that changes nothing of the policy (its page
+    asked for no nonce, its view has no csp decorator) gets the settings' policy, which only
+    changes with the settings: built once here (again after a setting changes, in tests), and
+    set exactly as django-csp sets it. Any other answer is left to django-csp."""
+
+    _built: dict[str, str] | None = None
+    _CHANGES = ("_csp_exempt", "_csp_config", "_csp_update", "_csp_replace")
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            hasattr(response, name) or hasattr(response, f"{name}_ro") for name in self._CHANGES
+        ):
+            return super().process_response(request, response)
+        built = ContentSecurityPolicyMiddleware._built
+        if built is None:
+            built = ContentSecurityPolicyMiddleware._built = _settings_policy()
+        if built.get("excluded"):  # prefixes to leave alone: django-csp checks them
+            return super().process_response(request, response)
+        for header in (csp.constants.HEADER, csp.constants.HEADER_REPORT_ONLY):
+            if built.get(header) and header not in response:
+                response[header] = built[header]
+        # As django-csp does: a nonce asked for after the header was written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+def _settings_policy() -> dict:
+    excluded = any(
+        (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES")
+        for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+    )
+    return {
+        "excluded": excluded,
+        csp.constants.HEADER: build_policy(),
+        csp.constants.HEADER_REPORT_ONLY: build_policy(report_only=True),
+    }
+
+
+@receiver(setting_changed)
+def _forget_policy(**_kwargs) -> None:
+    ContentSecurityPolicyMiddleware._built = None

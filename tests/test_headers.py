@@ -171,3 +171,33 @@ def test_other_pages_keep_the_site_wide_referrer_policy(client):
     response = client.get("/")
     assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_the_policy_built_once_is_django_csps_and_follows_the_settings(client, settings):
+    from csp.utils import build_policy
+
+    assert client.get("/statut/")["Content-Security-Policy"] == build_policy()
+    assert "Content-Security-Policy-Report-Only" not in client.get("/statut/")
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    answer = client.get("/statut/")
+    assert answer["Content-Security-Policy"] == "default-src 'none'" == build_policy()
+    report_only = answer["Content-Security-Policy-Report-Only"]
+    assert report_only.startswith("img-src 'self'")
+    assert report_only == build_policy(report_only=True)
+
+
+def test_an_answer_that_changes_the_policy_is_left_to_django_csp(rf):
+    from django.http import HttpResponse
+
+    from epassport.headers import ContentSecurityPolicyMiddleware
+
+    def view(request):
+        response = HttpResponse("ok")
+        response._csp_update = {"img-src": ["https://tiles.example.org"]}
+        return response
+
+    answer = ContentSecurityPolicyMiddleware(view)(rf.get("/"))
+    assert "https://tiles.example.org" in answer["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in answer["Content-Security-Policy"]

@@ -5,7 +5,6 @@ import threading
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -310,7 +309,7 @@ class BookingInputSerializer(FieldsKeptPerThread, serializers.Serializer):
         return _fits(" ".join(value.split()), "given_names")
 
     def validate_birth_date(self, value: date) -> date:
-        return validation.clean_birth_date(value, today=timezone.localdate())
+        return validation.clean_birth_date(value, today=validation.today())
 
     def validate_national_id(self, value: str) -> str:
         return validation.clean_national_id(value)
