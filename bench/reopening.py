@@ -54,9 +54,15 @@ Each run starts from scratch:
    ``sent_at``); 5xx; overbooked seats (appointments taking a seat per slot against its
    capacity, in SQL).
    Goals, each PASS or FAIL: the attacker under 2% of the seats at every mark, every
-   applicant who arrived while seats remained (among the first ``--seats`` to arrive: a
-   fair line serves them all) got one, p95 arrival-to-confirmed under 5 minutes, no 5xx, 0
-   overbooked. The figures also go to ``bench/out/reopening.json``;
+   applicant whose turn in the line came while seats remained got one, p95
+   arrival-to-confirmed under 5 minutes, no 5xx, 0 overbooked. Whose turn came while seats
+   remained: the seats less the most the attacker held at once (no line can give those to
+   an applicant; its own goal judges them), given in the line's order: those who arrived
+   before ``reopens_at`` (drawn among themselves, all before anyone later), then the later
+   ones in their order of arrival, then those whose place went to the back of the line
+   (past their address's or network's bound, read from the line). The first ``--seats`` to
+   arrive is printed too, for comparison. The figures also go to
+   ``bench/out/reopening.json``;
 5. stops beat, the worker and gunicorn, drops the database and flushes Redis, also on
    Ctrl-C and on errors (``--keep`` keeps the database).
 

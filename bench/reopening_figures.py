@@ -309,6 +309,62 @@ def kendall_tau(first: list[float], second: list[float]) -> float | None:
     return (concordant - discordant) / denominator if denominator else None
 
 
+# Whose turn came while seats remained ----------------------------------------------------
+
+
+def behind_the_bound(people: list[Applicant]) -> set[int]:
+    """The applicants (their numbers) whose first place in the line went to the back, past
+    their address's or network's bound: read from the line, each place found by the ticket
+    its signed credential names (this process has the portal's settings)."""
+    from django.core import signing
+    from django.db import connection
+
+    from appointments.models import WaitingTicket
+    from appointments.waiting_room import TICKET_SALT
+
+    signer = signing.Signer(salt=TICKET_SALT)
+    tickets = {}
+    for person in people:
+        if person.ticket:
+            try:
+                tickets[signer.unsign_object(person.ticket)["t"]] = person.number
+            except (signing.BadSignature, KeyError, TypeError, ValueError):
+                continue
+    back = WaitingTicket.objects.filter(pk__in=list(tickets), overflow=True)
+    numbers = {tickets[pk] for pk in back.values_list("pk", flat=True)}
+    connection.close()
+    return numbers
+
+
+def line_order(people: list[Applicant], behind: set[int]) -> list[list[Applicant]]:
+    """The applicants in the order a fair line serves them, as groups: those who arrived
+    before the reopening (one group: the draw orders them, and every one of them comes before
+    anyone later), then the later ones one by one in their order of arrival, then those whose
+    place went to the back of the line, in their order of arrival."""
+    in_bound = [p for p in people if p.number not in behind]
+    early = [p for p in in_bound if p.arrival < 0]
+    later = sorted((p for p in in_bound if p.arrival >= 0), key=lambda p: p.arrival)
+    back = sorted((p for p in people if p.number in behind), key=lambda p: p.arrival)
+    return [early] + [[p] for p in later] + [[p] for p in back]
+
+
+def in_turn(groups: list[list[Applicant]], seats: int) -> tuple[int, list[Applicant]]:
+    """How many applicants a fair line with `seats` seats serves (those whose turn came while
+    seats remained), and those of them without a seat. Within a group the line's order is
+    not known here: when the seats run out inside it, as many of it as seats remained must
+    have one, whichever (the missing ones are those without a seat, as many as are short)."""
+    entitled, missed = 0, []
+    for group in groups:
+        if seats <= 0:
+            break
+        take = min(len(group), seats)
+        without = [p for p in group if p.confirmed is None]
+        missed += without[: max(0, take - (len(group) - len(without)))]
+        entitled += take
+        seats -= take
+    return entitled, missed
+
+
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -357,12 +413,20 @@ def summarise(
 
     booked = [p for p in people if p.confirmed is not None]
     waits = [p.confirmed - p.arrival for p in booked]
-    # "Arrived while seats remained": among the first `seats` arrivals. A fair line serves
-    # them all (the early ones are drawn at random at the reopening, but all of them come
-    # before anyone who arrives later); the attacker's holds do not excuse a miss.
+    # "Arrived while seats remained": whose turn in a fair line came while seats remained
+    # (line_order). The first `seats` arrivals, as this once was, is not that: the seats the
+    # attacker holds (bounded per network, and judged by its own goal) are seats no line can
+    # give to an applicant, and the places past an address's bound go to the back of the
+    # line by design (a carrier NAT's crowd is late, not locked out). That figure is still
+    # printed, for comparison. The attacker's seats: the most it held at once (its holds of
+    # the first seconds lapse 15 minutes later, when the run ends: the seats they free then
+    # go to whoever is next in line, too late to count).
+    attacker_held = max((sample.attacker for sample in sampler.samples), default=0)
+    behind = behind_the_bound(people)
+    for_applicants = max(0, seats - attacker_held)
+    entitled, missed = in_turn(line_order(people, behind), for_applicants)
     by_arrival = sorted(people, key=lambda person: person.arrival)
-    entitled = by_arrival[:seats]
-    missed = [p for p in entitled if p.confirmed is None]
+    first_missed = [p for p in by_arrival[:seats] if p.confirmed is None]
     # Admission order: the place the portal gave when admitting (its `position`), else
     # the moment the applicant saw the admission, else (no waiting room) their first hold.
     after = [p for p in people if p.arrival >= 0]
@@ -376,7 +440,11 @@ def summarise(
     else:
         after = [p for p in after if p.held is not None]
         order, admitted = "first hold (no waiting room)", [p.held for p in after]
-    tau = kendall_tau([p.arrival for p in after], admitted)
+    # The line keeps arrival order among the places within the bounds; those past their
+    # address's bound go to the back by design (tau_all counts them too).
+    tau_all = kendall_tau([p.arrival for p in after], admitted)
+    kept = [i for i, p in enumerate(after) if p.number not in behind]
+    tau = kendall_tau([after[i].arrival for i in kept], [admitted[i] for i in kept])
     outcomes: dict[str, int] = {}
     for person in people:
         outcomes[person.outcome] = outcomes.get(person.outcome, 0) + 1
@@ -386,18 +454,34 @@ def summarise(
 
     print("\n== applicants")
     print(
-        f"  got a seat        {len(booked)} of {len(people)} (seats {seats}); of the first "
-        f"{len(entitled)} to arrive (while seats remained), {len(missed)} got none"
+        f"  got a seat        {len(booked)} of {len(people)} (seats {seats}, at most "
+        f"{attacker_held} held by the attacker); of the {entitled} whose turn in the line "
+        f"came while seats remained, {len(missed)} got none"
+    )
+    print(
+        f"  first arrivals    of the first {min(seats, len(people))} to arrive, "
+        f"{len(first_missed)} got none ({len(behind)} applicants' places went to the back "
+        f"of the line, past their address's bound)"
     )
     print(f"  outcomes          {outcomes}")
+    # From the admission to the hold: what the waiting room's grace must cover.
+    to_hold = [
+        p.held - p.admitted for p in people if p.held is not None and p.admitted is not None
+    ]
     nat_waits = [w for p, w in zip(booked, waits, strict=True) if p.behind_nat]
     print(
         f"  arrival->booked   p50 {_fmt(p50)}, p95 {_fmt(p95)} "
         f"(behind the NAT: p50 {_fmt(percentile(nat_waits, 50))})"
     )
     print(
+        f"  admitted->held    p50 {_fmt(percentile(to_hold, 50))}, p95 "
+        f"{_fmt(percentile(to_hold, 95))}, max {_fmt(max(to_hold, default=None))}"
+    )
+    print(
         f"  Kendall tau       {tau if tau is None else round(tau, 3)} ({order} vs arrival, "
-        f"{len(after)} who arrived after reopens_at)"
+        f"{len(kept)} who arrived after reopens_at, within the bounds; with the "
+        f"{len(after) - len(kept)} whose place went to the back: "
+        f"{tau_all if tau_all is None else round(tau_all, 3)})"
     )
     print(
         f"  codes late        {counts['applicant_codes_late']} of {counts['applicant_codes']} "
@@ -462,11 +546,17 @@ def summarise(
         "attacker_addresses": len(attacker.addresses) if attacker else 0,
         "marks": marks,
         "booked": len(booked),
-        "entitled": len(entitled),
+        "entitled": entitled,
         "entitled_without_seat": len(missed),
+        "attacker_seats_at_most": attacker_held,
+        "behind_the_bound": len(behind),
+        "first_arrivals_without_seat": len(first_missed),
         "arrival_to_booked_p50_s": _round(p50),
         "arrival_to_booked_p95_s": _round(p95),
+        "admitted_to_held_p50_s": _round(percentile(to_hold, 50)),
+        "admitted_to_held_p95_s": _round(percentile(to_hold, 95)),
         "kendall_tau": None if tau is None else round(tau, 4),
+        "kendall_tau_with_the_back": None if tau_all is None else round(tau_all, 4),
         "kendall_tau_order": order,
         "waiting_room": bool(room),
         "outcomes": outcomes,

@@ -186,10 +186,12 @@ class Ticket:
     cookies: dict[str, str] = field(default_factory=dict)
 
 
-async def enter_room(stage: Stage, address: str, who: str, *, patient: bool = True) -> Ticket:
+async def enter_room(
+    stage: Stage, address: str, who: str, *, patient: bool = True, taken=None
+) -> Ticket:
     """A ticket of the office's waiting room, polled until admitted (None admission when
     the portal has no waiting room: 404). `patient`: poll until admitted; otherwise return
-    the ticket as it is after taking it."""
+    the ticket as it is after taking it. `taken(ticket)` is told each ticket taken."""
     office = stage.office
     ticket = Ticket()
     while not stage.clock.over():
@@ -220,6 +222,8 @@ async def enter_room(stage: Stage, address: str, who: str, *, patient: bool = Tr
         if answer.status in (200, 201):
             stage.room = True
             data = answer.json()
+            if answer.status == 201 and data.get("ticket") and taken is not None:
+                taken(str(data["ticket"]))
             ticket.ticket = str(data.get("ticket") or ticket.ticket)
             if isinstance(data.get("admission"), str) and data["admission"]:
                 ticket.admission = data["admission"]
@@ -300,6 +304,7 @@ class Applicant:
     holds: int = 0
     saw_none_free: bool = False  # found every seat taken at some point
     outcome: str = "running"
+    ticket: str | None = None  # the first place taken in the line (its credential)
 
     @property
     def nina(self) -> str:
@@ -356,7 +361,11 @@ async def _applicant(stage: Stage, person: Applicant, rng: random.Random, who: s
     a pool of a few processes (on phones it runs in parallel), and choosing before it would
     send everybody to slots taken while they waited."""
     clock = stage.clock
-    ticket = await enter_room(stage, person.address, who)
+
+    def taken(credential: str) -> None:
+        person.ticket = person.ticket or credential
+
+    ticket = await enter_room(stage, person.address, who, taken=taken)
     if ticket.admission is not None:
         person.admitted, person.position = clock.now(), ticket.position
     body = identity(person.nina, person.phone, person.number)

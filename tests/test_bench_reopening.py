@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from bench.reopening_figures import kendall_tau, percentile
+from bench.reopening_figures import in_turn, kendall_tau, line_order, percentile
 from bench.reopening_http import solve
+from bench.reopening_people import Applicant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,3 +105,28 @@ def test_the_proof_of_work_is_solved_as_the_server_checks_it():
     assert protection._decode(payload) is not None
     ok, error = altcha.verify_solution(payload, protection._hmac_key(), check_expires=True)
     assert ok, error
+
+
+def test_whose_turn_came_while_seats_remained():
+    """The early ones as one group (the draw orders them), then the later ones by arrival,
+    then those whose place went to the back of the line (past their address's bound)."""
+
+    def person(number: int, arrival: float, *, seat: bool) -> Applicant:
+        someone = Applicant(number, f"41.64.{number}.17", arrival, behind_nat=False)
+        someone.confirmed = 60.0 if seat else None
+        return someone
+
+    early = [person(0, -30, seat=True), person(1, -20, seat=False), person(2, -10, seat=True)]
+    later = [person(3, 5, seat=True), person(4, 2, seat=True), person(5, 9, seat=False)]
+    back = [person(6, -50, seat=False)]  # arrived first, but past its address's bound
+    groups = line_order(early + later + back, behind={6})
+    assert groups[0] == early
+    assert [g[0].number for g in groups[1:]] == [4, 3, 5, 6]
+    # 4 seats: the three early ones and the first later one; one early one has none.
+    entitled, missed = in_turn(groups, 4)
+    assert (entitled, [p.number for p in missed]) == (4, [1])
+    # 2 seats: two of the early ones, whichever: two of them have one, nobody is missing.
+    assert in_turn(groups, 2) == (2, [])
+    # 7 seats: everyone, the one at the back included.
+    entitled, missed = in_turn(groups, 7)
+    assert (entitled, sorted(p.number for p in missed)) == (7, [1, 5, 6])
