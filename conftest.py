@@ -22,6 +22,17 @@ def _french_by_default():
 
 
 @pytest.fixture(autouse=True)
+def _nothing_kept_by_the_process():
+    # The web processes keep offices and free slots for a moment (appointments.selectors,
+    # appointments.api.views); every test starts as a fresh process would.
+    from appointments import selectors
+    from appointments.api import views
+
+    selectors.forget_kept()
+    views.forget_kept()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # Hashing passwords slowly protects them; in tests it only slows the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,5 +1,6 @@
 """Read queries about offices, availability and booking that more than one caller needs."""
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from time import monotonic
@@ -47,8 +48,12 @@ def free_slots(
 # suggestions, booked afresh if chosen: they may be NEXT_FREE_CACHE_SECONDS old.
 OFFICE_CACHE_SECONDS = 30
 NEXT_FREE_CACHE_SECONDS = 2
+NEXT_FREE_POOL = 20
+NEXT_FREE_OFFERED = 5
+_draw = random.SystemRandom()  # which free slots a refusal offers: nobody can steer it
 _office_cache: dict[int, tuple[float, Office]] = {}
 _next_free_cache: dict[int, tuple[float, list[Slot]]] = {}
+_public_office_cache: dict[str, tuple[float, Office]] = {}
 
 
 def office_cached(*, office_id: int) -> Office:
@@ -60,23 +65,54 @@ def office_cached(*, office_id: int) -> Office:
     return hit[1]
 
 
+def forget_kept() -> None:
+    """Drop what this process keeps (tests: each starts as a fresh process would)."""
+    for kept in (_office_cache, _next_free_cache, _public_office_cache):
+        kept.clear()
+
+
+def public_office_cached(*, code: str) -> Office | None:
+    """The active office with this code (None: none), kept by each process like
+    office_cached: at a reopening everyone asks for the office's free slots and waiting room
+    at once. An office made inactive meanwhile offers no slot (bookable_slots reads it
+    exactly) and cannot be booked (slot_for_booking)."""
+    now = monotonic()
+    hit = _public_office_cache.get(code)
+    if hit is None or hit[0] < now:
+        office = office_list_public().filter(code=code).first()
+        if office is None:
+            return None  # not kept: codes are the client's to invent
+        if len(_public_office_cache) > 1_000:
+            _public_office_cache.clear()
+        hit = (now + OFFICE_CACHE_SECONDS, office)
+        _public_office_cache[code] = hit
+    return hit[1]
+
+
 def next_free_slots_cached(*, slot: Slot) -> list[Slot]:
-    """next_free_slots after a full slot, shared by the requests of one process for a
-    moment: a hot slot in a rush gets many `slot_full` answers in the same second."""
+    """NEXT_FREE_OFFERED free slots after a full slot, drawn at random among its next
+    NEXT_FREE_POOL free ones (in time order): in a rush everyone refused for one slot is
+    offered the same few otherwise, and all of them are refused again there, one seat aside.
+    The pool is shared by the requests of one process for a moment: a hot slot gets many
+    `slot_full` answers in the same second."""
     now = monotonic()
     hit = _next_free_cache.get(slot.pk)
     if hit is None or hit[0] < now:
         if len(_next_free_cache) > 10_000:
             _next_free_cache.clear()
-        hit = (
-            now + NEXT_FREE_CACHE_SECONDS,
-            next_free_slots(office=slot.office, after=slot.starts_at),
-        )
+        pool = next_free_slots(office=slot.office, after=slot.starts_at, limit=NEXT_FREE_POOL)
+        hit = (now + NEXT_FREE_CACHE_SECONDS, pool)
         _next_free_cache[slot.pk] = hit
-    return hit[1]
+    pool = hit[1]
+    if len(pool) <= NEXT_FREE_OFFERED:
+        return pool
+    drawn = sorted(_draw.sample(range(len(pool)), NEXT_FREE_OFFERED))
+    return [pool[index] for index in drawn]
 
 
-def next_free_slots(*, office: Office, after: datetime, limit: int = 5) -> list[Slot]:
+def next_free_slots(
+    *, office: Office, after: datetime, limit: int = NEXT_FREE_OFFERED
+) -> list[Slot]:
     """The first free slots of an office after a moment: offered when a slot is full."""
     return list(
         eligibility.bookable_slots(

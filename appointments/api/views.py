@@ -8,6 +8,9 @@ token in the X-Booking-Token header; a wrong or missing token answers 404, exact
 unknown reference does.
 """
 
+from datetime import date
+from time import monotonic
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
@@ -25,7 +28,7 @@ from epassport.errors import NotFound
 from epassport.parsers import JSONParser
 
 from .. import protection, selectors, services, waiting_room
-from ..models import Appointment
+from ..models import Appointment, Office
 from ..validation import clean_reference
 from .serializers import (
     BookingCreatedSerializer,
@@ -43,6 +46,7 @@ from .serializers import (
     SlotSerializer,
     WrongCodeErrorSerializer,
     booking_created_body,
+    slots_body,
 )
 
 TOKEN_HEADER = "X-Booking-Token"  # noqa: S105 # nosec B105 # a header name, not a secret
@@ -193,18 +197,41 @@ class OfficeSlotsView(PublicAPIView):
         tags=["offices"],
     )
     def get(self, request: Request, code: str) -> Response:
-        office = selectors.office_list_public().filter(code=code).first()
+        office = selectors.public_office_cached(code=code)
         if office is None:
             raise NotFound(_("Bureau inconnu."))
         query = SlotRangeSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        slots = selectors.free_slots(
-            office=office,
-            date_from=query.validated_data["from"],
-            date_to=query.validated_data["to"],
-        )
-        context = {"timezone": office.timezone}
-        return Response(SlotSerializer(slots, many=True, context=context).data)
+        dates = query.validated_data
+        return Response(_free_slots(office, dates["from"], dates["to"]))
+
+
+# The free slots of an office over a range, as answered, kept by each process for
+# FREE_SLOTS_SECONDS: at a reopening every applicant reads the same list, often several
+# times, and building it (a few hundred slots) cost 40% of the web processes' CPU in
+# bench/reopening.py. A seat taken meanwhile is refused with `slot_full` and fresh next free
+# slots; a seat freed is listed that much later at most. Built by hand: SlotSerializer stays
+# the schema (test_refusals checks that both agree).
+FREE_SLOTS_SECONDS = 1.0
+_free_slots_kept: dict[tuple, tuple[float, list[dict]]] = {}
+
+
+def forget_kept() -> None:
+    """Drop the kept lists (tests: each starts as a fresh process would)."""
+    _free_slots_kept.clear()
+
+
+def _free_slots(office: Office, first: date, last: date) -> list[dict]:
+    key = (office.pk, first, last)
+    now = monotonic()
+    hit = _free_slots_kept.get(key)
+    if hit is None or hit[0] < now:
+        slots = list(selectors.free_slots(office=office, date_from=first, date_to=last))
+        if len(_free_slots_kept) > 1_000:
+            _free_slots_kept.clear()
+        hit = (now + FREE_SLOTS_SECONDS, slots_body(slots, timezone=office.timezone))
+        _free_slots_kept[key] = hit
+    return hit[1]
 
 
 class ChallengeView(PublicAPIView):

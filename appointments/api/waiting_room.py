@@ -49,7 +49,7 @@ class PlaceSerializer(serializers.Serializer):
 
 
 def _office(code: str) -> Office:
-    office = selectors.office_list_public().filter(code=code).first()
+    office = selectors.public_office_cached(code=code)
     if office is None:
         raise NotFound(_("Bureau inconnu."))
     return office

@@ -13,6 +13,7 @@ from appointments.tests.factories import (
     CentreOfficeFactory,
     OfficeFactory,
     SlotFactory,
+    book,
     paris_consulate,
 )
 
@@ -186,6 +187,43 @@ def test_slots_query_count_does_not_grow_with_the_number_of_slots(api):
         sizes.append(len(response.json()))
     assert sizes == [10, 500]
     assert counts[0] == counts[1] <= 2
+
+
+def test_a_process_builds_the_free_slots_once_a_second(api, monkeypatch):
+    """At a reopening everyone reads the same list: within FREE_SLOTS_SECONDS a process
+    answers it again without a query; after that, a seat taken meanwhile shows."""
+    from appointments.api import views
+
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(days=2)
+    office = OfficeFactory(code="bko-rush", timezone=ZoneInfo("Africa/Bamako"))
+    make_slots(office, 3, start=start)
+    day = start.astimezone(office.timezone).date().isoformat()
+    url = slots_url("bko-rush", day, day)
+    clock = [1000.0]
+    monkeypatch.setattr(views, "monotonic", lambda: clock[0])
+
+    first = api.get(url).json()
+    slot = Slot.objects.get(pk=first[0]["id"])
+    book(slot=slot)
+    book(slot=slot)  # the two seats of the first slot taken
+    clock[0] += views.FREE_SLOTS_SECONDS / 2
+    with CaptureQueriesContext(connection) as captured:
+        kept = api.get(url).json()
+    assert kept == first
+    assert len(captured) == 0  # the office is kept too (selectors.public_office_cached)
+    clock[0] += views.FREE_SLOTS_SECONDS
+    assert [s["id"] for s in api.get(url).json()] == [s["id"] for s in first[1:]]
+
+
+def test_an_unknown_office_code_is_not_kept(api):
+    """Codes are the client's to invent: an unknown one is looked up each time (nothing
+    kept for it), and an office created meanwhile is found at once."""
+    from appointments import selectors
+
+    assert api.get(slots_url("nouveau", "2026-01-01", "2026-01-02")).status_code == 404
+    assert "nouveau" not in selectors._public_office_cache
+    OfficeFactory(code="nouveau")
+    assert api.get(slots_url("nouveau", "2026-01-01", "2026-01-02")).status_code == 200
 
 
 # Slots: errors ---------------------------------------------------------------------------

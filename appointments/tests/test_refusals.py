@@ -151,3 +151,28 @@ def test_the_free_slots_built_by_hand_are_the_serializers():
     assert by_hand == [dict(item) for item in served]
     assert by_hand[0]["remaining"] == 2
     assert by_hand[0]["starts_at"].endswith(("+01:00", "+02:00"))
+
+
+@pytest.mark.usefixtures("protection_off")
+def test_those_refused_for_one_slot_are_offered_different_free_slots(api):
+    """In a rush everyone refused for one slot would otherwise be offered the same five and
+    meet there again: each refusal offers five of the next twenty free slots, drawn at
+    random, in time order, and never a later one."""
+    from appointments import selectors
+
+    slot = SlotFactory(capacity=1)
+    later = [
+        SlotFactory(office=slot.office, starts_at=slot.starts_at + timedelta(hours=1 + n))
+        for n in range(30)
+    ]
+    assert book(api, slot).status_code == 201
+    pool = [s.pk for s in later[: selectors.NEXT_FREE_POOL]]
+    offered = set()
+    for _ in range(20):
+        ids = [free["id"] for free in assert_error(book(api, slot), 409, "slot_full")["next_free"]]
+        assert len(ids) == selectors.NEXT_FREE_OFFERED
+        assert ids == sorted(ids, key=pool.index)  # in time order, all among the next twenty
+        offered.update(ids)
+    # Twenty draws of five among twenty: the chance of fewer than twelve different ones is
+    # below one in a billion.
+    assert len(offered) >= 12
