@@ -573,18 +573,15 @@ if API_TOKEN_TTL_HOURS < 1:
 
 
 # --- Operations: Prometheus metrics at /metrics ---------------------------------
-# django-prometheus counts requests (its two middlewares, first and last) and database
-# queries (its PostgreSQL backend, the same driver with a counter around each statement);
+# django-prometheus's request figures that operations read, by one middleware of ours, last
+# (epassport/request_metrics.py: django-prometheus's two update twelve metrics per request),
+# and its database figures (its PostgreSQL backend, a counter around each statement);
 # epassport/metrics.py adds the portal's own figures and answers only to the addresses or
 # networks of METRICS_ALLOWED_IPS (empty: nobody). With several gunicorn workers, set
 # PROMETHEUS_MULTIPROC_DIR (an environment variable read by prometheus_client itself, see
 # docs/operations.md) and start gunicorn with `-c python:epassport.gunicorn_conf`.
 INSTALLED_APPS += ["django_prometheus"]
-MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    *MIDDLEWARE,
-    "django_prometheus.middleware.PrometheusAfterMiddleware",  # keep it last
-]
+MIDDLEWARE.append("epassport.request_metrics.RequestMetricsMiddleware")  # keep it last
 # django-prometheus's backend, with a health check that a busy connection skips
 # (epassport/postgresql/base.py).
 DATABASES["default"]["ENGINE"] = "epassport.postgresql"

@@ -112,6 +112,27 @@ def test_django_prometheus_counts_requests_and_database_queries(client, world):
     assert not [name for name, _labels in after if name.endswith("_created")]
 
 
+def test_answers_are_counted_by_status_view_and_method_and_nothing_unread(client, world):
+    """The figures the alerts read (docs/operations.md): answers by status, view and method
+    (a 404 of the API under its view), their latency; django-prometheus's other request
+    figures are not updated, so they are not served either (they would read as zero)."""
+    answers = "django_http_responses_total_by_status_view_method_total"
+    not_found = {"status": "404", "view": "appointments-api:booking", "method": "GET"}
+    before = scrape(client)
+    client.get("/api/v1/bookings/ABCD-EFGH/")
+    client.get("/api/v1/bookings/ABCD-EFGH/")
+    after = scrape(client)
+    key = (answers, tuple(sorted(not_found.items())))
+    assert after[key] == before.get(key, 0) + 2
+    latency = "django_http_requests_latency_seconds_by_view_method_count"
+    view = {"view": not_found["view"], "method": "GET"}
+    assert (
+        value(after, latency, **view) == before.get((latency, tuple(sorted(view.items()))), 0) + 2
+    )
+    names = {name for name, _labels in after}
+    assert not [name for name in names if "before_middlewares" in name or "by_transport" in name]
+
+
 def test_a_bounded_number_of_queries_whatever_the_data(
     client, world, django_assert_max_num_queries
 ):
@@ -215,5 +236,5 @@ def test_with_the_database_down_the_figures_say_so_and_the_rest_is_served():
     status, _, body = result.stdout.partition("\n")
     assert status == "200"
     assert "epassport_portal_figures_up 0.0" in body
-    assert "django_http_requests_total_by_method_total" in body
+    assert "django_http_responses_total_by_status_view_method_total" in body
     assert "epassport_backlog_files{" not in body
