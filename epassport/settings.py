@@ -59,13 +59,14 @@ MIDDLEWARE = [
     # Content-Security-Policy and Permissions-Policy on every answer.
     "epassport.headers.ContentSecurityPolicyMiddleware",  # django-csp's, its header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public applicant API passes this and the other epassport.public_api ones straight on.
+    "epassport.public_api.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "epassport.public_api.AuthenticationMiddleware",
+    "epassport.public_api.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -521,14 +522,8 @@ def _after(existing: str, new: str) -> None:
 
 # OTPMiddleware right after authentication (request.user.is_verified()); the staff session
 # rules once messages exist (they say why a session ended); axes last, as its docs ask.
-_after(
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-)
-_after(
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "epassport.staff_sessions.StaffSessionMiddleware",
-)
+_after("epassport.public_api.AuthenticationMiddleware", "epassport.public_api.OTPMiddleware")
+_after("epassport.public_api.MessageMiddleware", "epassport.public_api.StaffSessionMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account or address
