@@ -150,15 +150,22 @@ def slots_body(slots: list[Slot], *, timezone) -> list[dict]:
     free slots go with every `slot_full` refusal, most of the answers of a rush, where the
     serializer's fields cost a quarter of the refusal (test_refusals checks that both
     agree)."""
-    return [
-        {
+    return [_slot_body(slot, timezone) for slot in slots]
+
+
+def _slot_body(slot: Slot, timezone) -> dict:
+    # Kept on the slot: the next free slots of a refusal are the same objects for every
+    # refusal of a process for a moment (selectors.next_free_slots_cached).
+    kept = slot.__dict__.get("_body")
+    if kept is None or kept[0] is not timezone:
+        body = {
             "id": slot.pk,
             "starts_at": slot.starts_at.astimezone(timezone).isoformat(),
             "ends_at": slot.ends_at.astimezone(timezone).isoformat(),
             "remaining": slot.remaining,
         }
-        for slot in slots
-    ]
+        kept = slot.__dict__["_body"] = (timezone, body)
+    return kept[1]
 
 
 class ChallengeSerializer(serializers.Serializer):
