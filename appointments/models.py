@@ -464,6 +464,13 @@ class Appointment(models.Model):
                 condition=Q(code_attempts__gt=0),
                 name="appointment_code_failures",
             ),
+            # The bookings made with a waiting line's admissions, read with its seats every
+            # second or so while the line runs (waiting_room/seats.py): a small index.
+            models.Index(
+                fields=["admission_ticket"],
+                condition=Q(admission_ticket__isnull=False),
+                name="appointment_admission_ticket",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -699,6 +706,10 @@ class WaitingLine(models.Model):
     segments = models.JSONField(default=list, blank=True, editable=False)
     early = models.PositiveIntegerField(null=True, blank=True, editable=False)
     early_for = models.DateTimeField(null=True, blank=True, editable=False)
+    # The seats the line lets people in for (waiting_room/seats.py): the office's free seats
+    # as at the reopening, counted by each ticket issued before it and settled by the first
+    # one issued at or after it, with `early`.
+    seats = models.PositiveIntegerField(null=True, blank=True, editable=False)
     issued = models.PositiveIntegerField(_("places attribuées"), default=0, editable=False)
     # Tickets past their network's bound (at the back of the line), and how many of them
     # the last ticket within the bounds has ahead of it.

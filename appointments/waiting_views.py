@@ -69,6 +69,7 @@ def waiting_room_page(request: HttpRequest, code: str) -> HttpResponse:
         "next_url": next_url,
         "expired": False,
         "admission_minutes": settings.ADMISSION_MINUTES,
+        "grace_minutes": max(1, math.ceil(waiting_room.grace_seconds() / 60)),
     }
     place = None
     try:
@@ -113,6 +114,8 @@ def waiting_room_page(request: HttpRequest, code: str) -> HttpResponse:
     if place.state == waiting_room.State.OPEN:
         return redirect(next_url)
     context["place"] = place
+    if place.grace_seconds is not None:
+        context["grace_minutes"] = max(1, math.ceil(place.grace_seconds / 60))
     if place.estimated_wait_seconds is not None:
         context["wait_minutes"] = math.ceil(place.estimated_wait_seconds / 60)
     response = render(request, "appointments/waiting_room.html", context)

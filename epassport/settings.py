@@ -302,12 +302,17 @@ for _name in ("HOLDS_PER_NETWORK", "CODE_FAILURES_PER_NINA", "MAX_MOVES"):
 # ADMISSION_MINUTES. Past WAITING_ROOM_PER_NETWORK places of one /24 IPv4 or /48 IPv6 network
 # in a line (sized for a mobile operator's carrier-grade NAT, README), a new place goes to the
 # back of the line; one address (IPv4, or the /64 of IPv6) takes at most
-# WAITING_ROOM_PER_ADDRESS places (a family's or a cyber-café's NAT), then is refused.
+# WAITING_ROOM_PER_ADDRESS places (a family's or a cyber-café's NAT), then is refused. Nobody
+# is admitted for whom no seat is left: an admitted place that has not booked keeps its seat
+# WAITING_ROOM_GRACE_SECONDS at least (waiting_room/seats.py).
 WAITING_ROOM_MINUTES = env.int("WAITING_ROOM_MINUTES", default=30)
 WAITING_ROOM_RATE = env.float("WAITING_ROOM_RATE", default=20.0)
 WAITING_ROOM_PER_NETWORK = env.int("WAITING_ROOM_PER_NETWORK", default=256)
 WAITING_ROOM_PER_ADDRESS = env.int("WAITING_ROOM_PER_ADDRESS", default=16)
 ADMISSION_MINUTES = env.int("ADMISSION_MINUTES", default=10)
+WAITING_ROOM_GRACE_SECONDS = env.int("WAITING_ROOM_GRACE_SECONDS", default=120)
+if WAITING_ROOM_GRACE_SECONDS < 1:
+    raise ImproperlyConfigured("WAITING_ROOM_GRACE_SECONDS must be >= 1.")
 if WAITING_ROOM_MINUTES < 0 or WAITING_ROOM_RATE < 0:
     raise ImproperlyConfigured("WAITING_ROOM_MINUTES and WAITING_ROOM_RATE must not be negative.")
 if WAITING_ROOM_PER_NETWORK < 1 or WAITING_ROOM_PER_ADDRESS < 1 or ADMISSION_MINUTES < 1:

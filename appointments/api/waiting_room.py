@@ -46,6 +46,16 @@ class PlaceSerializer(serializers.Serializer):
         "with POST /api/v1/bookings/, valid ADMISSION_MINUTES (10) from the moment of "
         "admission.",
     )
+    seats_left = serializers.IntegerField(
+        allow_null=True,
+        min_value=0,
+        help_text="Seats of the office neither taken nor kept for the people admitted already "
+        "(each admitted place keeps a seat until it books, or for WAITING_ROOM_GRACE_SECONDS). "
+        "Nobody is admitted without a seat: while waiting, 0 means no seat for this place now "
+        "(`estimated_wait_seconds` is then null: seats come back when admissions go unused, "
+        "holds lapse or bookings are cancelled). Null before the reopening and outside a "
+        "waiting room.",
+    )
 
 
 def _office(code: str) -> Office:
@@ -62,6 +72,7 @@ def _answer(place: waiting_room.Place, *, status: int = 200) -> Response:
             "position": place.position,
             "estimated_wait_seconds": place.estimated_wait_seconds,
             "admission": place.admission,
+            "seats_left": place.seats_left,
         }
     ).data
     response = _private(Response(body, status=status))
@@ -122,7 +133,8 @@ class WaitingRoomPlaceView(PublicAPIView):
         summary="A place in an office's waiting room: position, wait, admission",
         description="Ask again after the seconds in Retry-After. `admission` is null until the "
         "place is admitted (the portal admits WAITING_ROOM_RATE people per second from the "
-        "reopening), then a string to send as X-Admission. Asking costs no write.",
+        "reopening, and nobody for whom no seat is left: `seats_left`), then a string to send "
+        "as X-Admission. Asking costs no write.",
         parameters=[
             CODE,
             OpenApiParameter(

@@ -24,15 +24,20 @@ starts no earlier than the suspension itself.
   every process finds the same positions whatever its clock and cache. Before `reopens_at`
   no position is shown, only that the order is drawn then. Later arrivals follow in their
   order of arrival.
-- **Admissions.** `base + rate x (now - since)` people are in at `now`, segment after
-  segment of the line's history (from `reopens_at`; one more when an administrator changes
-  the rate, line_rate_set, or when an arrival finds the line empty: the idle time is not
-  banked, the arrival is in at once, the one after it 1/rate seconds later). Nothing is
-  written per admission: a refresh reads one row and writes nothing. Each place's
-  admission time is the moment the count really reached it, computed from the history: a
-  new segment renews nobody's admission, and a paused line (rate 0) lets nobody new in. An
-  admission is a signed token naming the office, the suspension, the ticket and that
-  moment; it is good for ADMISSION_MINUTES from it, however often it is fetched again.
+- **Admissions.** At most `base + rate x (now - since)` people are in at `now`, segment
+  after segment of the line's history (from `reopens_at`; one more when an administrator
+  changes the rate, line_rate_set, or when an arrival finds the line empty: the idle time
+  is not banked, the arrival is in at once, the one after it 1/rate seconds later), and no
+  more than seats allow (below). Nothing is written per admission: a refresh reads one row
+  (and, once a second per process, the seats) and writes nothing. Each place's admission
+  time is the moment it really came in, computed from the history: a new segment renews
+  nobody's admission, and a paused line (rate 0) lets nobody new in. An admission is a
+  signed token naming the office, the suspension, the ticket and that moment; it is good
+  for ADMISSION_MINUTES from it, however often it is fetched again.
+- **Seats.** Nobody is let in for whom no seat is left (seats.py): each admitted place keeps
+  a seat until it books, or for WAITING_ROOM_GRACE_SECONDS if it does not (then the seat
+  goes back to the line), so those admitted never race each other for the last seats. A
+  place waiting for a seat is told so (`seats_left` 0), and comes in when one comes back.
 - **The check.** admission_check() is the one gate, called by the booking form and by
   POST /api/v1/bookings/: in a window, no valid admission (header X-Admission, or the
   browser's cookie together with its own ticket cookie) answers `admission_required`.
@@ -49,6 +54,7 @@ from .places import (
     line_figures,
     place_of,
 )
+from .seats import grace_seconds
 from .services import line_rate_set, ticket_issue
 from .tokens import (
     ADMISSION_HEADER,
@@ -82,6 +88,7 @@ __all__ = [
     "cookie_max_age",
     "draw_order",
     "forget_draws",
+    "grace_seconds",
     "line_figures",
     "line_rate_set",
     "place_of",

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from epassport.errors import NotFound
 
 from ..models import WaitingLine, WaitingTicket
+from . import seats
 from .tokens import (
     DRAW_SALT,
     REFRESH_MAX_SECONDS,
@@ -49,6 +50,13 @@ class Place:
     admission: str | None = None
     reopens_at: datetime | None = None
     refresh_seconds: int = REFRESH_MAX_SECONDS
+    # Seats neither taken nor kept for someone already admitted (seats.py): 0 while waiting
+    # means no seat for this place now. None before the reopening and outside a window.
+    seats_left: int | None = None
+    no_seat: bool = False  # waiting for a seat to come back, not for the rate
+    free_seats: int | None = None  # the office's free seats (kept or not)
+    # How long an admitted place keeps its seat without booking (this one's, once admitted).
+    grace_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,27 +87,13 @@ def _reached(line: WaitingLine, reopens_at: datetime, now: datetime) -> int:
 
 
 def admitted_now(*, line: WaitingLine, now: datetime | None = None) -> int:
-    """How many of the line's places are in now (the admin's and the dashboard's figure)."""
+    """How many of the line's places are in now (the admin's and the dashboard's figure): as
+    many as the rate has reached, and no more than seats allow (seats.py)."""
     reopens_at = line.suspension.reopens_at
-    if reopens_at is None:
+    now = now or timezone.now()
+    if reopens_at is None or now < reopens_at:
         return 0
-    return min(line.issued, _reached(line, reopens_at, now or timezone.now()))
-
-
-def _admitted_at(line: WaitingLine, reopens_at: datetime, position: int) -> datetime | None:
-    """When the count reached `position`, from the line's history: in the segment whose
-    count passed it (each segment admits up to the `start` of the next), or at the start of
-    the one that began with it in (an arrival that found the line empty). None when it has
-    not been reached (a paused line reaches nobody new)."""
-    segments = _segments(line)
-    for index, segment in enumerate(segments):
-        if position <= segment.base:
-            return reopens_at + timedelta(seconds=segment.at)
-        last = index + 1 == len(segments)
-        if segment.rate > 0 and (last or position <= segments[index + 1].start):
-            seconds = segment.at + (position - segment.base) / segment.rate
-            return reopens_at + timedelta(seconds=seconds)
-    return None
+    return seats.gate(line=line, now=now, reopens_at=reopens_at).admitted
 
 
 def _draw_key(ticket_id: int) -> bytes:
@@ -120,11 +114,13 @@ def _early(line: WaitingLine, reopens_at: datetime) -> int:
 # The draw of each line, per process: the early tickets within the bounds are those of lane
 # number 1 to `early`, given under the line's lock, so a draw read for a count never changes:
 # it is kept under that count, and every process finds the same order for the same count.
-_draws: dict[tuple, list[bytes]] = {}
+# With it, each drawn ticket's place (seats.py looks up those that booked).
+_draws: dict[tuple, tuple[list[bytes], dict[int, int]]] = {}
 
 
-def _draw(line_id: int, early: int) -> list[bytes]:
-    """The draw keys of the line's `early` first tickets within the bounds, in draw order."""
+def _drawn(line_id: int, early: int) -> tuple[list[bytes], dict[int, int]]:
+    """The draw keys of the line's `early` first tickets within the bounds, in draw order,
+    and {ticket id: its place in that order}."""
     key = (line_id, early, settings.SECRET_KEY)
     hit = _draws.get(key)
     if hit is not None:
@@ -132,16 +128,24 @@ def _draw(line_id: int, early: int) -> list[bytes]:
     rows = WaitingTicket.objects.filter(
         line_id=line_id, overflow=False, lane_number__lte=early
     ).values_list("pk", flat=True)
-    draw = sorted(_draw_key(pk) for pk in rows)
+    ordered = sorted((_draw_key(pk), pk) for pk in rows)
+    drawn = ([k for k, _pk in ordered], {pk: i for i, (_k, pk) in enumerate(ordered, start=1)})
     if len(_draws) > 200:
         _draws.clear()
-    _draws[key] = draw
-    return draw
+    _draws[key] = drawn
+    return drawn
+
+
+def _draw(line_id: int, early: int) -> list[bytes]:
+    """The draw keys of the line's `early` first tickets within the bounds, in draw order."""
+    return _drawn(line_id, early)[0]
 
 
 def forget_draws() -> None:
-    """Drop the per-process draws (tests that change SECRET_KEY or travel in time)."""
+    """Drop the per-process draws and seat counts (tests that change SECRET_KEY, travel in
+    time or book between two looks at a place)."""
     _draws.clear()
+    seats.forget_gates()
 
 
 def draw_order(*, line_id: int, reopens_at: datetime) -> list[int]:
@@ -204,9 +208,9 @@ def _place(ticket: WaitingTicket, line: WaitingLine, *, office_id: int, now: dat
             ),
         )
     position = _position(ticket, line, reopens_at)
-    admitted = min(line.issued, _reached(line, reopens_at, now))
-    at = _admitted_at(line, reopens_at, position) if position <= admitted else None
-    if at is not None:
+    gate = seats.gate(line=line, now=now, reopens_at=reopens_at)
+    if position <= gate.admitted:
+        at = reopens_at + timedelta(seconds=gate.moments[position - 1])
         if now >= at + timedelta(minutes=settings.ADMISSION_MINUTES):
             raise AdmissionExpired()
         return Place(
@@ -219,8 +223,31 @@ def _place(ticket: WaitingTicket, line: WaitingLine, *, office_id: int, now: dat
                 office_id=office_id, suspension_id=suspension.pk, ticket_id=ticket.pk, at=at
             ),
             reopens_at=reopens_at,
+            seats_left=gate.seats_left,
+            free_seats=gate.free,
+            grace_seconds=math.ceil(gate.graces[position - 1]),
         )
-    wait = math.ceil(max(1, position - admitted) / line.rate) if line.rate > 0 else None
+    if position > gate.admitted + gate.seats_left:
+        # No seat for this place now: it comes in when enough seats come back (admissions
+        # not used within their grace, holds that lapse, cancellations), which nobody can
+        # promise; the page is asked again when the next one is due.
+        due = seats.refresh_after(gate, (now - reopens_at).total_seconds())
+        return Place(
+            State.WAITING,
+            ticket=credential,
+            number=ticket.number,
+            position=position,
+            estimated_wait_seconds=None,
+            reopens_at=reopens_at,
+            refresh_seconds=_refresh(
+                (due if due is not None else REFRESH_MAX_SECONDS) + _jitter(ticket.pk)
+            ),
+            seats_left=0,
+            no_seat=True,
+            free_seats=gate.free,
+            grace_seconds=math.ceil(gate.grace),
+        )
+    wait = math.ceil(max(1, position - gate.admitted) / line.rate) if line.rate > 0 else None
     return Place(
         State.WAITING,
         ticket=credential,
@@ -229,6 +256,9 @@ def _place(ticket: WaitingTicket, line: WaitingLine, *, office_id: int, now: dat
         estimated_wait_seconds=wait,
         reopens_at=reopens_at,
         refresh_seconds=_refresh((wait or REFRESH_MAX_SECONDS) / 3 + _jitter(ticket.pk) / 2),
+        seats_left=gate.seats_left,
+        free_seats=gate.free,
+        grace_seconds=math.ceil(gate.grace),
     )
 
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from ..models import WaitingLine, WaitingNetwork, WaitingTicket
+from . import seats
 from .places import Place, _open, _place, _reached, _segments
 from .tokens import WaitingRoomFullNetwork
 from .window import window_at
@@ -54,7 +55,6 @@ def _history(line: WaitingLine) -> list[dict]:
     return [_segment(at=s.at, start=s.start, base=s.base, rate=s.rate) for s in _segments(line)]
 
 
-@transaction.atomic
 def ticket_issue(
     *, office_id: int, network: str, address: str, now: datetime | None = None
 ) -> Place:
@@ -72,6 +72,42 @@ def ticket_issue(
     window = window_at(office_id=office_id, now=now)
     if window is None:
         return _open(office_id=office_id, now=now)
+    # Who may be in at `now`, counted before taking the line's lock, so that the lock is not
+    # held meanwhile: at most as many as this process last found in (seats.py, under a second
+    # ago) plus what the rate can have let in since.
+    in_at_most = _in_at_most(office_id=office_id, window=window, now=now)
+    ticket, line = _ticket_take(
+        office_id=office_id,
+        network=network,
+        address=address,
+        now=now,
+        window=window,
+        in_at_most=in_at_most,
+    )
+    return _place(ticket, line, office_id=office_id, now=now)
+
+
+def _in_at_most(*, office_id: int, window, now: datetime) -> int | None:
+    """At most how many of the line's places are in at `now` (None: no line yet, or before
+    the reopening)."""
+    reopens_at = window.reopens_at
+    if now < reopens_at:
+        return None
+    line = WaitingLine.objects.filter(office_id=office_id, suspension_id=window.suspension.pk)
+    line = line.first()
+    if line is None:
+        return None
+    gate = seats.gate(line=line, now=now, reopens_at=reopens_at)
+    since = max(0.0, (now - reopens_at).total_seconds() - gate.at)
+    # Places come in at least 1/rate seconds apart, on the rate's count or after a wait for
+    # seats alike.
+    return gate.admitted + math.ceil(line.rate * since - 1e-9)
+
+
+@transaction.atomic
+def _ticket_take(
+    *, office_id: int, network: str, address: str, now: datetime, window, in_at_most: int | None
+):
     reopens_at = window.reopens_at
     with connection.cursor() as cursor:
         cursor.execute(
@@ -107,30 +143,42 @@ def ticket_issue(
     regular = line.issued - line.overflowed
     number = line.issued + 1
     fields = ["issued", "overflowed", "ahead"]
-    reached = 0
+    admitted = 0
     if now >= reopens_at:
         if line.early is None or line.early_for != reopens_at:
             # The first ticket at or after the reopening closes the draw: every ticket within
             # the bounds before it is drawn, none after it, whichever process's clock says
-            # what, and whenever the others commit (they wait on this row).
+            # what, and whenever the others commit (they wait on this row). It settles the
+            # seats the line lets people in for too.
             line.early, line.early_for = regular, reopens_at
-            fields += ["early", "early_for"]
+            line.seats = seats.line_seats(line=line, at=now)
+            fields += ["early", "early_for", "seats"]
         reached = _reached(line, reopens_at, now)
-        if reached >= number:
-            # Everyone before is in already: this one is in now, and the count goes on from
-            # here, so that the time the line stood empty does not let a later crowd in all
-            # at once. Those in before keep the moment they were let in.
+        # At most this many are in: the rate's count, and no more than seats allow. (Too
+        # many here, by a second's worth of the rate at most, puts places at the back that
+        # are about to come in ahead of this one; too few would send back some that are in.)
+        admitted = reached if in_at_most is None else min(reached, in_at_most)
+        if reached >= number and admitted >= line.issued:
+            # Everyone before may be in already: this one is in now (when a seat is there),
+            # and the count goes on from here, so that the time the line stood empty does not
+            # let a later crowd in all at once. Those in before keep the moment they came in.
+            # (While seats hold the line back nobody is let in on the rate's count alone.)
             at = (now - reopens_at).total_seconds()
             line.segments = [
                 *_history(line),
                 _segment(at=at, start=line.issued, base=number, rate=line.rate),
             ]
             fields.append("segments")
-    elif line.early_for is not None and line.early_for != reopens_at:
-        # The reopening was put off: the draw is made again then. (A process whose clock is
-        # behind, once the draw is settled for this reopening, adds a later arrival.)
-        line.early = line.early_for = None
-        fields += ["early", "early_for"]
+    elif line.early_for is None or line.early_for != reopens_at:
+        # Before the reopening the seats are counted again with each ticket, as they will be
+        # bookable at the reopening: the last count before it stands if nobody comes after.
+        line.seats = seats.line_seats(line=line, at=reopens_at)
+        fields.append("seats")
+        if line.early_for is not None:
+            # The reopening was put off: the draw is made again then. (A process whose clock
+            # is behind, once the draw is settled for this reopening, adds a later arrival.)
+            line.early = line.early_for = None
+            fields += ["early", "early_for"]
     if overflow:
         line.overflowed += 1
         lane_number, ahead = line.overflowed, 0
@@ -138,7 +186,7 @@ def ticket_issue(
         # Within the bounds: after the tickets ahead of the last one within the bounds, and
         # after every place already in (overflow tickets let in before it stay ahead).
         lane_number = regular + 1
-        line.ahead = ahead = max(line.ahead, min(reached, line.issued) - regular)
+        line.ahead = ahead = max(line.ahead, min(admitted, line.issued) - regular)
     line.issued = number
     line.save(update_fields=fields)
     ticket = WaitingTicket.objects.create(
@@ -149,7 +197,7 @@ def ticket_issue(
         ahead=ahead,
         created_at=Now(),  # the database's clock, for the record: the order is `number`
     )
-    return _place(ticket, line, office_id=office_id, now=now)
+    return ticket, line
 
 
 @transaction.atomic
