@@ -464,6 +464,18 @@ def summarise(
         f"of the line, past their address's bound)"
     )
     print(f"  outcomes          {outcomes}")
+    for person in missed[:5]:  # what happened to them, for whoever looks into it
+        later = [
+            p
+            for p in booked
+            if p.arrival > person.arrival and (p.position or 0) > (person.position or 0)
+        ]
+        print(
+            f"  without a seat    applicant {person.number}: arrived {person.arrival:+.1f} s, "
+            f"admitted {_fmt(person.admitted)}, position {person.position}, holds "
+            f"{person.holds}, {person.outcome}; {len(later)} who arrived after them and "
+            f"came later in the line booked"
+        )
     # From the admission to the hold: what the waiting room's grace must cover.
     to_hold = [
         p.held - p.admitted for p in people if p.held is not None and p.admitted is not None
