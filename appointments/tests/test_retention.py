@@ -151,9 +151,10 @@ def test_an_erased_displaced_appointment_is_never_rebooked_nor_holds_seats_back(
     office = CentreOfficeFactory()
     displaced = book_ago(200, office)[0]
     displace(displaced)
-    newer, _token = book(
-        office, timezone.now() + timedelta(days=2), national_id=displaced.national_id
-    )
+    # At 10:00 two days ahead, whatever the hour now: the applicant displaced below is rebooked
+    # into the seat this one frees, which must stay outside the suspension made at the end
+    # (from 20:00 the next day).
+    newer, _token = book(office, local_time(office, 10, days=2), national_id=displaced.national_id)
     assert services.appointments_erase_expired() == 1
     # The applicant cancels the newer one: nothing ties the erased one to them any more.
     services.booking_cancel(appointment=newer)
