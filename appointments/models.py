@@ -672,6 +672,45 @@ class Membership(models.Model):
         return f"{self.user} – {self.get_role_display()} – {self.office or '*'}"
 
 
+class EnrolmentCode(models.Model):
+    """A one-time code that an administrator gives a member of staff to enrol their
+    authenticator app (services/staff.py). Without it, whoever knew a new supervisor's
+    password could enrol their own device first. Only a keyed hash is kept; it is valid
+    ENROLMENT_CODE_HOURS and used once (the conditional update that marks it used)."""
+
+    user = models.ForeignKey(
+        "auth.User",
+        on_delete=models.CASCADE,
+        related_name="enrolment_codes",
+        verbose_name=_("agent"),
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        "auth.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("émis par"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("valable jusqu’à"))
+    used_at = models.DateTimeField(_("utilisé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("code d’enregistrement")
+        verbose_name_plural = _("codes d’enregistrement")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="enrolment_code_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.expires_at:%Y-%m-%d %H:%M}"
+
+
 # Waiting room at a reopening (appointments/waiting_room/) -------------------------------
 
 

@@ -223,8 +223,9 @@ def _network_key(address: str) -> str | None:
     return str(ip)
 
 
-def client_ip(group: str, request: HttpRequest) -> str:
-    """The client's address (a django-ratelimit key function: `(group, request)`).
+def client_address(request: HttpRequest) -> str:
+    """The client's address, as every per-address rule takes it (the rate limits, the holds'
+    and the waiting room's bounds, the login lockout, the metrics check): "" when unknown.
 
     TRUSTED_PROXY_COUNT says how many proxies of ours stand in front of the portal, each
     appending the address it received the request from to X-Forwarded-For:
@@ -233,20 +234,54 @@ def client_ip(group: str, request: HttpRequest) -> str:
     - 1: our reverse proxy; the client is the last hop (the one it wrote);
     - 2: a CDN, then our proxy; the client is the second to last (the CDN's), and so on.
 
-    Hops further left were sent by the client, who could change them at will to escape the
-    limit: they are never read. A header shorter than the proxies we expect, or whose hop is
-    not an address, means the request did not come through them: the connection's address
-    is taken then."""
-    remote = request.META.get("REMOTE_ADDR") or ""
+    The header is read only when the connection comes from one of TRUSTED_PROXIES (CIDR
+    list): where gunicorn can be reached without the proxy, a client sending the header
+    itself is the client. Hops further left were sent by the client, who could change them
+    at will to escape a limit: they are never read. A header shorter than the proxies we
+    expect, or whose hop is not an address, means the request did not come through them:
+    the connection's address is taken then."""
+    remote = (request.META.get("REMOTE_ADDR") or "").strip()
     trusted = settings.TRUSTED_PROXY_COUNT
-    if trusted > 0:
+    if trusted > 0 and _from_trusted_proxy(remote):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= trusted:
-            key = _network_key(hops[-trusted])
-            if key is not None:
-                return key
-    return _network_key(remote) or remote or "unknown"
+        if len(hops) >= trusted and _is_address(hops[-trusted]):
+            return hops[-trusted]
+    return remote
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _from_trusted_proxy(remote: str) -> bool:
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in trusted_proxies())
+
+
+def trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return _parsed_networks(tuple(settings.TRUSTED_PROXIES))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_networks(entries: tuple[str, ...]):
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def client_ip(group: str, request: HttpRequest) -> str:
+    """The key of the client's budgets (a django-ratelimit key function: `(group,
+    request)`): its address (client_address), the /64 of an IPv6 one."""
+    address = client_address(request)
+    return _network_key(address) or address or "unknown"
 
 
 def hold_network(request: HttpRequest) -> str:

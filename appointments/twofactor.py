@@ -28,9 +28,12 @@ def confirmed_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def pending_device(user) -> TOTPDevice | None:
-    """The device being enrolled: its secret is shown until a first code confirms it."""
-    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+def pending_device(user, device_id: int | None) -> TOTPDevice | None:
+    """The device being enrolled (given by an enrolment code to the session that holds
+    `device_id`): its secret is shown until a first code confirms it."""
+    if device_id is None or user is None or not user.is_authenticated:
+        return None
+    return TOTPDevice.objects.filter(user=user, pk=device_id, confirmed=False).first()
 
 
 def check_code(device: TOTPDevice, code: str | None) -> bool:

@@ -1,8 +1,12 @@
 """Login lockout (django-axes), for the staff login, the admin's login and the token endpoint.
 
-Failures are counted per username and, separately, per address; at LOGIN_FAILURE_LIMIT
-(AXES_FAILURE_LIMIT) within LOGIN_LOCKOUT_MINUTES of each other, the account or the address
-is refused for LOGIN_LOCKOUT_MINUTES, even with the right password. A wrong second-factor
+Failures are counted per pair (username, address) and per address, never per username
+alone: usernames are easy to guess (`agent.bko`), and a lock on the name would let anyone
+lock a member of staff out from anywhere. At LOGIN_FAILURE_LIMIT (AXES_FAILURE_LIMIT) within
+LOGIN_LOCKOUT_MINUTES of each other, that pair or that address is refused for
+LOGIN_LOCKOUT_MINUTES, even with the right password. The ministry's and the offices'
+networks (STAFF_NETWORKS) are never locked as a whole: an attacker there only locks the
+usernames it tried from its own address. A wrong second-factor
 code counts as a failure too (production/staff_login.py, the token endpoint). Administrators
 lift a lockout in the admin (Axes: access attempts, delete) or with `manage.py
 axes_reset_username USERNAME` / `axes_reset_ip ADDRESS`.
@@ -11,6 +15,7 @@ The settings point here: AXES_CLIENT_IP_CALLABLE (the address, as the rate limit
 and AXES_LOCKOUT_CALLABLE (the answer: a page, or JSON `locked_out` for the API).
 """
 
+import functools
 import ipaddress
 import math
 
@@ -47,6 +52,30 @@ def locked_out() -> LockedOut:
         "%(minutes)s minutes. Un administrateur peut lever le blocage."
     ) % {"minutes": lockout_minutes()}
     return LockedOut(detail, retry_after=lockout_seconds())
+
+
+def lockout_parameters(request_or_attempt, credentials=None) -> list:
+    """What a failure counts against (AXES_LOCKOUT_PARAMETERS): the pair (username, address),
+    and the address unless it is in STAFF_NETWORKS."""
+    address = getattr(request_or_attempt, "axes_ip_address", None) or getattr(
+        request_or_attempt, "ip_address", None
+    )
+    if _in_staff_networks(address):
+        return [["username", "ip_address"]]
+    return [["username", "ip_address"], "ip_address"]
+
+
+def _in_staff_networks(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in _staff_networks(tuple(settings.STAFF_NETWORKS)))
+
+
+@functools.lru_cache(maxsize=8)
+def _staff_networks(entries: tuple[str, ...]):
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -38,6 +38,7 @@ from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from appointments import protection
 from appointments.models import Appointment, Office, OutboxMessage
 from production.models import PassportFile
 from production.selectors import WAITING
@@ -63,12 +64,10 @@ def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
 
 
 def metrics_client_address(request: HttpRequest) -> str:
-    """The address the metrics check trusts: the TCP peer (REMOTE_ADDR), never a header.
-
-    The one place to change if scrapes ever come through a proxy: once the trusted hop count
-    (TRUSTED_PROXY_COUNT) is in appointments.protection.client_ip, this function can return
-    that address instead (and `metrics_allowed` then stop refusing forwarded requests)."""
-    return request.META.get("REMOTE_ADDR") or ""
+    """The address the metrics check trusts: the client's, as every per-address rule takes it
+    (appointments.protection.client_address). Requests relayed by a proxy are refused before
+    it is read (metrics_allowed), so it is the TCP peer in practice."""
+    return protection.client_address(request)
 
 
 def metrics_allowed(request: HttpRequest) -> bool:

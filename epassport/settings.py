@@ -18,6 +18,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
+
+def _networks(name: str, *, default: list[str]) -> list[str]:
+    """A list of IP addresses or networks (CIDR) from the environment, refused at start when
+    an entry is neither."""
+    import ipaddress
+
+    entries = env.list(name, default=default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not an IP address or network."
+            ) from error
+    return entries
+
+
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -434,6 +451,18 @@ SECURE_PROXY_SSL_HEADER = (
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must not be negative.")
+# Behind the TLS proxy, with no hop trusted, every client would be the proxy's address: one
+# booking budget for the whole country and one lockout for all staff.
+if SECURE_PROXY_SSL_HEADER and TRUSTED_PROXY_COUNT == 0:
+    raise ImproperlyConfigured(
+        "BEHIND_TLS_PROXY=true needs TRUSTED_PROXY_COUNT (1 behind one reverse proxy): "
+        "without it every client would share the proxy's address, its rate limits and "
+        "its login lockout."
+    )
+# The addresses our proxies connect from (CIDR list): X-Forwarded-For is read only on a
+# connection from one of them, so that where gunicorn can be reached without the proxy, a
+# client cannot choose its own address.
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
 
 # Content-Security-Policy (django-csp): our own files only, no inline script, style or event
 # handler anywhere (tests/test_headers.py reads the templates; the browser tests fail on any
@@ -535,11 +564,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account or address
     "django.contrib.auth.backends.ModelBackend",
 ]
-# A failure counts against the username and, separately, against the address (the /64 of an
-# IPv6 address, taken as the rate limits take it): either reaching the limit locks it.
+# A failure counts against the pair (username, address) and against the address (the /64
+# of an IPv6 address, taken as the rate limits take it), never against a username alone
+# (anyone could lock staff out); addresses in STAFF_NETWORKS (the ministry's and offices'
+# networks, CIDR list) are never locked as a whole (epassport/lockout.py).
+STAFF_NETWORKS = _networks("STAFF_NETWORKS", default=[])
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "epassport.lockout.lockout_parameters"
 AXES_VERBOSE = False  # no banner on every start (check --deploy stays silent)
 AXES_CLIENT_IP_CALLABLE = "epassport.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "epassport.lockout.lockout_response"
@@ -551,6 +583,11 @@ if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() <= 0:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be positive.")
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Passeport Premium")
+# How long the one-time code an administrator gives for enrolling an authenticator app is
+# valid (services/staff.py).
+ENROLMENT_CODE_HOURS = env.int("ENROLMENT_CODE_HOURS", default=24)
+if ENROLMENT_CODE_HOURS < 1:
+    raise ImproperlyConfigured("ENROLMENT_CODE_HOURS must be at least 1.")
 
 # The Django admin, at a path of its own choosing (`admin/` by default, under the language
 # prefix like every page for people).
@@ -586,20 +623,4 @@ MIDDLEWARE.append("epassport.request_metrics.RequestMetricsMiddleware")  # keep 
 # django-prometheus's backend, with a health check that a busy connection skips
 # (epassport/postgresql/base.py).
 DATABASES["default"]["ENGINE"] = "epassport.postgresql"
-METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
-
-
-def _check_networks(entries: list[str]) -> list[str]:
-    import ipaddress
-
-    for entry in entries:
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError as error:
-            raise ImproperlyConfigured(
-                f"METRICS_ALLOWED_IPS: {entry!r} is not an IP address or network."
-            ) from error
-    return entries
-
-
-METRICS_ALLOWED_IPS = _check_networks(METRICS_ALLOWED_IPS)
+METRICS_ALLOWED_IPS = _networks("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])

@@ -6,12 +6,15 @@
   counts as a failed login for the lockout (epassport/lockout.py), as a wrong password does.
 - A supervisor or administrator without a device logs in with the password alone and is
   sent to the enrolment page, the only one they can reach until a first code confirms the
-  device (epassport/staff_sessions.py).
+  device (epassport/staff_sessions.py). Enrolling needs a one-time enrolment code that an
+  administrator issues (the admin's staff list, or `manage.py enrolment_code`): the
+  password alone never lets anyone put their own device on an account.
 - `next` is followed only when it stays on this site.
 """
 
 import django_otp
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
@@ -87,39 +90,56 @@ class StaffLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+# The session's pending device, given by an enrolment code: only this session sees its secret.
+ENROLMENT_DEVICE = "enrolment_device"
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Enrol the authenticator app: the secret (and its QR code) of a pending device, and a
-    first code to confirm it. Required of supervisors and administrators; open to all."""
+    """Enrol the authenticator app, in two steps: the one-time enrolment code an
+    administrator gave (without it, whoever knew the password could enrol their own device
+    first), then the secret (and its QR code) of a new device and a first code to confirm
+    it. Required of supervisors and administrators; open to all."""
+    user = request.user
+    if twofactor.confirmed_device(user) is not None:
+        context = {"enrolled": True, "verified": user.is_verified()}
+        return render(request, "staff/two_factor.html", context)
     next_url = _same_site(request, request.POST.get("next", request.GET.get("next")))
-    device = appointment_services.staff_totp_enrol(user=request.user)
-    if device is None:  # already enrolled
-        return render(
-            request,
-            "staff/two_factor.html",
-            {"enrolled": True, "verified": request.user.is_verified()},
-        )
+    device = twofactor.pending_device(user, request.session.get(ENROLMENT_DEVICE))
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and "enrolment_code" in request.POST:
+        try:
+            device = appointment_services.staff_totp_enrol(
+                user=user, enrolment_code=request.POST["enrolment_code"]
+            )
+        except appointment_services.InvalidEnrolmentCode as refusal:
+            error = refusal.detail
+        else:
+            if device is not None:
+                request.session[ENROLMENT_DEVICE] = device.pk
+    elif request.method == "POST" and device is not None:
         try:
             device = appointment_services.staff_totp_confirm(
-                user=request.user, code=request.POST.get("code", "")
+                user=user, device_id=device.pk, code=request.POST.get("code", "")
             )
         except appointment_services.InvalidCode as refusal:
             error = refusal.detail
         else:
+            request.session.pop(ENROLMENT_DEVICE, None)
             request.session.cycle_key()  # a new session id for the stronger login
             django_otp.login(request, device)
             messages.success(request, _("Double authentification activée."))
             return redirect(next_url or "staff:home")
     context = {
         "enrolled": False,
-        "required": access.two_factor_required(request.user),
-        "secret": twofactor.secret_grouped(device),
-        "qr_svg": twofactor.qr_svg(device),
+        "required": access.two_factor_required(user),
+        "device": device,
+        "enrolment_hours": settings.ENROLMENT_CODE_HOURS,
         "next": next_url or "",
         "error": error,
     }
+    if device is not None:
+        context.update(secret=twofactor.secret_grouped(device), qr_svg=twofactor.qr_svg(device))
     return render(request, "staff/two_factor.html", context)

@@ -1,9 +1,10 @@
-"""A supervisor's first login in a real browser: sent to the enrolment page, they add the
-secret to their authenticator app, confirm it with a first code, then log in with a code."""
+"""A supervisor's first login in a real browser: sent to the enrolment page, they type the
+enrolment code an administrator gave them, add the secret to their authenticator app,
+confirm it with a first code, then log in with a code."""
 
 import pytest
 
-from appointments.services import staff_upsert
+from appointments.services import staff_enrolment_code_issue, staff_upsert
 from appointments.tests.factories import paris_consulate
 from tests.browser import DESKTOP
 from tests.support import totp_code
@@ -23,7 +24,7 @@ def log_in(page, base, code=None):
 
 def test_a_supervisor_enrols_then_logs_in_with_a_code(live_server, new_page):
     office = paris_consulate()
-    staff_upsert(
+    user = staff_upsert(
         username="superviseur.paris",
         password="pw-demo-123",
         role="supervisor",
@@ -36,6 +37,15 @@ def test_a_supervisor_enrols_then_logs_in_with_a_code(live_server, new_page):
     assert "/staff/double-authentification/" in page.url
     page.goto(base + "/staff/dossiers/")
     assert "/staff/double-authentification/" in page.url
+    # The password alone shows no secret: first the code an administrator gave.
+    assert page.locator(".totp-qr").count() == 0
+    page.get_by_label("Code d’enregistrement").fill("ABCD-EFGH-JKMN")
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_load_state()
+    assert "Code d’enregistrement incorrect" in page.locator(".notice-error").inner_text()
+    page.get_by_label("Code d’enregistrement").fill(staff_enrolment_code_issue(user=user))
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_load_state()
     assert page.locator(".totp-qr svg").count() == 1
     secret = page.locator(".totp-qr code").inner_text().replace(" ", "")
     page.get_by_label("Code affiché par l’application").fill(totp_code(secret))

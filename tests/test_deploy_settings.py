@@ -135,6 +135,33 @@ def test_console_delivery_starts_when_allowed_or_with_debug():
     assert debug.returncode == 0, debug.stderr
 
 
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"BEHIND_TLS_PROXY": "true"}, "TRUSTED_PROXY_COUNT"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, "TRUSTED_PROXIES"),
+        ({"STAFF_NETWORKS": "any"}, "STAFF_NETWORKS"),
+    ],
+)
+def test_proxy_and_network_settings_that_would_mislead_refuse_to_start(variables, named):
+    result = run(["manage.py", "check"], **REQUIRED, **REAL_DELIVERY, **variables)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert named in result.stderr
+
+
+def test_behind_the_tls_proxy_with_its_hop_trusted_starts():
+    result = run(
+        ["manage.py", "check"],
+        **REQUIRED,
+        **REAL_DELIVERY,
+        BEHIND_TLS_PROXY="true",
+        TRUSTED_PROXY_COUNT="1",
+        TRUSTED_PROXIES="10.0.0.2,127.0.0.1",
+    )
+    assert result.returncode == 0, result.stderr
+
+
 # The behaviour those settings give ------------------------------------------------------------
 
 

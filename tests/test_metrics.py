@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from appointments.models import Appointment, OutboxMessage
 from appointments.tests.factories import book, displace, paris_consulate
 from epassport import health
-from epassport.settings import _check_networks
+from epassport.settings import _networks
 from production.models import FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory
 
@@ -203,14 +203,12 @@ def test_post_is_refused(client):
     assert client.post("/metrics").status_code == 405
 
 
-def test_a_malformed_setting_stops_the_start():
-    assert _check_networks(["127.0.0.1", "10.0.0.0/8", "::1"]) == [
-        "127.0.0.1",
-        "10.0.0.0/8",
-        "::1",
-    ]
+def test_a_malformed_setting_stops_the_start(monkeypatch):
+    monkeypatch.setenv("METRICS_ALLOWED_IPS", "127.0.0.1,10.0.0.0/8,::1")
+    assert _networks("METRICS_ALLOWED_IPS", default=[]) == ["127.0.0.1", "10.0.0.0/8", "::1"]
+    monkeypatch.setenv("METRICS_ALLOWED_IPS", "127.0.0.1,localhost")
     with pytest.raises(ImproperlyConfigured, match="METRICS_ALLOWED_IPS"):
-        _check_networks(["127.0.0.1", "localhost"])
+        _networks("METRICS_ALLOWED_IPS", default=[])
 
 
 def test_with_the_database_down_the_figures_say_so_and_the_rest_is_served():

@@ -62,6 +62,8 @@ from .reminders import booking_reminders_enqueue
 from .retention import appointments_erase, appointments_erase_expired
 from .staff import (
     InvalidCode,
+    InvalidEnrolmentCode,
+    staff_enrolment_code_issue,
     staff_totp_confirm,
     staff_totp_enrol,
     staff_totp_register,
@@ -83,6 +85,7 @@ __all__ = [
     "CounterAction",
     "HoldExpired",
     "InvalidCode",
+    "InvalidEnrolmentCode",
     "InvalidSuspension",
     "NoChannelLeft",
     "NotChangeable",
@@ -119,6 +122,7 @@ __all__ = [
     "slot_known_full",
     "slot_refusal",
     "slots_generate",
+    "staff_enrolment_code_issue",
     "staff_totp_confirm",
     "staff_totp_enrol",
     "staff_totp_register",

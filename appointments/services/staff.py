@@ -1,17 +1,24 @@
 """Members of staff, their memberships and their second factor (`manage.py create_staff`, the
 workspace's enrolment page, seed_demo)."""
 
+import re
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from epassport.errors import BadRequest
 
 from .. import twofactor
-from ..models import Membership, Office
+from ..models import EnrolmentCode, Membership, Office
 
 
 class InvalidCode(BadRequest):
@@ -109,26 +116,73 @@ def staff_totp_register(*, user: User, secret: str) -> TOTPDevice:
     return _register(user=user, key=_totp_key(secret))
 
 
+# Enrolment codes: 12 characters without look-alikes (0/O, 1/I/L), about 59 bits: a code is
+# not guessed within its hours, whatever the number of tries.
+ENROLMENT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ENROLMENT_LENGTH = 12
+
+
+class InvalidEnrolmentCode(BadRequest):
+    code = "invalid_enrolment_code"
+    default_detail = _(
+        "Code d’enregistrement incorrect, expiré ou déjà utilisé. Demandez-en un nouveau à "
+        "un administrateur du ministère."
+    )
+
+
+def _enrolment_digest(code: str) -> str:
+    cleaned = re.sub(r"[\s-]", "", code or "").upper()
+    return salted_hmac("appointments.enrolment", cleaned, algorithm="sha256").hexdigest()
+
+
 @transaction.atomic
-def staff_totp_enrol(*, user: User) -> TOTPDevice | None:
-    """The device to enrol from the workspace: the pending one, so that every visit shows the
-    same secret (an app that scanned it keeps working), or a new one with a random secret.
-    None to enrol once the member has a confirmed device (operations replace a lost one:
-    `create_staff --totp-secret`, or delete it in the admin to let its owner enrol again)."""
+def staff_enrolment_code_issue(*, user: User, by: User | None = None) -> str:
+    """A new one-time code with which `user` enrols an authenticator app, valid
+    ENROLMENT_CODE_HOURS; any earlier unused code of theirs stops working. Only its keyed
+    hash is kept: the code is shown once, to the administrator who gives it."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    EnrolmentCode.objects.filter(user=user, used_at__isnull=True).delete()
+    code = "".join(secrets.choice(ENROLMENT_ALPHABET) for _ in range(ENROLMENT_LENGTH))
+    now = timezone.now()
+    EnrolmentCode.objects.create(
+        user=user,
+        digest=_enrolment_digest(code),
+        issued_by=by,
+        expires_at=now + timedelta(hours=settings.ENROLMENT_CODE_HOURS),
+    )
+    return "-".join(code[i : i + 4] for i in range(0, ENROLMENT_LENGTH, 4))
+
+
+@transaction.atomic
+def staff_totp_enrol(*, user: User, enrolment_code: str) -> TOTPDevice | None:
+    """Use an enrolment code of this member of staff and give them a new device to enrol,
+    with a random secret (any other pending device is dropped: its secret may have been
+    seen). None once the member has a confirmed device (operations replace a lost one:
+    `create_staff --totp-secret`, or delete it in the admin and issue a code). Raises
+    InvalidEnrolmentCode for a code that is not theirs, expired or used: the conditional
+    update lets one use only, of two at once."""
     User.objects.select_for_update().filter(pk=user.pk).first()  # one enrolment at a time
     if twofactor.confirmed_device(user) is not None:
         return None
-    device = twofactor.pending_device(user)
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=twofactor.DEVICE_NAME, confirmed=False)
-    return device
+    now = timezone.now()
+    used = EnrolmentCode.objects.filter(
+        user=user,
+        digest=_enrolment_digest(enrolment_code),
+        used_at__isnull=True,
+        expires_at__gt=now,
+    ).update(used_at=now)
+    if not used:
+        raise InvalidEnrolmentCode()
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=twofactor.DEVICE_NAME, confirmed=False)
 
 
-def staff_totp_confirm(*, user: User, code: str) -> TOTPDevice:
-    """Confirm the pending device with the first code it shows; from then on the member logs
-    in with its codes. Raises InvalidCode for a wrong or missing code (each wrong one makes
+def staff_totp_confirm(*, user: User, device_id: int | None, code: str) -> TOTPDevice:
+    """Confirm the pending device given at enrolment (`device_id`, kept in the session that
+    used the enrolment code) with the first code it shows; from then on the member logs in
+    with its codes. Raises InvalidCode for a wrong or missing code (each wrong one makes
     the next try wait longer: django-otp's throttling)."""
-    device = twofactor.pending_device(user)
+    device = twofactor.pending_device(user, device_id)
     if device is None or not twofactor.check_code(device, code):
         raise InvalidCode()
     with transaction.atomic():

@@ -12,6 +12,11 @@ CDN = "198.51.100.20"  # the CDN's edge, as our proxy sees it
 PROXY = "10.0.0.2"  # our reverse proxy, as the portal sees it
 
 
+@pytest.fixture(autouse=True)
+def _our_proxy_is_trusted(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+
+
 def request_from(remote_addr: str, forwarded: str | None = None):
     headers = {"REMOTE_ADDR": remote_addr}
     if forwarded is not None:
@@ -50,6 +55,14 @@ def test_a_cdn_and_a_proxy_the_second_to_last_hop_is_the_client(settings):
     assert protection.client_ip("g", request_from(PROXY, f"{CLIENT}, {CDN}")) == CLIENT
     spoofed = request_from(PROXY, f"1.2.3.4, {CLIENT}, {CDN}")
     assert protection.client_ip("g", spoofed) == CLIENT
+
+
+def test_a_direct_connection_cannot_choose_its_address(settings):
+    """Where gunicorn can be reached without the proxy, the header is the client's word."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert protection.client_ip("g", request_from(CLIENT, "1.2.3.4")) == CLIENT
+    settings.TRUSTED_PROXIES = []
+    assert protection.client_ip("g", request_from(PROXY, CLIENT)) == PROXY
 
 
 def test_a_header_shorter_than_the_proxies_or_not_an_address_is_not_read(settings):

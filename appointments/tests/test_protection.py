@@ -215,6 +215,7 @@ def test_client_ip_is_remote_addr_and_ignores_forwarded_for_without_our_proxy(se
 
 def test_behind_our_proxy_the_hop_it_wrote_is_the_client(settings):
     settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
     assert protection.client_ip("g", request_from("10.0.0.2", "203.0.113.9")) == "203.0.113.9"
     # A client sending its own X-Forwarded-For cannot choose its key: the proxy appends.
     spoofed = request_from("10.0.0.2", "1.2.3.4, 203.0.113.9")

@@ -2,8 +2,11 @@
 
 The password is checked by Django's authentication with the lockout in front of it
 (django-axes, epassport/lockout.py: 429 `locked_out`); supervisors, administrators and
-anyone with an enrolled device also send the code of their authenticator app (`otp`; 401
-`otp_required` when it is missing or wrong); a wrong code counts as a failed login. The
+anyone with an enrolled device also send the code of their authenticator app (`otp`). Every
+failure gets the same answer, 400 `invalid_credentials`, and counts as a failed login: a
+wrong password, a right one with a missing or wrong code, a right one of an account whose
+device is not enrolled yet. Answering a right password differently (the former 401
+`otp_required`) would tell an attacker the password before it ever needed the code. The
 token itself (expiry, revocation) is in api/tokens.py.
 """
 
@@ -31,15 +34,10 @@ from .serializers import TokenInputSerializer, TokenSerializer
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     status = 400
-    default_detail = _("Identifiant ou mot de passe incorrect.")
-
-
-class OtpRequired(DomainError):
-    code = "otp_required"
-    status = 401
     default_detail = _(
-        "Code de vérification manquant ou incorrect : envoyez dans `otp` le code à 6 chiffres "
-        "de votre application d’authentification."
+        "Identifiant, mot de passe ou code de vérification incorrect. Les superviseurs et "
+        "administrateurs envoient aussi dans `otp` le code à 6 chiffres de leur application "
+        "d’authentification, enregistrée dans l’espace agents (/staff/)."
     )
 
 
@@ -47,30 +45,24 @@ def _locked_out(request: Request) -> bool:
     return bool(getattr(request._request, "axes_locked_out", False))
 
 
-def _check_second_factor(request: Request, user, scope: access.StaffScope, code: str) -> None:
-    """Raise OtpRequired unless `code` is the current one of the user's device, for those
-    who must give one (and anyone with a device); a wrong code is a failed login."""
+def _second_factor_passed(user, scope: access.StaffScope, code: str) -> bool:
+    """Whether the user needs no code, or `code` is the current one of their device (for
+    those who must give one, and anyone with a device)."""
     device = twofactor.confirmed_device(user)
-    if device is None and not access.two_factor_required(user, scope):
-        return
     if device is None:
-        raise OtpRequired(
-            _(
-                "Enregistrez d’abord votre application d’authentification dans l’espace "
-                "agents (/staff/)."
-            )
-        )
-    if not code:
-        raise OtpRequired()
-    if not twofactor.check_code(device, code):
-        user_login_failed.send(
-            sender=__name__,
-            credentials={"username": user.get_username()},
-            request=request._request,
-        )
-        if _locked_out(request):
-            raise lockout.locked_out()
-        raise OtpRequired()
+        return not access.two_factor_required(user, scope)
+    return bool(code) and twofactor.check_code(device, code)
+
+
+def _failed(request: Request, username: str) -> InvalidCredentials:
+    """Count a failed login whose password was right (the code was not): the lockout counts
+    it as it counts a wrong password."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": username}, request=request._request
+    )
+    if _locked_out(request):
+        raise lockout.locked_out()
+    return InvalidCredentials()
 
 
 class TokenCreateView(APIView):
@@ -88,14 +80,10 @@ class TokenCreateView(APIView):
             200: TokenSerializer,
             400: OpenApiResponse(
                 InvalidErrorSerializer,
-                description="`invalid_credentials` (wrong username or password, or not a "
-                "member of staff) or `invalid`.",
-            ),
-            401: OpenApiResponse(
-                ErrorSerializer,
-                description="`otp_required`: the account needs the code of its "
-                "authenticator app, and `otp` is missing or wrong (or no device is "
-                "enrolled yet: enrol it in the staff workspace).",
+                description="`invalid_credentials` (wrong username or password, not a member "
+                "of staff, or an account that needs the code of its authenticator app with "
+                "`otp` missing or wrong or no device enrolled yet: one answer for all, so "
+                "that it never tells which part was right) or `invalid`.",
             ),
             429: OpenApiResponse(
                 ErrorSerializer,
@@ -121,7 +109,8 @@ class TokenCreateView(APIView):
         # Someone without a membership is told exactly what a wrong password is told.
         if user is None or not scope.is_member:
             raise InvalidCredentials()
-        _check_second_factor(request, user, scope, data.get("otp", ""))
+        if not _second_factor_passed(user, scope, data.get("otp", "")):
+            raise _failed(request, user.get_username())
         token = tokens.token_issue(user=user)
         return Response(
             TokenSerializer({"token": token.key, "expires_at": tokens.expires_at(token)}).data

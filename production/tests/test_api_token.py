@@ -1,6 +1,6 @@
 """POST /api/v1/auth/token/ and the tokens it gives: the lockout (429 `locked_out`), the
-second factor of supervisors and administrators (401 `otp_required`), expiry, and
-revocation by a new password."""
+second factor of supervisors and administrators (one answer, 400 `invalid_credentials`,
+whichever part is wrong), expiry, and revocation by a new password."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -41,17 +41,18 @@ def supervisor(paris):
 # Lockout ------------------------------------------------------------------------------------
 
 
-def test_an_account_is_locked_after_five_failures(paris, settings):
+def test_a_pair_is_locked_after_five_failures_not_the_account(paris, settings):
     settings.RATE_LIMITS = False  # the lockout, not the per-address rate limit
     member("agent", paris.office, username="awa")
-    codes = [ask(password="guess", address=f"203.0.113.{i}").status_code for i in range(5)]
+    codes = [ask(password="guess", address="203.0.113.9").status_code for _ in range(5)]
     assert codes == [400, 400, 400, 400, 429]
-    response = ask(address="192.0.2.50")  # the right password, from elsewhere
+    response = ask(address="203.0.113.9")  # the right password, from there
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"
     assert "15 minutes" in response.json()["detail"]
     assert response["Retry-After"] == "900"
     assert not Token.objects.exists()
+    assert ask(address="192.0.2.50").status_code == 200  # the owner, from elsewhere
 
 
 def test_an_address_is_locked_after_five_failures(paris, settings, freeze):
@@ -77,23 +78,39 @@ def test_a_supervisor_gets_a_token_with_the_code_of_their_app(supervisor, freeze
 
 
 @pytest.mark.parametrize("otp", [None, "", "000000", "abc"])
-def test_without_the_right_code_a_supervisor_gets_401_otp_required(supervisor, freeze, otp):
+def test_without_the_right_code_a_supervisor_gets_what_a_wrong_password_gets(
+    supervisor, freeze, otp
+):
+    """Nothing tells a right password from a wrong one before the code is right."""
     freeze(NOON)
     if otp == totp_code():
         otp = "111111"
     extra = {} if otp is None else {"otp": otp}
-    response = ask(username="sup", **extra)
-    assert response.status_code == 401
-    assert response.json()["code"] == "otp_required"
+    right_password = ask(username="sup", address="203.0.113.1", **extra)
+    wrong_password = ask(username="sup", password="guess", address="203.0.113.2", **extra)
+    assert right_password.status_code == wrong_password.status_code == 400
+    assert right_password.json() == wrong_password.json()
+    assert right_password.json()["code"] == "invalid_credentials"
     assert not Token.objects.exists()
 
 
-def test_an_administrator_without_a_device_gets_401_otp_required(freeze):
+def test_a_right_password_without_the_code_counts_as_a_failure(supervisor, settings, freeze):
+    settings.RATE_LIMITS = False
+    freeze(NOON)
+    for _ in range(5):
+        ask(username="sup", address="203.0.113.9")  # no otp at all
+    response = ask(username="sup", otp=totp_code(), address="203.0.113.9")
+    assert response.status_code == 429
+    assert response.json()["code"] == "locked_out"
+
+
+def test_an_administrator_without_a_device_gets_what_a_wrong_password_gets(freeze):
     member("admin", username="minister")
-    response = ask(username="minister", otp="123456")
-    assert response.status_code == 401
-    assert response.json()["code"] == "otp_required"
-    assert "/staff/" in response.json()["detail"]
+    right = ask(username="minister", otp="123456", address="203.0.113.1")
+    wrong = ask(username="minister", password="guess", otp="123456", address="203.0.113.2")
+    assert right.status_code == wrong.status_code == 400
+    assert right.json() == wrong.json()
+    assert "/staff/" in right.json()["detail"]
 
 
 def test_wrong_codes_count_towards_the_lockout(supervisor, settings, freeze):
@@ -101,9 +118,9 @@ def test_wrong_codes_count_towards_the_lockout(supervisor, settings, freeze):
     for i in range(5):
         freeze(NOON + timedelta(minutes=i))
         wrong = "000000" if totp_code() != "000000" else "111111"
-        ask(username="sup", otp=wrong, address=f"203.0.113.{i}")
+        ask(username="sup", otp=wrong, address="203.0.113.9")
     freeze(NOON + timedelta(minutes=6))
-    response = ask(username="sup", otp=totp_code(), address="192.0.2.50")
+    response = ask(username="sup", otp=totp_code(), address="203.0.113.9")
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"
 
@@ -178,9 +195,9 @@ def test_the_schema_documents_the_answers_of_the_token_endpoint(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--file", str(target))
     operation = yaml.safe_load(target.read_text())["paths"][URL]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "429"}
+    assert set(operation["responses"]) == {"200", "400", "429"}
     assert "locked_out" in operation["responses"]["429"]["description"]
-    assert "otp_required" in operation["responses"]["401"]["description"]
+    assert "`otp` missing or wrong" in operation["responses"]["400"]["description"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -188,4 +205,4 @@ def test_one_code_sent_twice_at_once_opens_one_request_only(supervisor, settings
     settings.RATE_LIMITS = False
     code = totp_code()
     answers = run_together([lambda: ask(username="sup", otp=code)] * 2)
-    assert sorted(answer.status_code for answer in answers) == [200, 401]
+    assert sorted(answer.status_code for answer in answers) == [200, 400]

@@ -2,12 +2,19 @@
 address), the second factor of supervisors and administrators (the code at login, the
 enrolment of a device), and `next` kept on this site."""
 
+import io
+import re
+
 import pytest
 from axes.models import AccessAttempt
+from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from appointments import twofactor
-from appointments.services import staff_totp_register
+from appointments.models import EnrolmentCode
+from appointments.services import staff_enrolment_code_issue, staff_totp_register
 from appointments.tests.factories import member
 from tests.support import TEST_TOTP_SECRET, log_in, totp_code
 
@@ -41,13 +48,15 @@ def supervisor(paris):
 # Lockout ------------------------------------------------------------------------------------
 
 
-def test_an_account_is_locked_after_five_failures_whatever_the_address(client, paris, freeze):
+def test_a_pair_is_locked_after_five_failures_and_the_account_stays_open_elsewhere(
+    client, paris, freeze
+):
     freeze(NOON)
     agent = member("agent", paris.office, username="awa")
-    answers = [attempt(client, "awa", "wrong", address=f"203.0.113.{i}") for i in range(5)]
+    answers = [attempt(client, "awa", "wrong", address="203.0.113.9") for _ in range(5)]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 429]
-    # The right password, from yet another address: refused, with a page that says why.
-    response = attempt(client, "awa", "pw", address="192.0.2.50")
+    # The right password from that address: refused, with a page that says why.
+    response = attempt(client, "awa", "pw", address="203.0.113.9")
     assert response.status_code == 429
     assert "Connexion bloquée" in response.content.decode()
     assert "15 minutes" in response.content.decode()
@@ -55,6 +64,17 @@ def test_an_account_is_locked_after_five_failures_whatever_the_address(client, p
     assert logged_in_as(client) is None
     # The lockout ends when announced.
     freeze("2026-03-02T12:16:00Z")
+    assert attempt(client, "awa", "pw", address="203.0.113.9").status_code == 302
+    assert logged_in_as(client) == str(agent.pk)
+
+
+def test_failures_spread_over_addresses_lock_no_username(client, paris, freeze):
+    """Usernames are easy to guess: failures from many addresses must not lock the account
+    for its owner (each address only locks itself once over the limit)."""
+    freeze(NOON)
+    agent = member("agent", paris.office, username="awa")
+    for i in range(20):
+        attempt(client, "awa", "wrong", address=f"203.0.113.{i}")
     assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 302
     assert logged_in_as(client) == str(agent.pk)
 
@@ -69,12 +89,30 @@ def test_an_address_is_locked_after_five_failures_whatever_the_account(client, p
     assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 302
 
 
+def test_an_office_network_is_never_locked_as_a_whole(client, paris, settings):
+    """Someone at the office who fails five times on their own name, or a stranger on the
+    office's network trying names, locks those names from there, not their colleagues."""
+    settings.STAFF_NETWORKS = ["198.51.100.0/24"]
+    colleague = member("agent", paris.office, username="awa")
+    for name in ["a", "b", "c", "d", "e", "f"]:
+        attempt(client, name, "guess", address="198.51.100.7")
+    for _ in range(5):
+        attempt(client, "moussa", "guess", address="198.51.100.7")
+    assert attempt(client, "moussa", "guess", address="198.51.100.7").status_code == 429
+    assert attempt(client, "awa", "pw", address="198.51.100.7").status_code == 302
+    assert logged_in_as(client) == str(colleague.pk)
+    # Outside those networks the same address would be locked.
+    client.logout()
+    settings.STAFF_NETWORKS = []
+    assert attempt(client, "awa", "pw", address="198.51.100.7").status_code == 429
+
+
 def test_the_admin_login_locks_too_and_an_administrator_unlocks(client, paris):
     member("agent", paris.office, username="awa", is_staff=True)
     admin_login = reverse("admin:login")
     for _ in range(5):
         client.post(admin_login, {"username": "awa", "password": "x"}, REMOTE_ADDR="203.0.113.9")
-    assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 429
+    assert attempt(client, "awa", "pw", address="203.0.113.9").status_code == 429
 
     # An administrator of the ministry lifts it in the admin (Axes: access attempts).
     minister = member("admin", username="minister", is_staff=True, is_superuser=True)
@@ -88,7 +126,7 @@ def test_the_admin_login_locks_too_and_an_administrator_unlocks(client, paris):
     assert response.status_code == 302
     assert not AccessAttempt.objects.exists()
     client.logout()
-    assert attempt(client, "awa", "pw", address="192.0.2.50").status_code == 302
+    assert attempt(client, "awa", "pw", address="203.0.113.9").status_code == 302
 
 
 def test_the_attempts_table_keeps_no_password_nor_code(client, supervisor):
@@ -129,7 +167,7 @@ def test_wrong_codes_count_towards_the_lockout(client, supervisor, freeze):
         freeze(f"2026-03-02T12:0{i}:00Z")  # django-otp slows tries down; the lockout counts
         attempt(client, "sup", "pw", code="000000" if totp_code() != "000000" else "111111")
     freeze("2026-03-02T12:06:00Z")
-    response = attempt(client, "sup", "pw", code=totp_code(), address="192.0.2.50")
+    response = attempt(client, "sup", "pw", code=totp_code())
     assert response.status_code == 429
     assert logged_in_as(client) is None
 
@@ -165,15 +203,24 @@ def test_a_supervisor_without_a_device_can_do_nothing_but_enrol(client, paris, f
     # Nor the API with this session.
     assert client.get("/api/v1/files/").status_code == 401
 
+    # The password alone shows no secret: it needs the code an administrator gave.
     page = client.get(enrol)
-    html = page.content.decode()
     assert page.status_code == 200
+    assert "<svg" not in page.content.decode()
+    assert 'name="enrolment_code"' in page.content.decode()
+    response = client.post(enrol, {"enrolment_code": "ABCD-EFGH-JKMN"})
+    assert "Code d’enregistrement incorrect" in response.content.decode()
+    assert not TOTPDevice.objects.exists()
+
+    code = staff_enrolment_code_issue(user=page.wsgi_request.user)
+    page = client.post(enrol, {"enrolment_code": code.lower().replace("-", " ")})
+    html = page.content.decode()
     assert "<svg" in html  # the QR code, inline
-    device = twofactor.pending_device(page.wsgi_request.user)
+    device = TOTPDevice.objects.get(confirmed=False)
     secret = twofactor.secret_base32(device)
     assert twofactor.secret_grouped(device) in html
+    # The same secret on every visit of this session (an app that scanned it keeps working).
     assert client.get(enrol).content.decode().count(twofactor.secret_grouped(device)) == 1
-    assert twofactor.pending_device(page.wsgi_request.user).pk == device.pk  # same secret
 
     wrong = "000000" if totp_code(secret) != "000000" else "111111"
     response = client.post(enrol, {"code": wrong})
@@ -202,17 +249,101 @@ def test_a_session_without_the_code_of_an_existing_device_is_ended(client, super
     assert logged_in_as(client) is None
 
 
+def enrolled_secret(client, user) -> str:
+    """Log in as `user` and start enrolling with a code an administrator issued."""
+    client.force_login(user)
+    code = staff_enrolment_code_issue(user=user)
+    client.post(reverse("staff:two-factor"), {"enrolment_code": code})
+    return twofactor.secret_base32(TOTPDevice.objects.get(user=user, confirmed=False))
+
+
 def test_enrolment_never_redirects_off_the_site(client, paris, freeze):
     freeze(NOON)
     user = member("supervisor", paris.office, username="sup")
-    client.force_login(user)
-    client.get(reverse("staff:two-factor"))
-    secret = twofactor.secret_base32(twofactor.pending_device(user))
+    secret = enrolled_secret(client, user)
     response = client.post(
         reverse("staff:two-factor"), {"code": totp_code(secret), "next": "https://evil.example/"}
     )
     assert response.status_code == 302
     assert response.url == "/staff/"
+
+
+def test_whoever_knows_a_new_supervisors_password_cannot_enrol_a_device(client, paris):
+    """The race of first come, first served: the stranger has the password but no code, and
+    sees no secret; the owner's code, once used, is no good to anyone else."""
+    user = member("supervisor", paris.office, username="sup")
+    code = staff_enrolment_code_issue(user=user)
+    stranger = Client()
+    stranger.force_login(user)
+    page = stranger.get(reverse("staff:two-factor"))
+    assert "<svg" not in page.content.decode()
+    refused = stranger.post(reverse("staff:two-factor"), {"code": "123456"})  # no device
+    assert "<svg" not in refused.content.decode()
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    # The owner uses the code; the stranger, even told it afterwards, cannot use it again
+    # nor see the secret given to the owner's session.
+    client.force_login(user)
+    client.post(reverse("staff:two-factor"), {"enrolment_code": code})
+    secret = TOTPDevice.objects.get(user=user, confirmed=False)
+    again = stranger.post(reverse("staff:two-factor"), {"enrolment_code": code})
+    assert "Code d’enregistrement incorrect" in again.content.decode()
+    assert (
+        twofactor.secret_grouped(secret)
+        not in stranger.get(reverse("staff:two-factor")).content.decode()
+    )
+
+
+def test_an_enrolment_code_lasts_its_hours_and_a_new_one_replaces_it(paris, freeze, settings):
+    from appointments.services import InvalidEnrolmentCode, staff_totp_enrol
+
+    freeze(NOON)
+    user = member("supervisor", paris.office, username="sup")
+    first = staff_enrolment_code_issue(user=user)
+    second = staff_enrolment_code_issue(user=user)
+    with pytest.raises(InvalidEnrolmentCode):
+        staff_totp_enrol(user=user, enrolment_code=first)  # replaced by the second
+    other = member("supervisor", paris.office, username="other")
+    with pytest.raises(InvalidEnrolmentCode):
+        staff_totp_enrol(user=other, enrolment_code=second)  # someone else's
+    freeze("2026-03-03T12:00:01Z")  # 24 h and a second later
+    with pytest.raises(InvalidEnrolmentCode):
+        staff_totp_enrol(user=user, enrolment_code=second)
+    assert staff_totp_enrol(user=user, enrolment_code=staff_enrolment_code_issue(user=user))
+    stored = EnrolmentCode.objects.filter(user=user).values_list("digest", flat=True)
+    assert all(len(digest) == 64 and "-" not in digest for digest in stored)
+
+
+def test_an_administrator_issues_a_code_in_the_admin(client, paris, freeze):
+    freeze(NOON)
+    minister = member("admin", username="minister", is_staff=True, is_superuser=True)
+    log_in(client, minister)
+    sup = member("supervisor", paris.office, username="sup")
+    response = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "issue_enrolment_code", "_selected_action": [sup.pk]},
+        follow=True,
+    )
+    text = response.content.decode()
+    shown = re.search(
+        r"sup : code d’enregistrement ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", text, re.I
+    )
+    assert shown
+    record = EnrolmentCode.objects.get(user=sup)
+    assert record.issued_by == minister
+    assert shown.group(1) not in record.digest
+    other = Client()
+    other.force_login(sup)
+    other.post(reverse("staff:two-factor"), {"enrolment_code": shown.group(1)})
+    assert TOTPDevice.objects.filter(user=sup, confirmed=False).exists()
+
+
+def test_the_command_prints_a_code_for_operations(paris):
+    sup = member("supervisor", paris.office, username="sup")
+    out = io.StringIO()
+    call_command("enrolment_code", "sup", stdout=out)
+    code = out.getvalue().strip()
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+    assert EnrolmentCode.objects.filter(user=sup, used_at__isnull=True).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -273,3 +404,47 @@ def test_the_admin_refuses_a_weak_password(client):
     html = response.content.decode()
     assert "trop court" in html
     assert "entièrement numérique" in html
+
+
+# A stranger who knows a username ------------------------------------------------------------
+
+
+def _page(client, username, password, code, address):
+    response = client.post(
+        LOGIN, {"username": username, "password": password, "code": code}, REMOTE_ADDR=address
+    )
+    return response.status_code == 302 and logged_in_as(client) is not None
+
+
+def _admin(client, username, password, code, address):
+    login = reverse("admin:login")
+    body = {"username": username, "password": password, "code": code, "next": "/"}
+    response = client.post(login, body, REMOTE_ADDR=address)
+    return response.status_code == 302 and logged_in_as(client) is not None
+
+
+def _token(client, username, password, code, address):
+    body = {"username": username, "password": password, "otp": code}
+    response = client.post("/api/v1/auth/token/", body, "application/json", REMOTE_ADDR=address)
+    return response.status_code == 200 and "token" in response.json()
+
+
+@pytest.mark.parametrize("entrance", [_page, _admin, _token], ids=["page", "admin", "token"])
+def test_twelve_wrong_passwords_from_one_address_do_not_lock_the_owner_out(
+    client, paris, settings, freeze, entrance
+):
+    """The README names `agent.bko`: a stranger's twelve wrong passwords from address A lock
+    A, and the owner logs in from address B with the right password and code."""
+    settings.RATE_LIMITS = False  # the lockout, not the per-address rate limit
+    freeze(NOON)
+    owner = member("admin", username="agent.bko", is_staff=True, is_superuser=True)
+    staff_totp_register(user=owner, secret=TEST_TOTP_SECRET)
+    stranger = "203.0.113.66"
+    for i in range(12):
+        assert not entrance(client, "agent.bko", f"guess-{i}", "123456", stranger)
+    assert AccessAttempt.objects.filter(username="agent.bko").exists()
+    # Even the right password and code do not open from the stranger's address now.
+    freeze("2026-03-02T12:01:00Z")
+    assert not entrance(client, "agent.bko", "pw", totp_code(), stranger)
+    freeze("2026-03-02T12:02:00Z")
+    assert entrance(client, "agent.bko", "pw", totp_code(), "192.0.2.50")
