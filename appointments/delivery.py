@@ -54,9 +54,10 @@ LOST_SENDER = "sender lost: its claim lapsed before an outcome was recorded"
 # before SMS_ALLOWED_COUNTRIES changed, or by a path that skipped them.
 SMS_COUNTRY_REFUSED = "not sent: the number is outside SMS_ALLOWED_COUNTRIES"
 
-# Secrets a message's payload may carry: kept while it may still be sent, dropped once it is
+# Secrets a message's payload may carry (a manage link's token, a verification code): kept while
+# it may still be sent, dropped once it is
 # sent or abandoned (a message retried from the admin afterwards goes without its link).
-SECRET_PAYLOAD_KEYS = ("manage_token",)
+SECRET_PAYLOAD_KEYS = ("manage_token", "code")
 
 # Kinds whose email carries the calendar file and the convocation.
 WITH_DOCUMENTS = ("booking_confirmed", "booking_rescheduled", "booking_rebooked")

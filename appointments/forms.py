@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import validation
+from . import protection, validation
 from .errors import NoChannelLeft
 from .models import Appointment, Office, applicant_language
 from .services import Applicant
@@ -38,7 +38,9 @@ class BookingForm(forms.Form):
             "J’accepte que ces données soient utilisées pour traiter ma demande de passeport."
         ),
     )
-    altcha = forms.CharField(required=False, widget=forms.HiddenInput)
+    altcha = forms.CharField(
+        required=False, max_length=protection.PAYLOAD_MAX_LENGTH, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, office: Office, **kwargs):
         kwargs.setdefault("label_suffix", "")

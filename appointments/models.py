@@ -58,6 +58,12 @@ class Office(models.Model):
     timezone = TimeZoneField(_("fuseau horaire"), use_pytz=False)
     address = models.TextField(_("adresse"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # When the office was last made inactive (set by the database, trigger
+    # office_deactivated_at; None while active): its displaced appointments wait this long
+    # for a new time before their identity data is erased (services/retention_pick.sql).
+    deactivated_at = models.DateTimeField(
+        _("inactif depuis"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("bureau")

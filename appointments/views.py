@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from epassport.errors import NotFound
 
@@ -37,7 +37,7 @@ from .models import Appointment, Office, Slot
 BOOKING_HORIZON_DAYS = 60
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     groups = selectors.office_groups(selectors.offices_now())
     return render(request, "appointments/home.html", {"groups": groups})
@@ -77,7 +77,7 @@ def _free_days(office: Office, today: date) -> list[selectors.FreeDay]:
     )
 
 
-@require_GET
+@require_safe
 def office_detail(request: HttpRequest, code: str) -> HttpResponse:
     if _availability_limited(request):
         return _too_many(request)
@@ -95,7 +95,7 @@ def _parse_day(value: str) -> date:
     return day
 
 
-@require_GET
+@require_safe
 def office_day(request: HttpRequest, code: str, day: str) -> HttpResponse:
     if _availability_limited(request):
         return _too_many(request)
@@ -107,7 +107,7 @@ def office_day(request: HttpRequest, code: str, day: str) -> HttpResponse:
     return render(request, "appointments/day.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
     from django.conf import settings
 
@@ -201,7 +201,7 @@ def _manage_context(appointment: Appointment, token: str) -> dict:
     return context
 
 
-@require_GET
+@require_safe
 def manage(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     appointment = _appointment(reference, token)
     response = render(request, "appointments/manage.html", _manage_context(appointment, token))
@@ -209,7 +209,7 @@ def manage(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def manage_notifications(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     """Turn the messages by email or by SMS on or off; one at least stays on. A page of its
     own: the manage page sends no Referer at all, and a form posted from such a page carries
@@ -237,7 +237,7 @@ def manage_notifications(request: HttpRequest, reference: str, token: str) -> Ht
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def manage_confirm(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     """The code sent to the applicant (contact verification) turns the pending booking into
     a booked one; anything but a pending booking goes to its manage page."""
@@ -274,17 +274,29 @@ def manage_confirm(request: HttpRequest, reference: str, token: str) -> HttpResp
     return response
 
 
-@require_GET
+def _document_gone(request: HttpRequest, appointment, token: str) -> HttpResponse:
+    """410 `expired` for the convocation and the calendar entry of a booking that no longer
+    holds a seat (a hold never confirmed, a cancelled or displaced appointment): the
+    document would send its holder to a seat that is not theirs."""
+    context = {"appointment": appointment, "token": token}
+    return render(request, "appointments/document_gone.html", context, status=410)
+
+
+@require_safe
 def manage_ics(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     appointment = _appointment(reference, token)
+    if appointment.status not in Appointment.SEAT_HOLDING:
+        return _document_gone(request, appointment, token)
     response = HttpResponse(documents.appointment_ics(appointment), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="{appointment.reference}.ics"'
     return response
 
 
-@require_GET
+@require_safe
 def manage_pdf(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     appointment = _appointment(reference, token)
+    if appointment.status not in Appointment.SEAT_HOLDING:
+        return _document_gone(request, appointment, token)
     pdf = documents.appointment_pdf(
         appointment, manage_url=documents.manage_url(appointment, token)
     )
@@ -293,7 +305,7 @@ def manage_pdf(request: HttpRequest, reference: str, token: str) -> HttpResponse
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def manage_cancel(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     appointment = _appointment(reference, token)
     context = _manage_context(appointment, token)
@@ -308,7 +320,7 @@ def manage_cancel(request: HttpRequest, reference: str, token: str) -> HttpRespo
     return render(request, "appointments/cancel.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def manage_move(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     appointment = _appointment(reference, token)
     context = _manage_context(appointment, token)

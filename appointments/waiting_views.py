@@ -59,7 +59,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def waiting_room_page(request: HttpRequest, code: str) -> HttpResponse:
     office = get_object_or_404(Office, code=code, active=True)
     now = timezone.now()

@@ -72,7 +72,7 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         # The production defaults: plain HTTP here, and nobody to deliver to.
         SECURE_SSL_REDIRECT="false",
         ALLOW_CONSOLE_DELIVERY="true",
-        # Neither the API nor the floor renders a template: collectstatic is not needed.
+        # Collected before gunicorn starts (bench/server.py), as a deployment does.
         STATIC_ROOT=str(OUT_DIR / "static"),
         PYTHONDONTWRITEBYTECODE="1",
     )

@@ -60,9 +60,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def collect_static(env: dict[str, str]) -> None:
+    """`collectstatic` into the run's STATIC_ROOT, as a deployment does before starting the
+    portal (with DEBUG off it refuses to start without the manifest)."""
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
+
+
 def start_gunicorn(
     args: argparse.Namespace, env: dict[str, str], port: int, log: Path
 ) -> tuple[subprocess.Popen, list[str]]:
+    collect_static(env)
     command = [
         str(BIN / "gunicorn"),
         "bench.wsgi:application",  # the portal, and the bare floor in front

@@ -127,10 +127,23 @@ def create_offices(*, files: int, now: datetime) -> Offices:
             reason="Maintenance des machines",
         )
         slots_generate(days=14)
-        since = {"by": admin, "starts_at": now - timedelta(days=12), "message_fr": "Suspendu."}
-        suspension_create(reopens_at=now - timedelta(days=1), office_codes=None, **since)
+        # Every office suspended 12 days ago, reopened yesterday but a few, whose suspension
+        # goes on (one suspension at a time per office: the second starts where the first
+        # ends).
+        suspension_create(
+            by=admin,
+            starts_at=now - timedelta(days=12),
+            reopens_at=now - timedelta(days=1),
+            office_codes=None,
+            message_fr="Suspendu.",
+            history=True,
+        )
         still = suspension_create(
-            reopens_at=now + timedelta(days=4), office_codes=SUSPENDED, **since
+            by=admin,
+            starts_at=now - timedelta(days=1),
+            reopens_at=now + timedelta(days=4),
+            office_codes=SUSPENDED,
+            message_fr="Suspendu.",
         )
     offices, centre_ids = [], []
     for place in OFFICES:

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from epassport.errors import DomainError
 
@@ -16,7 +16,7 @@ from .models import Shipment
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def pouches(request: HttpRequest) -> HttpResponse:
     received = selectors.shipments_received_by(user=request.user)
     context = {

@@ -65,5 +65,40 @@ def check_celery(*, now: float | None = None) -> str:
     return OK
 
 
+def static_manifest_problem() -> str | None:
+    """Why the pages could not name their static files, or None: with DEBUG off they are
+    served under hashed names read from the manifest `collectstatic` writes, and a page
+    whose file has no entry answers 500."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin
+    from django.core.files.storage import storages
+
+    storage = storages["staticfiles"]
+    if not isinstance(storage, ManifestFilesMixin):
+        return None
+    try:
+        entries, _hash = storage.load_manifest()  # (hashed names, manifest hash)
+    except Exception as error:  # a manifest that cannot be read is as good as none
+        return f"the static files manifest cannot be read ({error.__class__.__name__})"
+    if not entries:
+        return (
+            f"no static files manifest in STATIC_ROOT ({settings.STATIC_ROOT}): run "
+            "`python manage.py collectstatic --noinput` before starting the portal"
+        )
+    return None
+
+
+def check_static() -> str:
+    problem = static_manifest_problem()
+    if problem:
+        logger.warning("health: %s", problem)
+        return ERROR
+    return OK
+
+
 def report() -> dict[str, str]:
-    return {"database": check_database(), "redis": check_redis(), "celery": check_celery()}
+    return {
+        "database": check_database(),
+        "redis": check_redis(),
+        "celery": check_celery(),
+        "static": check_static(),
+    }

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     # Content-Security-Policy and Permissions-Policy on every answer.
     "epassport.headers.ContentSecurityPolicyMiddleware",  # django-csp's, its header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # A NUL byte in the path or the query, a body over the limit: refused before any view.
+    "epassport.early_refusals.EarlyRefusalMiddleware",
     # The public applicant API passes this and the other epassport.public_api ones straight on.
     "epassport.public_api.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -328,6 +330,11 @@ WAITING_ROOM_PER_NETWORK = env.int("WAITING_ROOM_PER_NETWORK", default=256)
 WAITING_ROOM_PER_ADDRESS = env.int("WAITING_ROOM_PER_ADDRESS", default=16)
 ADMISSION_MINUTES = env.int("ADMISSION_MINUTES", default=10)
 WAITING_ROOM_GRACE_SECONDS = env.int("WAITING_ROOM_GRACE_SECONDS", default=120)
+# At most this many admitted places booking at once (admitted, not booked yet, within their
+# grace): admissions follow the pace at which people really book (0: no such bound).
+WAITING_ROOM_IN_PROGRESS = env.int("WAITING_ROOM_IN_PROGRESS", default=400)
+if WAITING_ROOM_IN_PROGRESS < 0:
+    raise ImproperlyConfigured("WAITING_ROOM_IN_PROGRESS must be >= 0 (0: no bound).")
 if WAITING_ROOM_GRACE_SECONDS < 1:
     raise ImproperlyConfigured("WAITING_ROOM_GRACE_SECONDS must be >= 1.")
 if WAITING_ROOM_MINUTES < 0 or WAITING_ROOM_RATE < 0:
@@ -524,7 +531,17 @@ if not DEBUG and not ALLOW_CONSOLE_DELIVERY:
 # the delivery of a passport file (with its appointment).
 RETENTION_APPOINTMENT_DAYS = env.int("RETENTION_APPOINTMENT_DAYS", default=90)
 RETENTION_FILE_DAYS = env.int("RETENTION_FILE_DAYS", default=730)
-if RETENTION_APPOINTMENT_DAYS < 0 or RETENTION_FILE_DAYS < 0:
+RETENTION_REJECTED_DAYS = env.int("RETENTION_REJECTED_DAYS", default=365)
+RETENTION_UNCOLLECTED_DAYS = env.int("RETENTION_UNCOLLECTED_DAYS", default=730)
+if (
+    min(
+        RETENTION_APPOINTMENT_DAYS,
+        RETENTION_FILE_DAYS,
+        RETENTION_REJECTED_DAYS,
+        RETENTION_UNCOLLECTED_DAYS,
+    )
+    < 0
+):
     raise ImproperlyConfigured("RETENTION_*_DAYS must not be negative.")
 # Every log record is cleaned of email addresses, phone numbers, dates of birth and tokens
 # (epassport/logs.py), whichever logger or handler (gunicorn's, Celery's) writes it.

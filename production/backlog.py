@@ -19,8 +19,9 @@ whether the clocked task of a reopening fired or not:
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from time import monotonic
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -89,11 +90,33 @@ def suspended_offices(*, now: datetime) -> dict[int, Suspension]:
     return {row.office_id: row for row in rows}
 
 
-def _run_in_chunks(sql: str, params: dict) -> int:
+class RunClock:
+    """The moment of a run as it goes on: `start` (the run's `now`) plus the time elapsed
+    since. A run of a million files lasts minutes, and a suspension that begins meanwhile
+    must stop the next chunk, not wait for the next run."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start, self.started = start, monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=monotonic() - self.started)
+
+
+def _office_suspended(office_id: int, at: datetime) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM epassport_suspensions_at(%s, %s))", [office_id, at]
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _run_in_chunks(sql: str, params: dict, clock=None) -> int:
     """Run a claiming statement (which returns how many rows it claimed) until it claims
-    nothing, each chunk its own transaction."""
+    nothing, each chunk its own transaction, at the moment the chunk runs (`clock`)."""
     total = 0
     while True:
+        if clock is not None:
+            params = {**params, "now": clock()}
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, {**params, "chunk": CHUNK})
             (count,) = cursor.fetchone()
@@ -121,10 +144,12 @@ def backlog_hold(*, now: datetime, suspended: dict[int, Suspension]) -> int:
     return held
 
 
-def backlog_release(*, now: datetime) -> int:
-    """Send back to the queue the files the service held, where no suspension is in force."""
+def backlog_release(*, now: datetime, clock=None) -> int:
+    """Send back to the queue the files the service held, where no suspension is in force
+    (when each chunk runs: a suspension beginning during the run holds the next ones)."""
     note = gettext("Service Premium rouvert : dossier remis en file de production.")
-    return _run_in_chunks(_SQL["release"], {"now": now, "note": note, "kind": RELEASE_KIND})
+    params = {"now": now, "note": note, "kind": RELEASE_KIND}
+    return _run_in_chunks(_SQL["release"], params, clock=clock)
 
 
 def _centre_day_batch(centre: Centre, *, now: datetime) -> ProductionBatch | None:
@@ -147,12 +172,16 @@ def _centre_day_batch(centre: Centre, *, now: datetime) -> ProductionBatch | Non
     return batch
 
 
-def backlog_dispatch_centre(*, centre: Centre, now: datetime) -> int:
+def backlog_dispatch_centre(*, centre: Centre, now: datetime, clock=None) -> int:
     """Dispatch the centre's queue into its batch of the day, chunk by chunk, up to its
-    capacity; returns the number of files taken."""
+    capacity; returns the number of files taken. Each chunk first checks that no suspension
+    has begun at the centre since the run started (`clock`: the moment as the run goes on)."""
     note = gettext("Pris en production (lot du jour).")
+    clock = clock or RunClock(now)
     taken = 0
     while True:
+        if _office_suspended(centre.office_id, clock()):
+            return taken
         with transaction.atomic():
             batch = _centre_day_batch(centre, now=now)
             if batch is None:
@@ -175,13 +204,15 @@ def backlog_dispatch_centre(*, centre: Centre, now: datetime) -> int:
             return taken
 
 
-def backlog_dispatch(*, now: datetime, suspended: dict[int, Suspension]) -> dict[str, int]:
+def backlog_dispatch(
+    *, now: datetime, suspended: dict[int, Suspension], clock=None
+) -> dict[str, int]:
     """Dispatch every centre that is not itself suspended, on the days it works (opening
     hours, no closure): the days the tracking estimate counts (production/estimate.py)."""
     centres = Centre.objects.select_related("office").filter(office__active=True).order_by("pk")
     calendars = estimate.office_calendars(now)
     return {
-        centre.office.code: backlog_dispatch_centre(centre=centre, now=now)
+        centre.office.code: backlog_dispatch_centre(centre=centre, now=now, clock=clock)
         for centre in centres
         if centre.office_id not in suspended and calendars[centre.office_id].works_today(now)
     }
@@ -191,12 +222,16 @@ def backlog_run(*, now: datetime | None = None) -> BacklogRun:
     """Bring the files in line with the suspensions in force, then dispatch: what the
     periodic task, the clocked task of a reopening and `manage.py dispatch_backlog` run."""
     now = now or timezone.now()
+    clock = RunClock(now)
     suspended = suspended_offices(now=now)
     run = BacklogRun()
     run.held = backlog_hold(now=now, suspended=suspended)
-    run.released = backlog_release(now=now)
+    run.released = backlog_release(now=now, clock=clock)
     run.rebooked = appointment_services.displaced_rebook(now=now)
-    run.dispatched = backlog_dispatch(now=now, suspended=suspended)
+    # Suspensions again, as they are now: one may have begun while the files were moved.
+    run.dispatched = backlog_dispatch(
+        now=now, suspended=suspended_offices(now=clock()), clock=clock
+    )
     return run
 
 

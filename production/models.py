@@ -158,7 +158,10 @@ class PassportFile(models.Model):
                 name="file_status_valid",
             ),
             models.CheckConstraint(
-                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                # An erased rejected file has lost its reason with its identity.
+                condition=~Q(status="rejected")
+                | ~Q(rejection_reason="")
+                | Q(erased_at__isnull=False),
                 name="file_rejection_has_reason",
             ),
             models.CheckConstraint(

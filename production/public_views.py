@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from appointments import documents, validation
 from appointments import selectors as office_selectors
@@ -18,7 +18,7 @@ from appointments import selectors as office_selectors
 from . import selectors, tracking
 
 
-@require_GET
+@require_safe
 def status(request: HttpRequest) -> HttpResponse:
     groups = office_selectors.office_groups(selectors.public_status())
     return render(request, "production/status.html", {"groups": groups})
@@ -54,7 +54,7 @@ NOT_FOUND = _(
 )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
     """/suivi/: the applicant's file or appointment. Posted, not in the address, so that a
     date of birth is kept by no history, log or proxy; never cached."""

@@ -4,8 +4,10 @@ erase_personal_data` run `retention_run`.
 
 - An appointment that led to no passport file: RETENTION_APPOINTMENT_DAYS after its slot
   ended (appointments.services.appointments_erase_expired says which).
-- A delivered passport file, with its appointment: RETENTION_FILE_DAYS after its `delivered`
-  event (sql/erase_delivered.sql).
+- A passport file, with its appointment (sql/erase_files.sql): delivered,
+  RETENTION_FILE_DAYS after its `delivered` event; rejected, RETENTION_REJECTED_DAYS after
+  its `rejected` event; ready and never collected, RETENTION_UNCOLLECTED_DAYS after it
+  became ready.
 
 What stays is what the statistics and the history need: statuses, dates, offices, centres,
 batches, the files' events and the staff's views of them (FileView names the file, not the
@@ -23,9 +25,17 @@ from django.utils import timezone
 
 from appointments import services as appointment_services
 
+from .models import FileStatus
+
 # Files per transaction (their appointments are erased in the same one).
 CHUNK = 2000
-ERASE_DELIVERED_SQL = (Path(__file__).with_name("sql") / "erase_delivered.sql").read_text()
+ERASE_FILES_SQL = (Path(__file__).with_name("sql") / "erase_files.sql").read_text()
+# Each end of a file, and the setting of the days its identity data is kept after it.
+ENDS = {
+    FileStatus.DELIVERED: "RETENTION_FILE_DAYS",
+    FileStatus.REJECTED: "RETENTION_REJECTED_DAYS",
+    FileStatus.READY: "RETENTION_UNCOLLECTED_DAYS",
+}
 
 
 @dataclass
@@ -37,13 +47,25 @@ class RetentionRun:
 def files_erase_delivered(*, now: datetime | None = None, days: int | None = None) -> int:
     """Erase the files delivered more than `days` (settings.RETENTION_FILE_DAYS) ago and
     their appointments; returns how many files were erased."""
+    return files_erase_ended(status=FileStatus.DELIVERED, now=now, days=days)
+
+
+def files_erase_ended(*, status: str, now: datetime | None = None, days: int | None = None) -> int:
+    """Erase the files in `status` (one of ENDS) that reached it more than `days` (its
+    setting) ago, and their appointments; returns how many files were erased."""
     now = now or timezone.now()
-    days = settings.RETENTION_FILE_DAYS if days is None else days
-    params = {"cutoff": now - timedelta(days=days), "now": now, "chunk": CHUNK, "after": 0}
+    days = getattr(settings, ENDS[status]) if days is None else days
+    params = {
+        "status": status,
+        "cutoff": now - timedelta(days=days),
+        "now": now,
+        "chunk": CHUNK,
+        "after": 0,
+    }
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(ERASE_DELIVERED_SQL, params)
+            cursor.execute(ERASE_FILES_SQL, params)
             rows = cursor.fetchall()
             appointment_services.appointments_erase(
                 ids=[appointment for _file, appointment in rows if appointment is not None],
@@ -60,5 +82,5 @@ def retention_run(*, now: datetime | None = None) -> RetentionRun:
     now = now or timezone.now()
     return RetentionRun(
         appointments=appointment_services.appointments_erase_expired(now=now),
-        files=files_erase_delivered(now=now),
+        files=sum(files_erase_ended(status=status, now=now) for status in ENDS),
     )

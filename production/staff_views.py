@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from appointments import access, validation
 from appointments import services as appointment_services
@@ -32,7 +32,7 @@ PAGE_SIZE = 50
 
 
 @login_required
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     office = access.counter_offices(access.staff_scope(request.user)).first()
     if office is not None:
@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def agenda(request: HttpRequest, code: str) -> HttpResponse:
     scope = access.staff_scope(request.user)
     office = access.counter_office(scope, code=code)
@@ -98,7 +98,7 @@ def _same_site(request: HttpRequest, url: str | None) -> str | None:
 
 
 @login_required
-@require_GET
+@require_safe
 def find(request: HttpRequest) -> HttpResponse:
     """Check-in desk: a reference typed or the text of the convocation's QR code."""
     query = request.GET.get("q", "")
@@ -180,7 +180,7 @@ def _bulk_transition(request: HttpRequest) -> None:
 
 
 @login_required
-@require_GET
+@require_safe
 def files_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as CSV, for supervisors and administrators."""
     if not access.staff_scope(request.user).is_supervisor:
@@ -245,7 +245,7 @@ def file_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def backlog(request: HttpRequest) -> HttpResponse:
     """The backlog dashboard of the offices a supervisor supervises (every office for an
     administrator); 403 for anyone else. The figures are production.dashboard's, as in the

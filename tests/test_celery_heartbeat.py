@@ -63,7 +63,12 @@ def test_a_real_worker_runs_the_heartbeat_sent_through_redis(client, worker_queu
         deadline = time.monotonic() + 30
         while health.check_celery() != "ok" and time.monotonic() < deadline:
             time.sleep(0.1)
-    assert client.get("/healthz").json() == {"database": "ok", "redis": "ok", "celery": "ok"}
+    assert client.get("/healthz").json() == {
+        "database": "ok",
+        "redis": "ok",
+        "celery": "ok",
+        "static": "ok",
+    }
 
 
 @pytest.mark.django_db(transaction=True)

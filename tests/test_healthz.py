@@ -1,6 +1,9 @@
 """/healthz: database, Redis and Celery, each 'ok' or 'error' and nothing more (no exception
 text: the probe is public); 200 only if all are ok, else 503."""
 
+import os
+import subprocess
+import sys
 import time
 
 import psycopg2
@@ -17,21 +20,21 @@ def test_all_ok_answers_200(client):
     health.record_heartbeat()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "redis": "ok", "celery": "ok"}
+    assert response.json() == {"database": "ok", "redis": "ok", "celery": "ok", "static": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
 def test_without_a_heartbeat_celery_is_reported_down(client):
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "redis": "ok", "celery": "error"}
+    assert response.json() == {"database": "ok", "redis": "ok", "celery": "error", "static": "ok"}
 
 
 def test_a_stale_heartbeat_is_reported_down(client):
     health.record_heartbeat(now=time.time() - settings.CELERY_HEARTBEAT_MAX_AGE - 5)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "redis": "ok", "celery": "error"}
+    assert response.json() == {"database": "ok", "redis": "ok", "celery": "error", "static": "ok"}
 
 
 def test_redis_on_a_closed_port_answers_503_without_the_error_text(client, settings, caplog):
@@ -43,7 +46,10 @@ def test_redis_on_a_closed_port_answers_503_without_the_error_text(client, setti
     response = client.get("/healthz")
     assert response.status_code == 503
     # Exactly these bytes: no exception class, message, host or port in the answer.
-    assert response.content == b'{"database": "ok", "redis": "error", "celery": "error"}'
+    assert (
+        response.content
+        == b'{"database": "ok", "redis": "error", "celery": "error", "static": "ok"}'
+    )
     assert time.monotonic() - started < 10  # fails fast, does not hang the probe
     assert "ConnectionError" in caplog.text  # the cause is in the log, for operators
 
@@ -70,4 +76,42 @@ def test_a_dropped_database_connection_answers_error_without_its_text(client):
     finally:
         connection.close()  # the broken connection; the next use opens a new one
     assert response.status_code == 503
-    assert response.json() == {"database": "error", "redis": "ok", "celery": "ok"}
+    assert response.json() == {"database": "error", "redis": "ok", "celery": "ok", "static": "ok"}
+
+
+def test_without_collectstatic_the_check_says_so_and_the_web_server_refuses_to_start(
+    client, settings, tmp_path
+):
+    """With DEBUG off the pages name their files through collectstatic's manifest: without
+    it every page would answer 500. /healthz says so, and the WSGI application refuses to
+    start with what to do."""
+    health.record_heartbeat()
+    settings.STATIC_ROOT = str(tmp_path / "static")  # nothing collected there
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["static"] == "error"
+    assert "collectstatic" in health.static_manifest_problem()
+
+    environment = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "k" * 50,
+        "ALLOWED_HOSTS": "premium.example.ml",
+        "ALLOW_CONSOLE_DELIVERY": "true",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "import epassport.wsgi"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr
+    assert "collectstatic --noinput" in started.stderr

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from epassport.errors import NotFound
 
-from .. import services, validation
+from .. import protection, services, validation
 from ..models import Appointment, Office, Slot, applicant_language
 
 # Ids are PostgreSQL bigints: a larger number is not an id (and would overflow the query).
@@ -306,6 +306,7 @@ class BookingInputSerializer(FieldsKeptPerThread, serializers.Serializer):
         allow_blank=True,
         allow_null=True,
         write_only=True,
+        max_length=protection.PAYLOAD_MAX_LENGTH,
         help_text="Solution of a challenge from /api/v1/challenge/, when the challenge is on.",
     )
 

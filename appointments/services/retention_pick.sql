@@ -3,8 +3,10 @@
 -- they led to no passport file (`enrolled` ones are erased with their file, by
 -- production.retention). A displaced appointment waits for a new time (the backlog rebooks
 -- it once booking is open at its office, however long a suspension lasts): it is erased only
--- when it will not be rebooked, its office closed for good (inactive) or its applicant
--- holding another active appointment (the dispatcher's own test, rebook.sql: the partial
+-- when it will not be rebooked: its office inactive for as long as the retention (since
+-- deactivated_at, kept by the database: an office made inactive for a while may reopen and
+-- its displaced applicants then book again), or its applicant holding another active
+-- appointment (the dispatcher's own test, rebook.sql: the partial
 -- unique index on national_id answers it). Rows another worker holds are skipped.
 SELECT a.id
 FROM appointments_appointment a
@@ -16,7 +18,7 @@ WHERE a.erased_at IS NULL
   AND a.status <> 'enrolled'
   AND (
     a.status <> 'displaced'
-    OR NOT o.active
+    OR (NOT o.active AND o.deactivated_at < %(cutoff)s)
     OR EXISTS (
         SELECT 1 FROM appointments_appointment b
         WHERE b.national_id = a.national_id AND b.status IN ('booked', 'checked_in')

@@ -12,6 +12,7 @@ periodic dispatcher does the same every few minutes, so nothing depends on them 
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,34 @@ def _check(*, starts_at: datetime, reopens_at: datetime | None) -> None:
             _("La réouverture doit suivre le début de la suspension."),
             fields={"reopens_at": [str(_("La réouverture doit suivre le début."))]},
         )
+
+
+def _check_not_past(*, reopens_at: datetime | None, now: datetime) -> None:
+    if reopens_at is not None and reopens_at <= now:
+        detail = _("Cette suspension serait déjà terminée : la réouverture est passée.")
+        raise InvalidSuspension(detail, fields={"reopens_at": [str(detail)]})
+
+
+def _check_no_overlap(
+    *, pk: int | None, starts_at: datetime, reopens_at: datetime | None, offices: list[Office]
+) -> None:
+    """One suspension at a time per office: two that overlap would leave an office's
+    reopening to whichever ends last, and moving one would not reopen it. Checked under
+    lock_out_bookings's table lock, which two suspension writes cannot hold at once. (No
+    offices: every office.)"""
+    others = Suspension.objects.exclude(pk=pk).prefetch_related("offices")
+    others = others.filter(Q(reopens_at__isnull=True) | Q(reopens_at__gt=starts_at))
+    if reopens_at is not None:
+        others = others.filter(starts_at__lt=reopens_at)
+    mine = {office.pk for office in offices}
+    for other in others:
+        theirs = {office.pk for office in other.offices.all()}
+        if not mine or not theirs or mine & theirs:
+            detail = _(
+                "Une autre suspension (n° %(id)s) couvre déjà ces bureaux sur cette période : "
+                "modifiez-la plutôt (ou sa réouverture)."
+            ) % {"id": other.pk}
+            raise InvalidSuspension(detail, fields={"starts_at": [str(detail)]})
 
 
 def _offices(codes: list[str] | None) -> list[Office]:
@@ -123,20 +152,26 @@ def suspension_create(
     message_fr: str,
     message_en: str = "",
     now: datetime | None = None,
+    history: bool = False,
 ) -> Suspension:
     """Suspend the Premium service at these offices (None: all) from `starts_at` until
-    `reopens_at` (None: until further notice). Administrators only (Forbidden)."""
+    `reopens_at` (None: until further notice). Administrators only (Forbidden). One already
+    over is refused, unless `history` (data that records past suspensions: the benchmarks)."""
     _require_admin(by)
+    now = now or timezone.now()
     _check(starts_at=starts_at, reopens_at=reopens_at)
+    if not history:
+        _check_not_past(reopens_at=reopens_at, now=now)
     offices = _offices(office_codes)
     lock_out_bookings()
+    _check_no_overlap(pk=None, starts_at=starts_at, reopens_at=reopens_at, offices=offices)
     suspension = Suspension(
         starts_at=starts_at, reopens_at=reopens_at, message=message_fr, message_en=message_en
     )
     suspension.full_clean()
     suspension.save()
     suspension.offices.set(offices)
-    _apply(suspension, now=now or timezone.now())
+    _apply(suspension, now=now)
     return suspension
 
 
@@ -156,6 +191,12 @@ def suspension_update(
         setattr(locked, names.get(name, name), value)
     _check(starts_at=locked.starts_at, reopens_at=locked.reopens_at)
     lock_out_bookings()
+    _check_no_overlap(
+        pk=locked.pk,
+        starts_at=locked.starts_at,
+        reopens_at=locked.reopens_at,
+        offices=offices if offices is not None else list(locked.offices.all()),
+    )
     locked.full_clean()
     locked.save()
     if offices is not None:

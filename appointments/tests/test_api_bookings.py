@@ -254,10 +254,11 @@ def test_a_missing_or_malformed_solution_is_refused(api, slot, challenge_on, alt
     assert Appointment.objects.count() == 0
 
 
-@pytest.mark.parametrize("altcha_value", [{"number": 1}, ["x"]])
+@pytest.mark.parametrize("altcha_value", [{"number": 1}, ["x"], "A" * 100_000])
 def test_a_solution_that_is_not_text_is_an_invalid_field(api, slot, challenge_on, altcha_value):
     # The fields are checked before the proof of work (a request refused for its fields has
-    # not used up its challenge): a solution that is not even text is one of them.
+    # not used up its challenge): a solution that is not even text, or far longer than any
+    # solution, is one of them.
     response = api.post(BOOKINGS, {**payload(slot), "altcha": altcha_value}, format="json")
     body = assert_error(response, 400, "invalid")
     assert "altcha" in body["fields"]

@@ -5,9 +5,9 @@ recorded for a message keeps the token or the applicant's address."""
 import pytest
 from django.utils import timezone
 
-from appointments import delivery, sms
+from appointments import delivery, services, sms
 from appointments.models import OutboxMessage
-from appointments.tests.factories import book_at_reopening
+from appointments.tests.factories import book_at_reopening, someone
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,19 @@ def test_the_error_recorded_for_a_message_keeps_neither_its_token_nor_the_addres
     assert f"/rendez-vous/{appointment.reference}/[token]/" in sms_message.last_error
     assert token not in sms_message.last_error
     assert appointment.phone not in sms_message.last_error
+
+
+def test_a_code_abandoned_after_its_last_try_leaves_the_database(
+    sms_gateway_down, inbox, verify_on, slot
+):
+    """The verification code is a secret too: the database keeps only its keyed hash on
+    the appointment; the outbox drops it on every end of its message."""
+    inbox.refusing = True
+    hold, _token = services.booking_create(slot=slot, applicant=someone())
+    messages = OutboxMessage.objects.filter(appointment=hold, kind="booking_code")
+    assert messages.count() == 2
+    code = messages.first().payload["code"]
+    sweep_until_abandoned()
+    assert {m.status for m in messages.all()} == {"failed"}
+    assert not OutboxMessage.objects.filter(payload__has_key="code").exists()
+    assert all(code not in str(m.payload) for m in OutboxMessage.objects.all())

@@ -5,13 +5,14 @@ and what an erased appointment no longer does (manage link, messages, rebooking)
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from appointments import services
 from appointments.delivery import outbox_retry
-from appointments.models import Appointment, OutboxMessage, Slot
+from appointments.models import Appointment, Office, OutboxMessage, Slot
 from appointments.services import retention
 from appointments.tests.factories import (
     CentreOfficeFactory,
@@ -138,13 +139,34 @@ def test_a_displaced_appointment_waits_for_its_new_time_however_long_unless_it_w
         appointment.refresh_from_db()
         assert appointment.status == Appointment.Status.DISPLACED
 
-    assert services.appointments_erase_expired() == 2
+    # Just made inactive, the office may reopen and its displaced applicants book again.
+    assert services.appointments_erase_expired() == 1
+    closed_for_good.refresh_from_db()
+    assert closed_for_good.erased_at is None
+    # Inactive for the retention, it will not: its displaced appointments are erased.
+    days = settings.RETENTION_APPOINTMENT_DAYS
+    assert services.appointments_erase_expired(now=timezone.now() + timedelta(days=days + 1)) == 1
 
     for appointment in (waiting, moved_on, closed_for_good):
         appointment.refresh_from_db()
     assert waiting.erased_at is None
     assert moved_on.erased_at is not None
     assert closed_for_good.erased_at is not None
+
+
+def test_the_database_keeps_since_when_an_office_is_inactive():
+    office = CentreOfficeFactory()
+    assert office.deactivated_at is None
+    Office.objects.filter(pk=office.pk).update(active=False)
+    since = Office.objects.get(pk=office.pk).deactivated_at
+    assert since is not None
+    # A save that did not know it (a stale form) keeps it; reopening clears it.
+    office.name = "Bureau renommé"
+    office.active = False
+    office.save()
+    assert Office.objects.get(pk=office.pk).deactivated_at == since
+    Office.objects.filter(pk=office.pk).update(active=True)
+    assert Office.objects.get(pk=office.pk).deactivated_at is None
 
 
 def test_an_erased_displaced_appointment_is_never_rebooked_nor_holds_seats_back():

@@ -89,6 +89,22 @@ def test_a_hold_left_too_long_says_the_seat_was_freed(client, paris, freeze):
     assert f'href="/bureaux/{paris.code}/"' in page
 
 
+def test_an_expired_hold_has_no_convocation_nor_calendar_entry(client, paris, freeze):
+    appointment, confirm_url = book_through_the_form(client, paris)
+    freeze(timezone.now() + timedelta(minutes=16))
+    services.holds_expire()
+    appointment.refresh_from_db()
+    assert appointment.status == "expired"
+    manage_url = confirm_url.removesuffix("confirmer/")
+    for document in ["convocation.pdf", "calendrier.ics"]:
+        response = client.get(manage_url + document)
+        assert response.status_code == 410, document
+        assert response["Content-Type"].startswith("text/html")
+        page = response.content.decode()
+        assert 'data-code="expired"' in page
+        assert "ne réserve plus de place" in page
+
+
 def test_three_wrong_codes_in_the_page_free_the_seat(client, paris):
     appointment, confirm_url = book_through_the_form(client, paris)
     wrong = other_code(sent_code(appointment))

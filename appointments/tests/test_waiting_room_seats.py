@@ -438,3 +438,44 @@ def test_a_touts_slow_bookings_do_not_stretch_the_grace():
     for _ in range(GRACE_SAMPLE):
         delays.add(400)
     assert delays.grace() == 600  # at most ADMISSION_MINUTES
+
+
+def test_no_more_are_let_in_than_in_progress_while_they_book(db, freeze, settings):
+    """When people book slowly (a server slowed by a rush), the line lets in a place as one
+    of those admitted books or runs out of grace, not at the rate onto a server already
+    answering late."""
+    settings.WAITING_ROOM_RATE = 100
+    settings.WAITING_ROOM_IN_PROGRESS = 2
+    office = CentreOfficeFactory()
+    (slot,) = seats_at(office, 20)  # seats are not what holds the line here
+    reopening(office, freeze)
+    places = take(office, 6)
+    later(5, freeze)
+    line = by_position(office, places)
+    states = [look(office, p).state for p in line]
+    assert states == [waiting_room.State.ADMITTED] * 2 + [waiting_room.State.WAITING] * 4
+    assert look(office, line[2]).seats_left > 0  # seats are left: it waits for its turn
+    later(8, freeze)
+    book(slot, line[0])  # the first books at +8 s: one room is left
+    later(9, freeze)
+    third = look(office, line[2])
+    assert third.state == waiting_room.State.ADMITTED
+    assert admitted_at(third) == REOPENS_AT + timedelta(seconds=8)
+    assert look(office, line[3]).state == waiting_room.State.WAITING
+    # The second never books: its room is left at the end of its grace.
+    later(GRACE + GRACE_MARGIN + 1, freeze)
+    fourth = look(office, line[3])
+    assert fourth.state == waiting_room.State.ADMITTED
+    assert admitted_at(fourth) <= REOPENS_AT + timedelta(seconds=GRACE + GRACE_MARGIN + 1)
+    assert look(office, line[4]).state == waiting_room.State.WAITING
+
+
+def test_without_the_bound_the_rate_alone_lets_them_in(db, freeze, settings):
+    settings.WAITING_ROOM_RATE = 100
+    settings.WAITING_ROOM_IN_PROGRESS = 0
+    office = CentreOfficeFactory()
+    seats_at(office, 20)
+    reopening(office, freeze)
+    places = take(office, 6)
+    later(5, freeze)
+    assert {look(office, p).state for p in places} == {waiting_room.State.ADMITTED}

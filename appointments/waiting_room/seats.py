@@ -31,6 +31,14 @@ there for it:
   was in stays in with the same moment (facts only add, and a fact can only move an
   admission earlier).
 
+And the line lets in nobody while WAITING_ROOM_IN_PROGRESS admitted places are still booking
+(admitted, not booked, within their grace): the same count as the seats, with a place's room
+left when it books or its grace ends. The rate is what the server sustains when people book
+at their usual pace; when the server slows (a rush of refusals, a slow disk), people take
+longer, the room fills, and admissions slow down with it instead of piling more people onto
+a server that answers in seconds, where everyone's booking takes longer and the slowest run
+out of grace.
+
 So the admitted who have not booked yet (within their grace) never outnumber the free seats;
 an admission still lets its holder book for ADMISSION_MINUTES, and one who books after the
 grace, or again after giving its seat back, takes a free seat if one is left (they were
@@ -231,6 +239,7 @@ def _key(line: WaitingLine, reopens_at: datetime) -> tuple:
         line.early,
         line.seats,
         grace_seconds(),
+        settings.WAITING_ROOM_IN_PROGRESS,
         settings.ADMISSION_MINUTES,
         settings.SECRET_KEY,
     )
@@ -344,6 +353,8 @@ def _compute(line: WaitingLine, reopens_at: datetime, read: _Read) -> Gate:
     moments: list[float] = []
     graces: list[float] = []
     given_back: list[float] = []  # a heap of the moments seats come back to the line
+    in_progress = settings.WAITING_ROOM_IN_PROGRESS
+    left: list[float] = []  # a heap of the moments admitted places stopped booking
     units = seats
     previous: float | None = None
     paced = False
@@ -358,6 +369,12 @@ def _compute(line: WaitingLine, reopens_at: datetime, read: _Read) -> Gate:
             if not given_back or given_back[0] > at:
                 break
             moment = max(moment, heapq.heappop(given_back))
+        if in_progress and position > in_progress:
+            # Its room among those booking is one left by a place before it: the earliest
+            # not yet used (a place that booked, or whose grace ran out).
+            if not left or left[0] > at:
+                break
+            moment = max(moment, heapq.heappop(left))
         if previous is not None and (paced or moment > rate_moment + _EPSILON):
             # After a wait for seats the places come in at the rate again, not all at once.
             rate = rates.rate_at(previous)
@@ -380,7 +397,10 @@ def _compute(line: WaitingLine, reopens_at: datetime, read: _Read) -> Gate:
         moments.append(moment)
         graces.append(grace)
         previous = moment
-        back = _given_back(moment, by_ticket.get(positions.get(position)), grace)
+        bookings = by_ticket.get(positions.get(position))
+        if in_progress:
+            heapq.heappush(left, _left(moment, bookings, grace))
+        back = _given_back(moment, bookings, grace)
         if back is not None:
             heapq.heappush(given_back, back)
             if back <= at:
@@ -401,6 +421,15 @@ def _compute(line: WaitingLine, reopens_at: datetime, read: _Read) -> Gate:
         due=sorted(b for b in given_back if b > at),
         key=_key(line, reopens_at),
     )
+
+
+def _left(moment: float, bookings: list[_Booking] | None, grace: float) -> float:
+    """When a place let in at `moment` stopped being one of those booking: its first booking
+    within the grace, or the end of its grace."""
+    within = [b.created for b in bookings or () if b.created <= moment + grace]
+    if within:
+        return max(moment, min(within))
+    return moment + grace + GRACE_MARGIN
 
 
 def _given_back(moment: float, bookings: list[_Booking] | None, grace: float) -> float | None:

@@ -61,7 +61,9 @@ def test_wrong_credentials_and_people_without_a_membership_get_no_token(paris, u
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid_credentials",
-        "detail": "Identifiant ou mot de passe incorrect.",
+        "detail": "Identifiant, mot de passe ou code de vérification incorrect. Les "
+        "superviseurs et administrateurs envoient aussi dans `otp` le code à 6 chiffres de "
+        "leur application d’authentification, enregistrée dans l’espace agents (/staff/).",
     }
     assert not Token.objects.exists()
 

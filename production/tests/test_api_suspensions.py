@@ -15,6 +15,14 @@ from tests.support import token_client
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _before_the_suspensions(freeze):
+    """The suspensions below are in November 2025: made a week before (a suspension wholly
+    in the past is refused)."""
+    freeze("2025-11-10T12:00:00Z")
+
+
 URL = "/api/v1/suspensions/"
 BODY = {
     "starts_at": "2025-11-17T00:00:00",
@@ -71,6 +79,47 @@ def test_bad_suspensions_are_invalid_and_nothing_is_made(admin_api, changes, fie
     assert not Suspension.objects.exists()
 
 
+def test_a_suspension_already_over_is_refused(admin_api):
+    past = {**BODY, "starts_at": "2025-11-01T00:00:00", "reopens_at": "2025-11-05T07:30:00"}
+    response = admin_api.post(URL, past, format="json")
+    assert response.status_code == 400
+    assert "reopens_at" in response.json()["fields"]
+    assert not Suspension.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (None, None),  # all offices, twice
+        (None, ["paris-consulat"]),
+        (["paris-consulat"], None),
+        (["paris-consulat"], ["paris-consulat"]),
+    ],
+)
+def test_overlapping_suspensions_of_one_office_are_refused(admin_api, paris, first, second):
+    """One suspension at a time per office: with two, an office's reopening would be the
+    later one's, and moving the other would not reopen it. The admin moves the first."""
+    made = admin_api.post(URL, {**BODY, "offices": first}, format="json")
+    assert made.status_code == 201
+    body = {**BODY, "offices": second, "starts_at": "2025-11-20T00:00:00"}
+    response = admin_api.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert f"n° {made.json()['id']}" in response.json()["detail"]
+    assert Suspension.objects.count() == 1
+    # Open-ended, it overlaps everything after its start; moved to a later week, not.
+    later = {**body, "starts_at": "2025-11-24T07:30:00", "reopens_at": "2025-12-01T07:30:00"}
+    assert admin_api.post(URL, later, format="json").status_code == 201
+    stretched = admin_api.patch(f"{URL}{made.json()['id']}/", {"reopens_at": None}, format="json")
+    assert stretched.status_code == 400
+    assert Suspension.objects.get(pk=made.json()["id"]).reopens_at is not None
+
+
+def test_suspensions_of_different_offices_may_overlap(admin_api, paris, bamako):
+    one = admin_api.post(URL, {**BODY, "offices": ["paris-consulat"]}, format="json")
+    other = admin_api.post(URL, {**BODY, "offices": [bamako.office.code]}, format="json")
+    assert (one.status_code, other.status_code) == (201, 201)
+
+
 @pytest.mark.parametrize("role", ["agent", "supervisor", "operator"])
 def test_only_administrators_may(role, paris):
     api = token_client(member(role, paris.office))
@@ -107,11 +156,11 @@ def test_moving_the_reopening_moves_its_clocked_task_and_deleting_removes_it(adm
     assert _reopening_task(created["id"]).clocked.clocked_time == datetime(
         2025, 11, 25, 7, 30, tzinfo=UTC
     )
-    assert PeriodicTask.objects.filter(name__startswith="suspension ").count() == 1
+    assert PeriodicTask.objects.filter(name__endswith=": reopening").count() == 1
 
     unset = admin_api.patch(f"{URL}{created['id']}/", {"reopens_at": None}, format="json")
     assert unset.json()["reopens_at"] is None
-    assert not PeriodicTask.objects.filter(name__startswith="suspension ").exists()
+    assert not PeriodicTask.objects.filter(name__endswith=": reopening").exists()
 
     admin_api.patch(f"{URL}{created['id']}/", {"reopens_at": "2025-11-26T07:30"}, format="json")
     assert admin_api.delete(f"{URL}{created['id']}/").status_code == 204

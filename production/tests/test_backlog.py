@@ -128,6 +128,34 @@ def test_a_suspended_centre_dispatches_nothing(bamako):
     assert not ProductionBatch.objects.exists()
 
 
+def test_a_suspension_beginning_during_a_run_stops_its_next_chunk(bamako, monkeypatch):
+    """A run reads the suspensions as it goes: one that begins while it dispatches stops the
+    next chunk at that centre, and the files left are held, not sent to production."""
+    monkeypatch.setattr(backlog, "CHUNK", 2)
+    queued(bamako, 5)
+    suspension = Suspension.objects.create(
+        starts_at=NOON + timedelta(minutes=1), message="Panne de l'imprimante."
+    )
+    suspension.offices.add(bamako.office)
+    moments = iter([NOON])  # the first chunk runs at noon; the next ones after 12:01
+
+    def clock():
+        return next(moments, NOON + timedelta(minutes=2))
+
+    taken = backlog.backlog_dispatch_centre(centre=bamako, now=NOON, clock=clock)
+    assert taken == 2
+    assert PassportFile.objects.filter(status="in_production").count() == 2
+    run = backlog.backlog_run(now=NOON + timedelta(minutes=2))
+    assert run.held == 3
+    assert run.dispatched == {}
+
+
+def test_a_run_clock_moves_with_time():
+    clock = backlog.RunClock(NOON)
+    first, second = clock(), clock()
+    assert NOON <= first <= second < NOON + timedelta(seconds=5)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_at_once_take_every_file_once_within_capacity(monkeypatch):
     monkeypatch.setattr(backlog, "CHUNK", 7)  # many chunks, so that the runs interleave

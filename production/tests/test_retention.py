@@ -37,6 +37,46 @@ def delivered(days_ago: float, **who) -> PassportFile:
     return file
 
 
+def ended(status: str, days_ago: float) -> PassportFile:
+    """A file with its appointment that reached `status` (rejected, or ready and never
+    collected) `days_ago` days ago."""
+    start = "quality_check" if status == FileStatus.REJECTED else "in_transit"
+    file = applicant_file(status=start)
+    Appointment.objects.filter(pk=file.appointment_id).update(status="enrolled")
+    with time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=False):
+        FileEvent.objects.create(file=file, from_status=start, to_status=status)
+    reason = "Photo non conforme." if status == FileStatus.REJECTED else ""
+    PassportFile.objects.filter(pk=file.pk).update(status=status, rejection_reason=reason)
+    file.refresh_from_db()
+    return file
+
+
+@pytest.mark.parametrize(
+    ("status", "setting", "days"),
+    [
+        (FileStatus.REJECTED, "RETENTION_REJECTED_DAYS", 365),
+        (FileStatus.READY, "RETENTION_UNCOLLECTED_DAYS", 730),
+    ],
+)
+def test_rejected_files_and_passports_never_collected_are_erased_in_their_time(
+    status, setting, days, settings
+):
+    assert getattr(settings, setting) == days
+    old, young = ended(status, days + 1), ended(status, days - 1)
+    young_before = identity(young)
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        assert tasks.retention_erase() == {"appointments": 0, "files": 1}
+    assert identity(old) == ("", "", "", None, now)
+    old.appointment.refresh_from_db()
+    assert old.appointment.erased_at == now
+    assert identity(young) == young_before
+    # The setting moves it.
+    setattr(settings, setting, days - 2)
+    assert tasks.retention_erase() == {"appointments": 0, "files": 1}
+    assert identity(young)[-1] is not None
+
+
 def old_cancelled_appointment() -> Appointment:
     ends_at = timezone.now() - timedelta(days=100)
     appointment, _token = book(

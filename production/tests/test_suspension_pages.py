@@ -12,6 +12,14 @@ from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _before_the_suspensions(freeze):
+    """The suspensions below are in November 2025: made a week before (a suspension wholly
+    in the past is refused)."""
+    freeze("2025-11-10T12:00:00Z")
+
+
 URL = "/staff/suspensions/"
 
 
