@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import delivery, services, validation, waiting_room
+from .audit import record_appointment_views
 from .models import (
     Appointment,
+    AppointmentView,
     Closure,
     Membership,
     Office,
@@ -153,13 +155,51 @@ class SlotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
 
+class ViewsRecordedAdminMixin:
+    """For the admin of rows that carry a person's identity: every list or search result
+    shown, and every page opened, is recorded as a view by that administrator (a search by
+    identity number is a look at identity data). `record(request, ids, page)` says how."""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if response.status_code == 200 and changelist is not None:
+            ids = [row.pk for row in changelist.result_list]
+            self.record(request, ids, page=False)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and str(object_id).isdigit():
+            self.record(request, [int(object_id)], page=True)
+        return response
+
+    def record(self, request, ids: list[int], *, page: bool) -> None:
+        raise NotImplementedError
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AppointmentAdmin(ViewsRecordedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["reference", "office", "slot", "status", "surname", "given_names"]
     list_filter = ["status", "office"]
     list_select_related = ["office", "slot__office"]
     search_fields = ["reference", "surname", "national_id", "email"]
     exclude = ["manage_token_hash"]
+
+    def record(self, request, ids: list[int], *, page: bool) -> None:
+        via = AppointmentView.Via.ADMIN if page else AppointmentView.Via.ADMIN_LIST
+        record_appointment_views(user=request.user, appointments=ids, via=via)
+
+
+@admin.register(AppointmentView)
+class AppointmentViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who saw which appointment's identity data, and when: append-only, for the ministry's
+    administrators (the database refuses changes)."""
+
+    list_display = ["at", "user", "appointment", "via"]
+    list_filter = ["via"]
+    list_select_related = ["user", "appointment"]
+    date_hierarchy = "at"
 
 
 @admin.register(OutboxMessage)

@@ -54,10 +54,11 @@ LOST_SENDER = "sender lost: its claim lapsed before an outcome was recorded"
 # before SMS_ALLOWED_COUNTRIES changed, or by a path that skipped them.
 SMS_COUNTRY_REFUSED = "not sent: the number is outside SMS_ALLOWED_COUNTRIES"
 
-# Secrets a message's payload may carry (a manage link's token, a verification code): kept while
+# Secrets a message's payload may carry (a manage link's token, a verification code, a
+# tracking link's token): kept while
 # it may still be sent, dropped once it is
 # sent or abandoned (a message retried from the admin afterwards goes without its link).
-SECRET_PAYLOAD_KEYS = ("manage_token", "code")
+SECRET_PAYLOAD_KEYS = ("manage_token", "code", "track_token")
 
 # Kinds whose email carries the calendar file and the convocation.
 WITH_DOCUMENTS = ("booking_confirmed", "booking_rescheduled", "booking_rebooked")
@@ -83,6 +84,10 @@ SMS_TEXTS = {
     "booking_displaced": gettext_lazy(
         "Passeport Premium : le rendez-vous %(reference)s du %(when)s ne peut pas être "
         "maintenu (fermeture du bureau). Choisissez un nouveau créneau : %(url)s"
+    ),
+    "track_link": gettext_lazy(
+        "Passeport Premium : suivez votre dossier %(tracked)s ici, sans date de naissance "
+        "(lien valable %(hours)s h, ne le transmettez pas) : %(track_url)s"
     ),
     "booking_guessing": gettext_lazy(
         "Passeport Premium : plusieurs codes erronés ont été saisis pour remplacer votre "
@@ -376,7 +381,21 @@ def _email_context(message: OutboxMessage, appointment: Appointment) -> dict:
         context.update(_file_context(message, appointment))
     if message.kind == "booking_code":
         context.update(_code_context(message, appointment))
+    if message.kind == "track_link":
+        context["track_link_url"] = _track_link_url(message)
+        context["track_link_hours"] = settings.TRACK_LINK_HOURS
+        context["tracked_reference"] = message.payload.get("tracked", appointment.reference)
     return context
+
+
+def _track_link_url(message: OutboxMessage) -> str:
+    """The tracking link a `track_link` message carries (production.tracking)."""
+    token = message.payload.get("track_token")
+    if not token:
+        return ""
+    with translation.override(message.language):
+        path = reverse("track-link", kwargs={"token": token})
+    return f"{settings.PORTAL_URL}{path}"
 
 
 def _code_context(message: OutboxMessage, appointment: Appointment) -> dict:
@@ -459,6 +478,9 @@ def sms_text(message: OutboxMessage) -> str:
             "file": message.payload.get("file_reference", ""),
             "reason": reason,
             "code": message.payload.get("code", ""),
+            "track_url": _track_link_url(message),
+            "hours": settings.TRACK_LINK_HOURS,
+            "tracked": message.payload.get("tracked", appointment.reference),
         }
         if manage and message.kind != "booking_displaced":
             text += " " + _("Déplacer ou annuler : %(url)s") % {"url": manage}

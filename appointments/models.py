@@ -678,6 +678,41 @@ class Membership(models.Model):
         return f"{self.user} – {self.get_role_display()} – {self.office or '*'}"
 
 
+class AppointmentView(models.Model):
+    """A member of staff saw an appointment's identity data (the agenda, the check-in desk's
+    lookup, the admin's lists, searches and pages, the staff API's agenda): who, which
+    appointment, when, how. Append-only (a trigger refuses changes), for the ministry's
+    administrators to read in the admin, like the views of passport files."""
+
+    class Via(models.TextChoices):
+        AGENDA = "agenda", _("agenda du bureau")
+        COUNTER = "counter", _("recherche à l’accueil")
+        ADMIN_LIST = "alist", _("liste ou recherche de l’administration")
+        ADMIN = "admin", _("fiche dans l’administration")
+        API = "api", _("API")
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="views", verbose_name=_("rendez-vous")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("qui")
+    )
+    via = models.CharField(_("par"), max_length=7, choices=Via.choices)
+    at = models.DateTimeField(_("quand"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consultation d’un rendez-vous")
+        verbose_name_plural = _("consultations des rendez-vous")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["appointment", "at"], name="appointment_view_at"),
+            models.Index(fields=["user", "at"], name="appointment_view_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.appointment_id} ({self.via}, {self.at:%Y-%m-%d %H:%M})"
+
+
 class EnrolmentCode(models.Model):
     """A one-time code that an administrator gives a member of staff to enrol their
     authenticator app (services/staff.py). Without it, whoever knew a new supervisor's

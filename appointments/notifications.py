@@ -53,6 +53,9 @@ KINDS = (
     "booking_reminder",
     # To a booking's holder: wrong codes were entered to replace it, and no more may be today.
     "booking_guessing",
+    # A link to follow a file or an appointment without the date of birth, asked on the
+    # tracking page once the reference's budget is spent (production.tracking).
+    "track_link",
     # A passport file's steps (production.notifications decides which steps are told).
     "file_on_hold",
     "file_released",

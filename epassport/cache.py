@@ -92,6 +92,19 @@ class FailFastRedisCache(RedisCache):
         replies = pipe.execute()
         return [int(count) for count in replies[::2]]
 
+    @_fail_fast
+    def hits_so_far(self, counters: list[tuple[str, int]]) -> list[int]:
+        """The count of each fixed window (key, period in seconds) of count_hits, without
+        counting a hit: a budget read before deciding whether to count (production.tracking
+        counts only the lookups that fail)."""
+        now = int(time.time())
+        client = self._cache.get_client(write=True)  # the counts, as count_hits wrote them
+        keys = [
+            self.make_and_validate_key(f"hits:{key}:{now - now % period}")
+            for key, period in counters
+        ]
+        return [int(value or 0) for value in client.mget(keys)]
+
     add = _fail_fast(RedisCache.add)
     get = _fail_fast(RedisCache.get)
     set = _fail_fast(RedisCache.set)

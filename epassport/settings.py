@@ -364,6 +364,10 @@ TRACKING_SCHEDULE_TTL = env.int("TRACKING_SCHEDULE_TTL", default=60)
 # dates of birth tried one after another, must not be guessable.
 TRACK_RATE = env.str("TRACK_RATE", default="30/m")
 TRACK_REFERENCE_RATE = env.str("TRACK_REFERENCE_RATE", default="10/h")
+# How long a tracking link sent to an applicant's contacts works (production/tracking.py).
+TRACK_LINK_HOURS = env.int("TRACK_LINK_HOURS", default=24)
+if TRACK_LINK_HOURS < 1:
+    raise ImproperlyConfigured("TRACK_LINK_HOURS must be at least 1.")
 # After a reopening, this share of the seats of the first working days is held back for the
 # appointments a suspension displaced, until they are all rebooked.
 DISPLACED_RESERVED_SHARE = env.float("DISPLACED_RESERVED_SHARE", default=0.5)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from production.public_views import track
+from production.public_views import track, track_by_link, track_link_request
 
 from . import schema, views
 from .metrics import metrics
@@ -30,6 +30,8 @@ urlpatterns += i18n_patterns(
     path("staff/", include("production.staff_urls")),
     path("statut/", include("production.public_urls")),
     path("suivi/", track, name="track"),
+    path("suivi/lien/", track_link_request, name="track-link-request"),
+    path("suivi/lien/<str:token>/", track_by_link, name="track-link"),
     path("", include("appointments.urls")),
     prefix_default_language=False,
 )

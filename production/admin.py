@@ -1,6 +1,10 @@
 from django.contrib import admin
 
-from appointments.admin import OfficeKindAdminMixin, ReadOnlyAdminMixin
+from appointments.admin import (
+    OfficeKindAdminMixin,
+    ReadOnlyAdminMixin,
+    ViewsRecordedAdminMixin,
+)
 from appointments.models import Office
 
 from . import audit
@@ -25,7 +29,7 @@ class FileEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(PassportFile)
-class PassportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PassportFileAdmin(ViewsRecordedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Files change only through production.services.file_transition: read-only here."""
 
     list_display = [
@@ -42,11 +46,9 @@ class PassportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["reference", "surname", "national_id"]
     inlines = [FileEventInline]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200 and str(object_id).isdigit():
-            audit.record_views(user=request.user, files=[int(object_id)], via=FileView.Via.ADMIN)
-        return response
+    def record(self, request, ids: list[int], *, page: bool) -> None:
+        # The admin's list shows names; searched by identity number, it is a look at one.
+        audit.record_views(user=request.user, files=ids, via=FileView.Via.ADMIN)
 
 
 @admin.register(FileView)

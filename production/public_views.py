@@ -5,6 +5,7 @@ tracking page (an applicant's own file, with its reference and date of birth).""
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from appointments import documents, validation
+from appointments import documents, protection, validation
 from appointments import selectors as office_selectors
 
 from . import selectors, tracking
@@ -64,16 +65,61 @@ def track(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             reference = tracking.clean_reference(form.cleaned_data["reference"])
             if tracking.rate_limited(request, reference=reference):
-                response = render(request, "appointments/too_many.html", status=429)
+                context = {"link_form": TrackLinkForm(initial={"reference": reference})}
+                response = render(request, "production/track_blocked.html", context, status=429)
                 response["Retry-After"] = str(tracking.retry_after())
-                return response
+                return _private(response)
             found = tracking.track(reference=reference, birth_date=form.cleaned_data["birth_date"])
             if found is None:
+                tracking.lookup_failed(reference)
                 form.add_error(None, NOT_FOUND)
     else:
         form = TrackForm(initial={"reference": request.GET.get("reference", "")[:40]})
     context = {"form": form, "found": found, "what_to_bring": documents.WHAT_TO_BRING}
-    response = render(request, "production/track.html", context)
+    return _private(render(request, "production/track.html", context))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
     patch_cache_control(response, no_store=True, private=True)
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+class TrackLinkForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Numéro de dossier ou référence du rendez-vous"), max_length=40
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def track_link_request(request: HttpRequest) -> HttpResponse:
+    """/suivi/lien/: a tracking link sent to the contacts of a reference's appointment. The
+    answer is the same whether the reference exists or not; the address's budget counts each
+    ask, and one link at most goes out per reference an hour (production/tracking.py)."""
+    form = TrackLinkForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        reference = tracking.clean_reference(form.cleaned_data["reference"])
+        if protection.rate_limited(request, group="track-link", rate=settings.TRACK_RATE):
+            response = render(request, "appointments/too_many.html", status=429)
+            response["Retry-After"] = "60"
+            return _private(response)
+        tracking.link_send(reference)
+        sent = True
+    context = {"link_form": form, "sent": sent}
+    return _private(render(request, "production/track_blocked.html", context))
+
+
+@require_safe
+def track_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """/suivi/lien/<token>/: the file or appointment of a tracking link, counted against no
+    budget (only its holder's contacts received it)."""
+    found = tracking.track_by_link(token)
+    context = {
+        "form": TrackForm(),
+        "found": found,
+        "link_expired": found is None,
+        "what_to_bring": documents.WHAT_TO_BRING,
+    }
+    status = 200 if found is not None else 404
+    return _private(render(request, "production/track.html", context, status=status))

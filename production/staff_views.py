@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from appointments import access, validation
 from appointments import services as appointment_services
+from appointments.audit import record_appointment_views
 from appointments.errors import NotChangeable
-from appointments.models import Appointment, Office
+from appointments.models import Appointment, AppointmentView, Office
 from appointments.validation import clean_reference
 from epassport.errors import DomainError, NotFound
 
@@ -50,11 +51,15 @@ def agenda(request: HttpRequest, code: str) -> HttpResponse:
     day = validation.parse_day(request.GET.get("date"))
     if day is None:
         day = timezone.now().astimezone(office.timezone).date()
+    appointments = list(selectors.agenda(office=office, day=day))
+    record_appointment_views(
+        user=request.user, appointments=appointments, via=AppointmentView.Via.AGENDA
+    )
     context = {
         "office": office,
         "offices": list(access.counter_offices(scope)),
         "day": day,
-        "appointments": list(selectors.agenda(office=office, day=day)),
+        "appointments": appointments,
     }
     return render(request, "staff/agenda.html", context)
 
@@ -115,6 +120,9 @@ def find(request: HttpRequest) -> HttpResponse:
     ):
         messages.error(request, _("Référence inconnue."))
         return redirect("staff:home")
+    record_appointment_views(
+        user=request.user, appointments=[appointment], via=AppointmentView.Via.COUNTER
+    )
     return render(request, "staff/appointment.html", {"appointment": appointment})
 
 

@@ -2,8 +2,16 @@
 
 The applicant gives a reference (of the file, or of the appointment) and a date of birth.
 No enumeration: an unknown reference and a wrong date of birth are one answer (None here,
-404 or the same form message outside) reached by the same single query; every lookup counts
-against the address's budget and the reference's budget, whatever its outcome.
+404 or the same form message outside) reached by the same single query.
+
+Budgets: every lookup counts against the address's (TRACK_RATE); only the lookups that fail
+count against the reference's (TRACK_REFERENCE_RATE), so that dates of birth cannot be tried
+one after another from many addresses, and its owner, who knows the date, never spends it.
+Once a stranger has spent it, the reference answers 429 to everyone for the window, and its
+owner asks for a **tracking link**: sent to the contacts of the appointment (email and SMS,
+through the outbox; at most one per reference an hour, whatever the number of asks), signed,
+valid TRACK_LINK_HOURS, it shows the file without the date of birth and counts against no
+budget. The ask answers the same whether the reference exists or not.
 """
 
 import re
@@ -11,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
@@ -19,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import _split_rate
 from redis.exceptions import RedisError
 
-from appointments import protection
+from appointments import notifications, protection
 from appointments.models import Appointment, Office
 from appointments.validation import REFERENCE_PATTERN
 
@@ -100,29 +109,116 @@ def clean_reference(value: str) -> str:
 
 
 def rate_limited(request: HttpRequest, *, reference: str) -> bool:
-    """Count this lookup against the address's budget and the reference's, in one round trip
-    to Redis; True when over either. Passes (logged) when Redis cannot be reached, as
-    booking does."""
+    """Count this lookup against the address's budget and read the reference's failures, in
+    one round trip to Redis each; True when either is spent. Passes (logged) when Redis
+    cannot be reached, as booking does."""
     if not settings.RATE_LIMITS:
         return False
-    budgets = [
-        (f"{TRACK_GROUP}:ip:{protection.client_ip(TRACK_GROUP, request)}", settings.TRACK_RATE),
-        (f"{TRACK_GROUP}:ref:{reference}", settings.TRACK_REFERENCE_RATE),
-    ]
-    limits = [_split_rate(rate) for _key, rate in budgets]
+    address_limit, address_period = _split_rate(settings.TRACK_RATE)
+    failure_limit, failure_period = _split_rate(settings.TRACK_REFERENCE_RATE)
     try:
-        counts = cache.count_hits(
-            [(key, period) for (key, _r), (_n, period) in zip(budgets, limits, strict=True)]
+        (hits,) = cache.count_hits(
+            [(f"{TRACK_GROUP}:ip:{protection.client_ip(TRACK_GROUP, request)}", address_period)]
         )
+        (failures,) = cache.hits_so_far([(_failure_key(reference), failure_period)])
     except (RedisError, OSError):
         protection.logger.warning("tracking rate limit skipped: cache unreachable")
         return False
-    return any(count > limit for count, (limit, _period) in zip(counts, limits, strict=True))
+    return hits > address_limit or failures >= failure_limit
+
+
+def lookup_failed(reference: str) -> None:
+    """Count a lookup of `reference` that found nothing (a wrong date of birth, or no such
+    reference) against the reference's budget."""
+    if not settings.RATE_LIMITS:
+        return
+    _limit, period = _split_rate(settings.TRACK_REFERENCE_RATE)
+    try:
+        cache.count_hits([(_failure_key(reference), period)])
+    except (RedisError, OSError):
+        protection.logger.warning("tracking failure not counted: cache unreachable")
+
+
+def _failure_key(reference: str) -> str:
+    return f"{TRACK_GROUP}:fail:{reference}"
 
 
 def retry_after() -> int:
     """Seconds to tell a client over its budget: the longest of the two windows."""
     return max(_split_rate(settings.TRACK_RATE)[1], _split_rate(settings.TRACK_REFERENCE_RATE)[1])
+
+
+# Tracking links ------------------------------------------------------------------------------
+
+LINK_SALT = "production.tracking.link"
+
+
+def link_token(reference: str) -> str:
+    return signing.dumps({"r": reference}, salt=LINK_SALT, compress=True)
+
+
+def link_reference(token: str) -> str | None:
+    """The reference a tracking link shows, or None when the link is not ours or too old."""
+    try:
+        data = signing.loads(token, salt=LINK_SALT, max_age=3600 * settings.TRACK_LINK_HOURS)
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    reference = data.get("r") if isinstance(data, dict) else None
+    return reference if isinstance(reference, str) else None
+
+
+def link_send(reference: str, *, now: datetime | None = None) -> bool:
+    """Send a tracking link for `reference` to the contacts of its appointment, unless one
+    was sent within the hour; True when one is written (the caller says the same thing
+    either way: no enumeration)."""
+    reference = clean_reference(reference)
+    appointment_id = _appointment_for(reference)
+    if appointment_id is None:
+        return False
+    now = now or timezone.now()
+    hour = now.strftime("%Y%m%d%H")
+    try:
+        if not cache.add(f"{TRACK_GROUP}:link:{reference}", hour, timeout=3600):
+            return False
+    except (RedisError, OSError):
+        pass  # the idempotency key below still allows one per hour
+    written = notifications.enqueue(
+        appointment=appointment_id,
+        kind="track_link",
+        key=notifications.appointment_key(appointment_id, "track_link", reference, hour),
+        payload={"track_token": link_token(reference), "tracked": reference},
+    )
+    return written > 0
+
+
+def _appointment_for(reference: str) -> int | None:
+    """The appointment whose contacts receive the links of `reference` (an appointment's
+    own, or a file's appointment), if its identity is still kept."""
+    if REFERENCE_PATTERN.match(reference):
+        row = Appointment.objects.filter(reference=reference, erased_at__isnull=True)
+        row = row.exclude(status__in=[Appointment.Status.PENDING, Appointment.Status.EXPIRED])
+        return row.values_list("pk", flat=True).first()
+    return (
+        PassportFile.objects.filter(
+            reference=reference, erased_at__isnull=True, appointment__erased_at__isnull=True
+        )
+        .values_list("appointment_id", flat=True)
+        .first()
+    )
+
+
+def track_by_link(token: str) -> Tracked | None:
+    """What a tracking link shows: the file or appointment, found without the date of birth
+    (the link went to its holder's contacts)."""
+    reference = link_reference(token)
+    if reference is None:
+        return None
+    if REFERENCE_PATTERN.match(reference):
+        born = Appointment.objects.filter(reference=reference).values_list("birth_date")
+    else:
+        born = PassportFile.objects.filter(reference=reference).values_list("birth_date")
+    birth_date = next((value for (value,) in born if value is not None), None)
+    return track(reference=reference, birth_date=birth_date) if birth_date else None
 
 
 def track(*, reference: str, birth_date: date) -> Tracked | None:

@@ -105,7 +105,8 @@ class TrackView(PublicAPIView):
             429: OpenApiResponse(
                 ErrorSerializer,
                 description="`rate_limited`, with Retry-After: too many lookups from this "
-                "address or of this reference.",
+                "address, or too many that failed for this reference (its holder then asks "
+                "for a tracking link on the page /suivi/lien/, sent to their contacts).",
             ),
         },
         tags=["tracking"],
@@ -117,6 +118,7 @@ class TrackView(PublicAPIView):
             raise protection.RateLimited(retry_after=tracking.retry_after())
         found = tracking.track(reference=reference, birth_date=birth_date)
         if found is None:
+            tracking.lookup_failed(reference)
             raise NotFound(_("Aucun dossier ne correspond à cette référence et à cette date."))
         return _private(Response(as_json(found)))
 

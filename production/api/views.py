@@ -25,7 +25,8 @@ from rest_framework.views import APIView
 from appointments import access
 from appointments import services as appointment_services
 from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
-from appointments.models import Appointment
+from appointments.audit import record_appointment_views
+from appointments.models import Appointment, AppointmentView
 from epassport.errors import NotFound
 from epassport.parsers import JSONParser
 
@@ -128,7 +129,10 @@ class AgendaView(StaffAPIView):
         office = access.counter_office(access.staff_scope(request.user), code=code)
         if office is None:
             raise NotFound(_("Bureau inconnu."))
-        appointments = selectors.agenda(office=office, day=day)
+        appointments = list(selectors.agenda(office=office, day=day))
+        record_appointment_views(
+            user=request.user, appointments=appointments, via=AppointmentView.Via.API
+        )
         context = {"timezone": office.timezone}
         return Response(AgendaItemSerializer(appointments, many=True, context=context).data)
 

@@ -3,18 +3,20 @@ English; no enumeration (one answer, one query for any mismatch) and rate limits
 address and per reference."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from appointments import delivery
 from appointments import services as appointment_services
+from appointments.models import OutboxMessage
 from appointments.tests.factories import book, member
-from production import services
+from production import services, tracking
 from production.models import FileEvent, FileStatus
-from production.tests.factories import PassportFileFactory, works_weekdays
+from production.tests.factories import PassportFileFactory, applicant_file, works_weekdays
 
 pytestmark = pytest.mark.django_db
 
@@ -175,13 +177,74 @@ def test_lookups_of_one_reference_are_limited_whatever_the_address(api, file, se
 
 def test_the_page_limits_lookups_too(client, file, settings):
     settings.TRACK_REFERENCE_RATE = "1/h"
-    assert (
-        client.post("/suivi/", {"reference": file.reference, "birth_date": BORN}).status_code
-        == 200
-    )
+    wrong = client.post("/suivi/", {"reference": file.reference, "birth_date": "1991-01-01"})
+    assert wrong.status_code == 200
     response = client.post("/suivi/", {"reference": file.reference, "birth_date": BORN})
     assert response.status_code == 429
     assert "Retry-After" in response
+    # The page says what the owner can do: a link sent to their contacts.
+    assert 'action="/suivi/lien/"' in response.content.decode()
+
+
+def test_the_owners_lookups_never_spend_the_references_budget(api, file, settings):
+    settings.TRACK_REFERENCE_RATE = "3/h"
+    for n in range(10):
+        assert track(api, file.reference, REMOTE_ADDR=f"192.0.2.{n}").status_code == 200
+
+
+def test_a_stranger_who_spent_the_budget_does_not_stop_the_owner_following_their_file(
+    client, api, bamako, settings, mailoutbox
+):
+    """The stranger knows the reference and tries dates of birth: the reference answers 429
+    to everyone for the hour, and the owner asks for a link, which goes to their contacts
+    (not to the stranger), opens the file without the date of birth and is counted nowhere."""
+    settings.TRACK_REFERENCE_RATE = "3/h"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    file = applicant_file(centre=bamako, status="queued")
+    for n in range(3):
+        track(api, file.reference, f"1990-02-0{n + 1}", REMOTE_ADDR=f"203.0.113.{n}")
+    assert track(api, file.reference, REMOTE_ADDR="192.0.2.7").status_code == 429
+
+    # Asked twice (and by the stranger too): one link in the hour, the same answer each time.
+    answers = [
+        client.post("/suivi/lien/", {"reference": file.reference.lower()}, REMOTE_ADDR=a)
+        for a in ("192.0.2.7", "203.0.113.9")
+    ]
+    unknown = client.post("/suivi/lien/", {"reference": "DXXXXX-XXXXX"}, REMOTE_ADDR="192.0.2.7")
+    for answer in [*answers, unknown]:
+        assert answer.status_code == 200
+        assert "Si cette référence existe, un lien de suivi vient d’être envoyé" in (
+            answer.content.decode()
+        )
+    messages = OutboxMessage.objects.filter(kind="track_link")
+    assert {m.channel for m in messages} == {"email", "sms"}
+    assert all(m.appointment_id == file.appointment_id for m in messages)
+
+    delivery.outbox_sweep()
+    (email,) = [m for m in mailoutbox if "lien de suivi" in m.subject]
+    assert email.to == [file.appointment.email]
+    link = re.search(r"https?://\S+/suivi/lien/[^/\s]+/", email.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert not OutboxMessage.objects.filter(payload__has_key="track_token").exists()
+    for _ in range(5):  # counted against nothing, from anywhere
+        page = client.get(f"/{path}", REMOTE_ADDR="198.51.100.1")
+        assert page.status_code == 200
+        assert file.reference in page.content.decode()
+    # A link not ours, or for another reference, opens nothing.
+    assert client.get("/suivi/lien/abc/").status_code == 404
+    forged = tracking.link_token(file.reference)[:-2] + "xx"
+    assert client.get(f"/suivi/lien/{forged}/").status_code == 404
+
+
+def test_a_tracking_link_lasts_its_hours(client, file, freeze, settings):
+    start = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    freeze(start)
+    token = tracking.link_token(file.reference)
+    assert client.get(f"/suivi/lien/{token}/").status_code == 200
+    freeze(start + timedelta(hours=settings.TRACK_LINK_HOURS, seconds=1))
+    expired = client.get(f"/suivi/lien/{token}/")
+    assert expired.status_code == 404
+    assert "a expiré" in expired.content.decode()
 
 
 def test_the_page_shows_the_file_in_french_and_english(client, file, freeze):
