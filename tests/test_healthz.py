@@ -103,6 +103,7 @@ def test_without_collectstatic_the_check_says_so_and_the_web_server_refuses_to_s
         "ALLOWED_HOSTS": "premium.example.ml",
         "ALLOW_CONSOLE_DELIVERY": "true",
         "STATIC_ROOT": str(tmp_path / "static"),
+        "SERVER_SOFTWARE": "gunicorn/23.0.0",  # as gunicorn sets it before loading the app
     }
     started = subprocess.run(
         [sys.executable, "-c", "import epassport.wsgi"],
@@ -115,3 +116,14 @@ def test_without_collectstatic_the_check_says_so_and_the_web_server_refuses_to_s
     assert started.returncode != 0
     assert "ImproperlyConfigured" in started.stderr
     assert "collectstatic --noinput" in started.stderr
+    # A test or a script importing the application is not refused.
+    del environment["SERVER_SOFTWARE"]
+    imported = subprocess.run(
+        [sys.executable, "-c", "import epassport.wsgi"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
