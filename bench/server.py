@@ -72,9 +72,10 @@ def collect_static(env: dict[str, str]) -> None:
 
 
 def start_gunicorn(
-    args: argparse.Namespace, env: dict[str, str], port: int, log: Path
+    args: argparse.Namespace, env: dict[str, str], port: int, log: Path, *, collect: bool = True
 ) -> tuple[subprocess.Popen, list[str]]:
-    collect_static(env)
+    if collect:
+        collect_static(env)
     command = [
         str(BIN / "gunicorn"),
         "bench.wsgi:application",  # the portal, and the bare floor in front

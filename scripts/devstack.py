@@ -190,26 +190,39 @@ def command_run(args: argparse.Namespace) -> int:
     return run_foreground([honcho, "start", "-f", str(ROOT / "Procfile.dev")], env)
 
 
-def ensure_chromium() -> None:
-    """The browser tests drive Debian's chromium; install it with apt when it is missing."""
-    if os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser"):
+# Debian's packages the tests drive: the browser, and the reverse proxy and connection pooler
+# of the production layout's rehearsal (tests/test_rehearsal.py), by the program each gives.
+TEST_PACKAGES = {"chromium": "chromium", "nginx": "nginx-light", "pgbouncer": "pgbouncer"}
+
+
+def ensure_test_packages() -> None:
+    """Install with apt the Debian packages the tests need when they are missing."""
+    missing = [
+        package
+        for program, package in TEST_PACKAGES.items()
+        if not (program == "chromium" and os.environ.get("CHROMIUM"))
+        and not shutil.which(program)
+        and not shutil.which(program, path="/usr/sbin:/usr/local/sbin")
+        and not (program == "chromium" and shutil.which("chromium-browser"))
+    ]
+    if not missing:
         return
     if not shutil.which("apt-get"):
-        log("chromium is missing and apt-get is not available: install chromium, or set CHROMIUM")
+        log(f"missing {', '.join(missing)} and apt-get is not available: install them")
         return
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    log("installing Debian's chromium for the browser tests (apt-get)")
+    log(f"installing Debian's {', '.join(missing)} for the tests (apt-get)")
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*sudo, "apt-get", "update", "-qq"], check=False, env=apt_env)
     subprocess.run(
-        [*sudo, "apt-get", "install", "-y", "-qq", "chromium"],
+        [*sudo, "apt-get", "install", "-y", "-qq", *missing],
         check=False,
         env=apt_env,
     )
 
 
 def command_test(args: argparse.Namespace) -> int:
-    ensure_chromium()
+    ensure_test_packages()
     env = prepare_environment(debug_default=False)
     # bookings are booked at once in tests, in the processes they start too; the
     # tests of contact verification turn it on.

@@ -34,6 +34,7 @@ from appointments.tests.api_bookings import book
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory
 from appointments.tests.smtp_server import free_port, smtp_server, use_smtp
 from epassport.logs import redact
+from tests.servers import collect_static
 from tests.support import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,6 +189,8 @@ def test_gunicorn_access_log_holds_no_token(access_format, tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOW_CONSOLE_DELIVERY": "true",
+        # The manifest a deployment collects (without it gunicorn refuses to start).
+        "STATIC_ROOT": str(collect_static(tmp_path / "static")),
     }
     format_option = ["--access-logformat", access_format] if access_format else []
     command = [
