@@ -85,6 +85,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slots", type=int, default=20000, help="slots to spread over (20000)")
     parser.add_argument("--capacity", type=int, default=4, help="seats per slot (4)")
     parser.add_argument(
+        "--history",
+        type=int,
+        default=20000,
+        help="past slots, full, with their appointments and sent messages (20000)",
+    )
+    parser.add_argument(
         "--loadgen",
         default="auto",
         choices=["auto", "wrk"],
@@ -121,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database {args.database_url}: re-creating and migrating…", flush=True)
         with prepare.throwaway(args):
             prepare.migrate(env)
-            fixture = prepare.create_fixture(slots=args.slots, capacity=args.capacity)
+            fixture = prepare.create_fixture(
+                slots=args.slots, capacity=args.capacity, history=args.history
+            )
             with server.serving(args, env, log) as (gunicorn, command, port):
                 print(
                     f"set-up in {time.monotonic() - started:.0f}s; {' '.join(command[1:])}\n"
