@@ -7,8 +7,10 @@ Each run starts from scratch:
 1. set-up (bench/prepare.py): drops and re-creates a throwaway database
    (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/epassport_bench``; its
    name must contain "bench") on the machine's PostgreSQL, runs ``migrate``, creates one
-   office with ``--slots`` future slots of ``--capacity`` seats, two "hot" slots, and the
-   floor's two tables (bench/floor.py) with as many seats;
+   office with ``--slots`` future slots of ``--capacity`` seats, two "hot" slots, a past
+   (``--history`` full past slots with their appointments and sent messages: a served
+   office's tables are never empty, bench/prepare.py says why it matters), and the floor's
+   two tables (bench/floor.py) with as many seats;
 2. starts the portal under gunicorn (bench/server.py) with the benchmark's settings
    (bench/settings.py, and bench/wsgi.py, which puts the bare floor at ``/bench/floor/``
    in front of the portal), ``DEBUG``

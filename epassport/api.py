@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -31,9 +32,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     logged by Django) for anything that is not a known error."""
     if isinstance(exc, DomainError):
         set_rollback()
-        retry_after = exc.extra.pop("retry_after", None)
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return Response(_domain_body(exc), status=exc.status, headers=headers)
+        return Response(_domain_body(exc), status=exc.status, headers=_domain_headers(exc))
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -93,6 +92,24 @@ def _messages(errors: Any) -> list[str]:
     if not isinstance(errors, list):
         errors = [errors]
     return [str(error) for error in errors]
+
+
+def domain_error_response(exc: DomainError) -> HttpResponse:
+    """The answer exception_handler gives to `exc`, the same bytes and headers, for a view
+    that refuses a request before DRF's request, negotiation and rendering cost anything
+    (appointments.api.views.BookingCreateView)."""
+    response = HttpResponse(
+        JSONRenderer().render(_domain_body(exc)),
+        status=exc.status,
+        content_type="application/json",
+        headers=_domain_headers(exc),
+    )
+    return response
+
+
+def _domain_headers(exc: DomainError) -> dict[str, str] | None:
+    retry_after = exc.extra.pop("retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after else None
 
 
 def _domain_body(exc: DomainError) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from .booking import (
     slot_for_booking,
     slot_known_full,
     slot_refusal,
+    slot_remembered_full,
 )
 from .calendar import (
     SLOT_HORIZON_DAYS,
@@ -121,6 +122,7 @@ __all__ = [
     "slot_for_booking",
     "slot_known_full",
     "slot_refusal",
+    "slot_remembered_full",
     "slots_generate",
     "staff_enrolment_code_issue",
     "staff_totp_confirm",

@@ -103,13 +103,26 @@ def _remember_full(slot: Slot) -> None:
     _known_full[slot.pk] = (monotonic() + FULL_SLOT_SECONDS, slot)
 
 
-def slot_known_full(*, slot_id: object) -> SlotFull | None:
-    """SlotFull if this process found the slot with this id full a moment ago; None when it
-    does not know (the booking statement then decides)."""
+def _full_slot(slot_id: object) -> Slot | None:
     hit = _known_full.get(slot_id) if isinstance(slot_id, int) else None
     if hit is None or hit[0] < monotonic():
         return None
-    return SlotFull(next_free=selectors.next_free_slots_cached(slot=hit[1]))
+    return hit[1]
+
+
+def slot_remembered_full(*, slot_id: object) -> bool:
+    """Whether this process found the slot with this id full a moment ago (no error built,
+    so no language needed yet)."""
+    return _full_slot(slot_id) is not None
+
+
+def slot_known_full(*, slot_id: object) -> SlotFull | None:
+    """SlotFull if this process found the slot with this id full a moment ago; None when it
+    does not know (the booking statement then decides)."""
+    slot = _full_slot(slot_id)
+    if slot is None:
+        return None
+    return SlotFull(next_free=selectors.next_free_slots_cached(slot=slot))
 
 
 def slot_refusal(

@@ -2,6 +2,7 @@
 it refuses at once, from memory, without the anti-bot challenge, the seat lock or any
 statement that writes; it still offers the next free slots."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from appointments import services
 from appointments.models import Appointment, UsedChallenge
 from appointments.services import booking
-from appointments.tests.api_bookings import assert_error, book
+from appointments.tests.api_bookings import BOOKINGS, assert_error, book, payload
 from appointments.tests.factories import SlotFactory, applicant
 
 # Real commits: a slot is remembered full once the booking that filled it has committed.
@@ -176,3 +177,68 @@ def test_those_refused_for_one_slot_are_offered_different_free_slots(api):
     # Twenty draws of five among twenty: the chance of fewer than twelve different ones is
     # below one in a billion.
     assert len(offered) >= 12
+
+
+@pytest.mark.usefixtures("protection_off")
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_refusal_from_memory_is_the_answer_of_the_view(api, monkeypatch, language):
+    # The first refusal goes through DRF (the statement finds the slot full); the next one is
+    # answered before DRF wraps the request: the same status, headers and bytes.
+    from appointments.api.views import BookingCreateView
+
+    slot = SlotFactory(capacity=1)
+    SlotFactory(office=slot.office, starts_at=slot.starts_at + timedelta(days=1))
+    services.booking_create(slot=slot, applicant=applicant())
+    booking._known_full.clear()
+    api.credentials(HTTP_ACCEPT_LANGUAGE=language)
+    through_drf = book(api, slot)
+    assert_error(through_drf, 409, "slot_full")
+
+    def drf_entered(*args, **kwargs):
+        raise AssertionError("a slot known full went on to DRF")
+
+    monkeypatch.setattr(BookingCreateView, "initialize_request", drf_entered)
+    from_memory = book(api, slot)
+
+    assert from_memory.status_code == through_drf.status_code
+    assert from_memory.content == through_drf.content
+    assert dict(from_memory.items()) == dict(through_drf.items())
+    assert from_memory["Content-Language"] == language
+
+
+def test_refusals_from_memory_count_in_the_booking_rate_limit(api, settings, freeze):
+    from django.utils import timezone
+
+    freeze(timezone.now())  # one rate limit window for the whole test
+    settings.BOOKING_CHALLENGE = False
+    settings.RATE_LIMITS = settings.RATELIMIT_ENABLE = True
+    settings.BOOKING_RATE = "3/m"
+    slot = SlotFactory(capacity=1)
+    free = SlotFactory(office=slot.office, starts_at=slot.starts_at + timedelta(days=1))
+    services.booking_create(slot=slot, applicant=applicant())
+    booking._remember_full(slot)
+
+    def from_address(target, address="198.51.100.7"):
+        body = json.dumps(payload(target))
+        return api.post(BOOKINGS, body, content_type="application/json", REMOTE_ADDR=address)
+
+    for _ in range(3):
+        assert_error(from_address(slot), 409, "slot_full")
+    # A bot polling a full slot spends the budget of its bookings, as any request does.
+    assert_error(from_address(slot), 429, "rate_limited")
+    assert_error(from_address(free), 429, "rate_limited")
+    assert from_address(free, address="198.51.100.8").status_code == 201
+
+
+@pytest.mark.usefixtures("protection_off")
+@pytest.mark.parametrize(
+    "body",
+    [b"[1, 2]", b'"slot"', b"{not json", b"\xff\xfe", b'{"slot": "1"}', b'{"slot": null}'],
+)
+def test_a_body_the_memory_cannot_read_gets_the_views_answer(api, body):
+    slot = SlotFactory(capacity=1)
+    services.booking_create(slot=slot, applicant=applicant())
+    booking._remember_full(slot)
+    body = body.replace(b"1", str(slot.pk).encode())
+    response = api.post(BOOKINGS, body, content_type="application/json")
+    assert_error(response, 400, "invalid")
