@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from epassport.i18n import compile_messages
+from core.i18n import compile_messages
 
 
 def pytest_configure(config):

@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from epassport.logs import redact
+from core.logs import redact
 
 from . import documents, sms, validation
 from .models import Appointment, OutboxMessage
@@ -285,7 +285,7 @@ def _without_secrets(payload: dict) -> dict:
 
 def _record_failure(message: OutboxMessage, error: Exception) -> None:
     # Logged by id, kind and channel, never by recipient. The error's text may quote the
-    # address a server refused or the SMS with its manage link: kept cleaned (epassport.logs),
+    # address a server refused or the SMS with its manage link: kept cleaned (core.logs),
     # in the database as in the log.
     message.attempts += 1
     message.last_error = redact(repr(error))[:2000]

@@ -28,7 +28,9 @@ from django.db import connections
 from django.db.models import BooleanField, DateTimeField, F, Func, Value
 from django.db.models.query import RawQuerySet
 
-from .models import Office, Slot, Suspension
+from core.models import Office
+
+from .models import Slot, Suspension
 
 SQL_FILE = Path(__file__).with_name("eligibility.sql")
 

@@ -1,11 +1,28 @@
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import BadRequest, Conflict, DomainError, Forbidden
+from core.errors import BadRequest, Conflict, DomainError, Forbidden
 
 
 class SlotFull(Conflict):
+    """With `next_free`, the slots offered instead (Slot objects, for the pages); the API's
+    body gives them with their times at the office's UTC offset."""
+
     code = "slot_full"
     default_detail = _("Ce créneau est complet. Choisissez un autre horaire.")
+
+    def as_dict(self) -> dict[str, Any]:
+        from .api.serializers import slots_body
+
+        body = super().as_dict()
+        if "next_free" in body:
+            slots = list(body["next_free"] or [])
+            # All offered slots are of the office of the full one: its timezone, once.
+            body["next_free"] = (
+                slots_body(slots, timezone=slots[0].office.timezone) if slots else []
+            )
+        return body
 
 
 class AlreadyBooked(Conflict):
@@ -17,8 +34,15 @@ class AlreadyBooked(Conflict):
 
 
 class BookingClosed(Conflict):
+    """With `reopens_at` (null when no date is set)."""
+
     code = "booking_closed"
     default_detail = _("La réservation Premium est fermée pour ce bureau.")
+
+    def as_dict(self) -> dict[str, Any]:
+        body = super().as_dict()
+        body.setdefault("reopens_at", None)
+        return body
 
 
 class SlotInPast(Conflict):

@@ -3,9 +3,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Office, applicant_language
+
 from . import protection, validation
 from .errors import NoChannelLeft
-from .models import Appointment, Office, applicant_language
+from .models import Appointment
 from .services import Applicant
 
 

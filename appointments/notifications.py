@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from epassport.logs import redact
+from core.logs import redact
 
 from . import tasks
 from .models import Appointment, OutboxMessage

@@ -9,8 +9,10 @@ from django.db.models import Q, QuerySet
 from django.db.models.query import RawQuerySet
 from django.utils import timezone
 
+from core.models import Office
+
 from . import eligibility
-from .models import Closure, Office, Slot, Suspension
+from .models import Closure, Slot, Suspension
 
 
 def office_list_public() -> QuerySet[Office]:

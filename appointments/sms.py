@@ -25,7 +25,7 @@ class ConsoleBackend(BaseSmsBackend):
     """Prints each SMS (development only): whole, manage link and token included, for the
     developer to follow. It is a way of delivering, not a log; under a Celery worker, whose
     output goes through logging, the line comes out cleaned like every log line
-    (epassport/logs.py). Never where real applicants' messages flow."""
+    (core/logs.py). Never where real applicants' messages flow."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from epassport.headers import SAME_ORIGIN, private_answer
+from core.headers import SAME_ORIGIN, private_answer
 
 from . import views, waiting_views
 

@@ -129,8 +129,8 @@ def _offices_changed(**_kwargs) -> None:
     _offices_countries = None
 
 
-post_save.connect(_offices_changed, sender="appointments.Office", dispatch_uid="sms_countries")
-post_delete.connect(_offices_changed, sender="appointments.Office", dispatch_uid="sms_countries")
+post_save.connect(_offices_changed, sender="core.Office", dispatch_uid="sms_countries")
+post_delete.connect(_offices_changed, sender="core.Office", dispatch_uid="sms_countries")
 
 
 # Providers whose mailboxes answer to several spellings: the ones a bot would use to hold many

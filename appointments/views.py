@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from epassport.errors import NotFound
+from core import clients
+from core.errors import NotFound
+from core.models import Office
 
 from . import documents, protection, selectors, services, validation, waiting_room, waiting_views
 from .errors import (
@@ -32,7 +34,7 @@ from .errors import (
     WrongCode,
 )
 from .forms import BookingForm, ConfirmForm, NotificationsForm
-from .models import Appointment, Office, Slot
+from .models import Appointment, Slot
 
 BOOKING_HORIZON_DAYS = 60
 
@@ -54,7 +56,7 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 def _availability_limited(request: HttpRequest) -> bool:
     from django.conf import settings
 
-    return protection.rate_limited(request, group="availability", rate=settings.AVAILABILITY_RATE)
+    return clients.rate_limited(request, group="availability", rate=settings.AVAILABILITY_RATE)
 
 
 def _office_context(office: Office) -> dict:
@@ -122,7 +124,7 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
     context.update({"slot": slot, "next_free": [], "challenge_on": settings.BOOKING_CHALLENGE})
     form = BookingForm(request.POST or None, office=office)
     if request.method == "POST":
-        if protection.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
+        if clients.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
             return _too_many(request)
         if form.is_valid():
             try:
@@ -133,7 +135,7 @@ def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
                 appointment, token = services.booking_create(
                     slot=slot,
                     applicant=form.applicant(),
-                    network=protection.hold_network(request),
+                    network=clients.hold_network(request),
                     admission_ticket=ticket,
                     challenge=solved,
                 )
@@ -248,7 +250,7 @@ def manage_confirm(request: HttpRequest, reference: str, token: str) -> HttpResp
         return redirect("appointments:manage", reference=reference, token=token)
     form = ConfirmForm(request.POST or None)
     if request.method == "POST":
-        if protection.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
+        if clients.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
             return _too_many(request)
         if form.is_valid():
             try:

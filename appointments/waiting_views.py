@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from epassport.errors import NotFound
+from core import clients
+from core.errors import NotFound
+from core.models import Office
 
 from . import protection, waiting_room
-from .models import Office
 
 NEXT_PARAMETER = "suite"
 
@@ -84,15 +85,15 @@ def waiting_room_page(request: HttpRequest, code: str) -> HttpResponse:
         context["expired"] = True
 
     if request.method == "POST" and (place is None or place.state == waiting_room.State.OPEN):
-        if protection.rate_limited(
+        if clients.rate_limited(
             request, group=protection.AVAILABILITY_GROUP, rate=settings.AVAILABILITY_RATE
         ):
             return render(request, "appointments/too_many.html", status=429)
         try:
             place = waiting_room.ticket_issue(
                 office_id=office.pk,
-                network=protection.hold_network(request),
-                address=protection.client_ip("", request),
+                network=clients.hold_network(request),
+                address=clients.client_ip("", request),
                 now=now,
             )
         except waiting_room.WaitingRoomFullNetwork as error:

@@ -247,8 +247,9 @@ def create_fixture(*, slots: int, capacity: int, history: int = 0) -> Fixture:
 
     from django.db import connection, transaction
 
-    from appointments.models import Office, Slot
+    from appointments.models import Slot
     from bench.floor import FLOOR_TABLES_SQL
+    from core.models import Office
 
     step = timedelta(minutes=3)
     first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)

@@ -49,8 +49,8 @@ def create_office(*, seats: int, capacity: int) -> Office:
     django.setup()
     from django.db import connection, transaction
 
-    from appointments.models import Office as OfficeModel
     from appointments.models import Slot, Suspension
+    from core.models import Office as OfficeModel
 
     now = datetime.now(UTC)
     day = (now + timedelta(days=2)).date()

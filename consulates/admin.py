@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from appointments.admin import OfficeKindAdminMixin, ReadOnlyAdminMixin
-from appointments.models import Office
+from core.models import Office
 
 from .models import Mission, Shipment, ShipmentItem, Weekday
 

@@ -4,7 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from appointments.models import Office, Weekday
+from appointments.models import Weekday
+from core.models import Office
 from production.models import Centre
 
 

@@ -1,11 +1,11 @@
-"""Reads of missions and pouches, scoped by the staff scope (appointments/access.py): a
+"""Reads of missions and pouches, scoped by the staff scope (core/access.py): a
 centre's operators see the missions they ship to, a mission's counter staff the pouches
 addressed to it, administrators everything."""
 
 from django.contrib.auth.models import User
 from django.db.models import Count, F, Q, QuerySet
 
-from appointments.access import staff_scope
+from core.access import staff_scope
 from production.models import FileStatus
 
 from .models import Mission, Shipment

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appointments.models import Office
+from core.models import Office
 from production.models import Centre, FileStatus, PassportFile
 from production.services import file_transition
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from epassport.errors import DomainError
+from core.errors import DomainError
 
 from . import selectors, services
 from .models import Shipment

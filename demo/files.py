@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from appointments.access import staff_scope
-from appointments.models import Office
+from core.access import staff_scope
+from core.models import Office
 from production import transitions
 from production.models import FileStatus, PassportFile
 from production.selectors import roles_for_file
@@ -128,7 +128,7 @@ def seed_files() -> None:
 
 class _Actors:
     """The demo staff who may act on the files of one office, by the project's own rules:
-    enrol there (appointments.access.staff_scope) and make each move of the table
+    enrol there (core.access.staff_scope) and make each move of the table
     (production.selectors.roles_for_file)."""
 
     def __init__(self, *, office: Office, centre, users: list) -> None:

@@ -3,9 +3,9 @@
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from appointments.models import Office
 from appointments.services import office_upsert, opening_hours_set
 from consulates.services import mission_upsert
+from core.models import Office
 from production.services import centre_upsert
 
 CENTRES = [

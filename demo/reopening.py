@@ -28,8 +28,9 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from appointments import services as appointment_services
-from appointments.models import Appointment, Office, OutboxMessage, Slot, Suspension
-from epassport.errors import DomainError
+from appointments.models import Appointment, OutboxMessage, Slot, Suspension
+from core.errors import DomainError
+from core.models import Office
 from production import services as production_services
 from production.models import Centre, FileStatus, PassportFile
 

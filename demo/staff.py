@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
-from appointments.services import staff_totp_register, staff_upsert
+from core.services import staff_totp_register, staff_upsert
 
 from .offices import CENTRES, OFFICE_CODES
 
@@ -69,7 +69,7 @@ def seed_staff() -> list[Credential]:
     """Every member of STAFF with exactly one membership (idempotent)."""
     credentials = []
     for username, role, office in STAFF:
-        # Supervisors log in with a second factor (appointments.access.two_factor_required).
+        # Supervisors log in with a second factor (core.access.two_factor_required).
         secret = DEMO_TOTP_SECRET if role == "supervisor" else None
         staff_upsert(
             username=username,

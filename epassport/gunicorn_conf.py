@@ -4,7 +4,7 @@
 Each gunicorn worker is a process with its own counters. With PROMETHEUS_MULTIPROC_DIR set
 (an empty directory of its own, writable by gunicorn, on a local disk: a tmpfs is best),
 prometheus_client keeps every worker's counters in files there and /metrics sums them
-(epassport/metrics.py). Without the variable these hooks do nothing.
+(production/metrics.py). Without the variable these hooks do nothing.
 
 Set the variable for gunicorn only: a Celery worker started with it on the same host would
 write its database counters into the web's figures.

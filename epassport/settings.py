@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_countries",
     "csp",
-    "epassport",
+    "core",
     "appointments",
     "production",
     "consulates",
@@ -74,18 +74,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy on every answer.
-    "epassport.headers.ContentSecurityPolicyMiddleware",  # django-csp's, its header built once
+    "core.headers.ContentSecurityPolicyMiddleware",  # django-csp's, its header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # A NUL byte in the path or the query, a body over the limit: refused before any view.
-    "epassport.early_refusals.EarlyRefusalMiddleware",
-    # The public applicant API passes this and the other epassport.public_api ones straight on.
-    "epassport.public_api.WhiteNoiseMiddleware",
+    "core.early_refusals.EarlyRefusalMiddleware",
+    # The public applicant API passes this and the other core.public_api ones straight on.
+    "core.public_api.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "epassport.public_api.AuthenticationMiddleware",
-    "epassport.public_api.MessageMiddleware",
+    "core.public_api.AuthenticationMiddleware",
+    "core.public_api.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -121,7 +121,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 # connection per request and 247/s with connections kept 60 s. The health check at the
 # start of each request replaces a connection the server dropped (a restart, a fail-over)
 # instead of failing the request on it; it is skipped on a connection that served a request
-# less than a second ago (epassport/postgresql/base.py). Celery workers keep none: Celery's
+# less than a second ago (core/postgresql/base.py). Celery workers keep none: Celery's
 # Django fix-up closes them before and after each task (tests/test_db_connections.py).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
@@ -144,7 +144,7 @@ def _celery_broker_url(redis_url: str) -> str:
 
 CACHES = {
     "default": {
-        "BACKEND": "epassport.cache.FailFastRedisCache",
+        "BACKEND": "core.cache.FailFastRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="epassport"),
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -231,9 +231,9 @@ if CELERY_VISIBILITY_TIMEOUT <= CELERY_LONGEST_TIME_LIMIT:
     )
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_VISIBILITY_TIMEOUT
 # A hung Redis must not hold requests: after a failure, cache calls fail at once for a few
-# seconds (epassport/cache.py); rate limits and the challenge's replay check then let
+# seconds (core/cache.py); rate limits and the challenge's replay check then let
 # requests through, as they do when Redis refuses connections.
-CACHES["default"]["BACKEND"] = "epassport.cache.FailFastRedisCache"
+CACHES["default"]["BACKEND"] = "core.cache.FailFastRedisCache"
 # --- end of Celery and faults ---------------------------------------------------------------
 # How often beat sends the heartbeat, and how old it may be before /healthz reports Celery
 # as down (two missed beats).
@@ -414,11 +414,11 @@ CELERY_TASK_ROUTES["appointments.outbox_deliver"] = {"queue": CELERY_NOTIFICATIO
 # --- end of codes first ---------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "EXCEPTION_HANDLER": "epassport.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["epassport.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "epassport.parsers.ContentNegotiation",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.parsers.ContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "e-passport Premium API",
@@ -431,7 +431,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "appointments.models.Appointment.Status",
-        "OfficeKindEnum": "appointments.models.Office.Kind",
+        "OfficeKindEnum": "core.models.Office.Kind",
         "LanguageEnum": "appointments.models.Appointment.Language",
     },
 }
@@ -548,8 +548,8 @@ if (
 ):
     raise ImproperlyConfigured("RETENTION_*_DAYS must not be negative.")
 # Every log record is cleaned of email addresses, phone numbers, dates of birth and tokens
-# (epassport/logs.py), whichever logger or handler (gunicorn's, Celery's) writes it.
-LOGGING_CONFIG = "epassport.logs.configure_logging"
+# (core/logs.py), whichever logger or handler (gunicorn's, Celery's) writes it.
+LOGGING_CONFIG = "core.logs.configure_logging"
 # --- end of personal data ----------------------------------------------------------------
 
 LOGGING = {
@@ -567,7 +567,7 @@ LOGGING = {
 # Lockout (django-axes), two-factor authentication (django-otp, TOTP) for supervisors and
 # administrators, the admin's path, staff session lifetimes and API token lifetime.
 INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
-    "epassport.admin_apps.PortalAdminConfig"  # the admin site asks the second factor too
+    "core.admin_apps.PortalAdminConfig"  # the admin site asks the second factor too
 )
 INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
 
@@ -578,8 +578,8 @@ def _after(existing: str, new: str) -> None:
 
 # OTPMiddleware right after authentication (request.user.is_verified()); the staff session
 # rules once messages exist (they say why a session ended); axes last, as its docs ask.
-_after("epassport.public_api.AuthenticationMiddleware", "epassport.public_api.OTPMiddleware")
-_after("epassport.public_api.MessageMiddleware", "epassport.public_api.StaffSessionMiddleware")
+_after("core.public_api.AuthenticationMiddleware", "core.public_api.OTPMiddleware")
+_after("core.public_api.MessageMiddleware", "core.public_api.StaffSessionMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account or address
@@ -588,14 +588,14 @@ AUTHENTICATION_BACKENDS = [
 # A failure counts against the pair (username, address) and against the address (the /64
 # of an IPv6 address, taken as the rate limits take it), never against a username alone
 # (anyone could lock staff out); addresses in STAFF_NETWORKS (the ministry's and offices'
-# networks, CIDR list) are never locked as a whole (epassport/lockout.py).
+# networks, CIDR list) are never locked as a whole (core/lockout.py).
 STAFF_NETWORKS = _networks("STAFF_NETWORKS", default=[])
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = "epassport.lockout.lockout_parameters"
+AXES_LOCKOUT_PARAMETERS = "core.lockout.lockout_parameters"
 AXES_VERBOSE = False  # no banner on every start (check --deploy stays silent)
-AXES_CLIENT_IP_CALLABLE = "epassport.lockout.client_ip"
-AXES_LOCKOUT_CALLABLE = "epassport.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
 # Tries during a lockout neither count nor extend it: the lockout ends when announced.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Never written into the attempts table in clear.
@@ -605,7 +605,7 @@ if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() <= 0:
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Passeport Premium")
 # How long the one-time code an administrator gives for enrolling an authenticator app is
-# valid (services/staff.py).
+# valid (core/services.py).
 ENROLMENT_CODE_HOURS = env.int("ENROLMENT_CODE_HOURS", default=24)
 if ENROLMENT_CODE_HOURS < 1:
     raise ImproperlyConfigured("ENROLMENT_CODE_HOURS must be at least 1.")
@@ -617,7 +617,7 @@ if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/") or "//" in ADMIN_URL
     raise ImproperlyConfigured("ADMIN_URL must be a relative path ending with /, e.g. admin/.")
 
 # A staff session ends after STAFF_SESSION_IDLE_MINUTES without a request and, whatever the
-# activity, STAFF_SESSION_MAX_HOURS after the login (epassport/staff_sessions.py).
+# activity, STAFF_SESSION_MAX_HOURS after the login (core/staff_sessions.py).
 STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 if STAFF_SESSION_IDLE_MINUTES < 1 or STAFF_SESSION_MAX_HOURS < 1:
@@ -625,7 +625,7 @@ if STAFF_SESSION_IDLE_MINUTES < 1 or STAFF_SESSION_MAX_HOURS < 1:
 SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 3600
 
 # Tokens of the staff API expire this many hours after they are issued, and a new password
-# revokes them (production/api/tokens.py).
+# revokes them (core/tokens.py).
 API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=12)
 if API_TOKEN_TTL_HOURS < 1:
     raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be positive.")
@@ -633,15 +633,15 @@ if API_TOKEN_TTL_HOURS < 1:
 
 # --- Operations: Prometheus metrics at /metrics ---------------------------------
 # django-prometheus's request figures that operations read, by one middleware of ours, last
-# (epassport/request_metrics.py: django-prometheus's two update twelve metrics per request),
+# (core/request_metrics.py: django-prometheus's two update twelve metrics per request),
 # and its database figures (its PostgreSQL backend, a counter around each statement);
-# epassport/metrics.py adds the portal's own figures and answers only to the addresses or
+# production/metrics.py adds the portal's own figures and answers only to the addresses or
 # networks of METRICS_ALLOWED_IPS (empty: nobody). With several gunicorn workers, set
 # PROMETHEUS_MULTIPROC_DIR (an environment variable read by prometheus_client itself, see
 # docs/operations.md) and start gunicorn with `-c python:epassport.gunicorn_conf`.
 INSTALLED_APPS += ["django_prometheus"]
-MIDDLEWARE.append("epassport.request_metrics.RequestMetricsMiddleware")  # keep it last
+MIDDLEWARE.append("core.request_metrics.RequestMetricsMiddleware")  # keep it last
 # django-prometheus's backend, with a health check that a busy connection skips
-# (epassport/postgresql/base.py).
-DATABASES["default"]["ENGINE"] = "epassport.postgresql"
+# (core/postgresql/base.py).
+DATABASES["default"]["ENGINE"] = "core.postgresql"
 METRICS_ALLOWED_IPS = _networks("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])

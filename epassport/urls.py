@@ -4,10 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from core import views
+from production import schema
+from production.metrics import metrics
 from production.public_views import track, track_by_link, track_link_request
-
-from . import schema, views
-from .metrics import metrics
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -36,7 +36,7 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
-handler404 = "epassport.api.page_not_found"
+handler404 = "core.api.page_not_found"
 
 # --- Celery and faults: a clean 503 while the database cannot be reached --------
-handler500 = "epassport.unavailable.server_error"
+handler500 = "core.unavailable.server_error"

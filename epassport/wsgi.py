@@ -14,7 +14,7 @@ def _refuse_without_static_files() -> None:
     not when a test or a script imports this module."""
     if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
         return
-    from epassport.health import static_manifest_problem
+    from core.health import static_manifest_problem
 
     problem = static_manifest_problem()
     if problem:

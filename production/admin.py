@@ -5,7 +5,7 @@ from appointments.admin import (
     ReadOnlyAdminMixin,
     ViewsRecordedAdminMixin,
 )
-from appointments.models import Office
+from core.models import Office
 
 from . import audit
 from .models import Centre, FileEvent, FileView, PassportFile

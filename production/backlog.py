@@ -276,7 +276,7 @@ def backlog_snapshot_take(*, now: datetime | None = None) -> datetime:
     statements whatever the number of offices and files. Returns the hour recorded."""
     from datetime import UTC
 
-    from appointments.models import Office
+    from core.models import Office
 
     from .dashboard import BACKLOG, status_counts
     from .models import BacklogSnapshot

@@ -1,5 +1,5 @@
 """The backlog dashboard's figures: one read for the staff page /staff/backlog/ and for
-GET /api/v1/backlog/ alike, scoped by the staff scope (appointments/access.py).
+GET /api/v1/backlog/ alike, scoped by the staff scope (core/access.py).
 
 Who sees which office: administrators every office, supervisors the offices they supervise
 (a mission's supervisor that mission, a centre's that centre), nobody else any (the page and
@@ -27,9 +27,9 @@ from django.db.models import Count, DateField, DateTimeField, F, Func, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from appointments.access import StaffScope
-from appointments.models import Office
 from appointments.waiting_room import LineFigures, line_figures
+from core.access import StaffScope
+from core.models import Office
 
 from .models import BacklogSnapshot, FileEvent, FileStatus, PassportFile, ProductionBatch
 from .selectors import WAITING, credited_offices

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import BadRequest, Conflict
+from core.errors import BadRequest, Conflict
 
 
 class IllegalTransition(Conflict):

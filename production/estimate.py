@@ -27,7 +27,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from appointments.models import Closure, Office, OpeningHours, Suspension
+from appointments.models import Closure, OpeningHours, Suspension
+from core.models import Office
 
 from .models import Centre, FileStatus, PassportFile, ProductionBatch
 

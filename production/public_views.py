@@ -13,8 +13,9 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from appointments import documents, protection, validation
+from appointments import documents, validation
 from appointments import selectors as office_selectors
+from core import clients
 
 from . import selectors, tracking
 
@@ -100,7 +101,7 @@ def track_link_request(request: HttpRequest) -> HttpResponse:
     sent = False
     if request.method == "POST" and form.is_valid():
         reference = tracking.clean_reference(form.cleaned_data["reference"])
-        if protection.rate_limited(request, group="track-link", rate=settings.TRACK_RATE):
+        if clients.rate_limited(request, group="track-link", rate=settings.TRACK_RATE):
             response = render(request, "appointments/too_many.html", status=429)
             response["Retry-After"] = "60"
             return _private(response)

@@ -1,5 +1,5 @@
 """Reads of passport files, always scoped to what a member of staff may see (the staff scope
-of appointments/access.py); and, for the public status page, aggregate figures only."""
+of core/access.py); and, for the public status page, aggregate figures only."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,9 +11,10 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from appointments import eligibility
-from appointments.access import StaffScope, staff_scope
-from appointments.models import Appointment, Office, Suspension
+from appointments.models import Appointment, Suspension
 from appointments.selectors import OfficeNow, offices_now, utc_offset_label
+from core.access import StaffScope, staff_scope
+from core.models import Office
 
 from .models import FileEvent, FileStatus, PassportFile
 

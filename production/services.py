@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments import services as appointment_services
 from appointments.errors import NotChangeable
-from appointments.models import Appointment, Office
+from appointments.models import Appointment
 from appointments.validation import REFERENCE_ALPHABET
-from epassport.errors import DomainError, Forbidden, NotFound
+from core.errors import DomainError, Forbidden, NotFound
+from core.models import Office
 
 from . import notifications, selectors, transitions
 from .errors import IllegalTransition, PouchOnly, ReasonRequired, StatusChanged

@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from appointments import access, validation
 from appointments import services as appointment_services
+from appointments import validation
 from appointments.errors import EvictionRefused
+from core import access
 
 
 class EvictionForm(forms.Form):

@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appointments import access, services, validation
-from appointments.models import Office, Suspension
-from epassport.errors import DomainError
+from appointments import services, validation
+from appointments.models import Suspension
+from core import access
+from core.errors import DomainError
+from core.models import Office
 
 BAMAKO = ZoneInfo("Africa/Bamako")
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

@@ -1,7 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import staff_evict, staff_login, staff_views, staff_waiting
+from core import staff_login
+
+from . import staff_evict, staff_views, staff_waiting
 
 app_name = "staff"
 

@@ -13,17 +13,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from appointments import access, validation
 from appointments import services as appointment_services
+from appointments import validation
 from appointments.audit import record_appointment_views
 from appointments.errors import NotChangeable
-from appointments.models import Appointment, AppointmentView, Office
+from appointments.models import Appointment, AppointmentView
 from appointments.validation import clean_reference
-from epassport.errors import DomainError, NotFound
+from core import access
+from core.errors import DomainError, NotFound
+from core.models import Office
+from core.staff_login import same_site_url
 
 from . import audit, charts, dashboard, selectors, services, transitions
 from .api.serializers import FileExportSerializer
@@ -89,17 +91,7 @@ def appointment_action(request: HttpRequest, reference: str, action: str) -> Htt
         raise Http404("not an appointment of yours") from None
     except NotChangeable as error:
         messages.error(request, error.detail)
-    return redirect(_same_site(request, request.POST.get("next")) or "staff:home")
-
-
-def _same_site(request: HttpRequest, url: str | None) -> str | None:
-    """`url` if it stays on this site (a form's `next`), None otherwise: never an open
-    redirect to somewhere else."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return None
+    return redirect(same_site_url(request, request.POST.get("next")) or "staff:home")
 
 
 @login_required

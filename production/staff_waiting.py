@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from appointments import access, waiting_room
+from appointments import waiting_room
 from appointments.models import WaitingLine
+from core import access
 
 # Far above what any server sustains: a typo of a few zeros is refused, not applied.
 MAX_RATE = 1000

@@ -29,8 +29,10 @@ from django_ratelimit.core import _split_rate
 from redis.exceptions import RedisError
 
 from appointments import notifications, protection
-from appointments.models import Appointment, Office
+from appointments.models import Appointment
 from appointments.validation import REFERENCE_PATTERN
+from core import clients
+from core.models import Office
 
 from . import estimate as estimates
 from .models import FileStatus, PassportFile
@@ -118,7 +120,7 @@ def rate_limited(request: HttpRequest, *, reference: str) -> bool:
     failure_limit, failure_period = _split_rate(settings.TRACK_REFERENCE_RATE)
     try:
         (hits,) = cache.count_hits(
-            [(f"{TRACK_GROUP}:ip:{protection.client_ip(TRACK_GROUP, request)}", address_period)]
+            [(f"{TRACK_GROUP}:ip:{clients.client_ip(TRACK_GROUP, request)}", address_period)]
         )
         (failures,) = cache.hits_so_far([(_failure_key(reference), failure_period)])
     except (RedisError, OSError):

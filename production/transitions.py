@@ -5,7 +5,7 @@ enrolled (agent, supervisor) or at the centre that produces it (operator); an
 administrator of the ministry holds `admin` everywhere.
 """
 
-from appointments.models import Membership, Office
+from core.models import Membership, Office
 
 from .models import FileStatus as S
 from .models import PassportFile

@@ -31,7 +31,7 @@ DATA = ROOT / ".data"
 DATABASE_NAME = "epassport"
 
 sys.path.insert(0, str(ROOT))
-from epassport.i18n import compile_messages  # noqa: E402
+from core.i18n import compile_messages  # noqa: E402
 
 
 def log(message: str) -> None:

@@ -95,8 +95,8 @@ def log_in(client, user: User) -> None:
     marked in the session as django_otp.login does)."""
     from django_otp import DEVICE_ID_SESSION_KEY
 
-    from appointments import access, twofactor
-    from appointments.services import staff_totp_register
+    from core import access, twofactor
+    from core.services import staff_totp_register
 
     client.force_login(user)
     if access.two_factor_required(user):

@@ -1,4 +1,4 @@
-"""The one exception handler of the API (epassport/api.py): every error becomes
+"""The one exception handler of the API (core/api.py): every error becomes
 `{"code": ..., "detail": ...}` with its status."""
 
 import pytest
@@ -7,8 +7,8 @@ from django.http import Http404
 from rest_framework import exceptions
 
 from appointments.errors import NotChangeable
-from epassport.api import exception_handler
-from epassport.errors import DomainError
+from core.api import exception_handler
+from core.errors import DomainError
 
 # The exception handler ---------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from appointments.tests.factories import OfficeFactory, member
-from epassport.schema import PUBLIC_PATH_PREFIXES
+from production.schema import PUBLIC_PATH_PREFIXES
 
 API_PATHS = {
     "/api/v1/offices/": {"get"},

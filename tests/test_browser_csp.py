@@ -8,9 +8,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django_celery_beat.models import CrontabSchedule
 
-from appointments.models import Office
-from appointments.services import staff_upsert
 from appointments.tests.factories import OfficeFactory, paris_consulate
+from core.models import Office
+from core.services import staff_upsert
 from tests.browser import DESKTOP
 from tests.support import log_in
 

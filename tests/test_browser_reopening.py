@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from appointments.services import staff_upsert
 from appointments.tests.factories import slot_at
+from core.services import staff_upsert
 from production import backlog
 from production.models import FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory

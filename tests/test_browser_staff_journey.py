@@ -5,10 +5,10 @@ sees none of it."""
 
 import pytest
 
-from appointments.models import Office
-from appointments.services import staff_upsert
 from appointments.tests.factories import OfficeFactory, paris_consulate, slot_at
 from consulates.tests.factories import MissionFactory
+from core.models import Office
+from core.services import staff_upsert
 from production.models import PassportFile
 from production.tests.factories import CentreFactory
 from tests.browser import DESKTOP, book_on_the_first_day

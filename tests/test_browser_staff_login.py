@@ -4,8 +4,8 @@ confirm it with a first code, then log in with a code."""
 
 import pytest
 
-from appointments.services import staff_enrolment_code_issue, staff_upsert
 from appointments.tests.factories import paris_consulate
+from core.services import staff_enrolment_code_issue, staff_upsert
 from tests.browser import DESKTOP
 from tests.support import totp_code
 

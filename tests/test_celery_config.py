@@ -10,7 +10,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from epassport import schedules
+from core import schedules
 from epassport.celery import app
 from tests.servers import ROOT
 

@@ -16,9 +16,9 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from epassport import health, schedules
+from core import health, schedules
+from core.tasks import heartbeat
 from epassport.celery import app
-from epassport.tasks import heartbeat
 from tests.support import celery_queue, database_url
 
 ROOT = Path(__file__).resolve().parent.parent

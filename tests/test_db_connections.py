@@ -1,7 +1,7 @@
 """Persistent database connections: kept between requests (CONN_MAX_AGE, 60 s by
 default) and checked at the start of a request (CONN_HEALTH_CHECKS), so that a connection
 the server dropped (a restart, a fail-over, an idle timeout) costs no request an error,
-unless it served a request a moment ago (epassport/postgresql/base.py: a busy connection
+unless it served a request a moment ago (core/postgresql/base.py: a busy connection
 pays no round trip for it); and a Celery worker never keeps one from one task to the
 next."""
 
@@ -14,8 +14,8 @@ from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.db import connection
 
+from core.postgresql.base import SOUND_SECONDS
 from epassport.celery import app
-from epassport.postgresql.base import SOUND_SECONDS
 from epassport.wsgi import application
 from tests.support import celery_queue
 

@@ -69,7 +69,7 @@ def page_templates() -> list[Path]:
         for path in TEMPLATES.rglob("*.html")
         if "email" not in path.relative_to(TEMPLATES).parts
     ]
-    for app in ("appointments", "production", "consulates", "epassport"):
+    for app in ("appointments", "production", "consulates", "core"):
         templates += (Path(django_settings.BASE_DIR) / app / "templates").rglob("*.html")
     return templates
 
@@ -84,7 +84,7 @@ EXECUTABLE_INLINE_SCRIPT = re.compile(
     [
         "/admin/",
         "/admin/django_celery_beat/periodictask/add/",
-        "/admin/appointments/office/add/",
+        "/admin/core/office/add/",
         "/admin/appointments/suspension/add/",
     ],
 )
@@ -191,7 +191,7 @@ def test_the_policy_built_once_is_django_csps_and_follows_the_settings(client, s
 def test_an_answer_that_changes_the_policy_is_left_to_django_csp(rf):
     from django.http import HttpResponse
 
-    from epassport.headers import ContentSecurityPolicyMiddleware
+    from core.headers import ContentSecurityPolicyMiddleware
 
     def view(request):
         response = HttpResponse("ok")

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from epassport import health
+from core import health
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,7 @@ from appointments.models import OutboxMessage
 from appointments.tests.api_bookings import book
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory
 from appointments.tests.smtp_server import free_port, smtp_server, use_smtp
-from epassport.logs import redact
+from core.logs import redact
 from tests.servers import collect_static
 from tests.support import database_url
 

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from appointments.models import Appointment, OutboxMessage
 from appointments.tests.factories import book, displace, paris_consulate
-from epassport import health
+from core import health
 from epassport.settings import _networks
 from production.models import FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory

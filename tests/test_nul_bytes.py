@@ -1,7 +1,7 @@
 """A NUL byte (%00) in any address or query, on every URL pattern of the portal, logged in as
 staff (so that staff views are reached, not the login page): never a server error, and
 under /api/ the API's JSON error shape. PostgreSQL refuses NUL in a string, so before
-epassport/early_refusals.py about a dozen routes answered an HTML 500."""
+core/early_refusals.py about a dozen routes answered an HTML 500."""
 
 import json
 import re

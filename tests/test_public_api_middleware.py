@@ -1,5 +1,5 @@
 """The public applicant API passes the middleware of accounts, second factors, staff
-sessions, messages and static files straight on (epassport/public_api.py); every other path
+sessions, messages and static files straight on (core/public_api.py); every other path
 goes through all of it, and the answers of the API keep their headers."""
 
 import pytest
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from appointments.tests.factories import CentreOfficeFactory
-from epassport import public_api
+from core import public_api
 from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_the_library_middleware_is_named_in_its_place():
 
     assert issubclass(public_api.AuthenticationMiddleware, AuthenticationMiddleware)
     assert issubclass(public_api.MessageMiddleware, MessageMiddleware)
-    assert "epassport.public_api.AuthenticationMiddleware" in settings.MIDDLEWARE
+    assert "core.public_api.AuthenticationMiddleware" in settings.MIDDLEWARE
     # Looked for by name by Django's and django-axes's checks: never replaced.
     for name in (
         "django.contrib.sessions.middleware.SessionMiddleware",

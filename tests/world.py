@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from appointments.models import Appointment, Office
+from appointments.models import Appointment
 from appointments.tests.factories import MembershipFactory, book, paris_consulate
 from consulates.models import Mission
 from consulates.tests.factories import MissionFactory
+from core.models import Office
 from production.models import PassportFile
 from production.tests.factories import CentreFactory, PassportFileFactory
 

@@ -11,10 +11,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from epassport.errors import NotFound
+from core.api import ErrorSerializer, InvalidErrorSerializer
+from core.errors import NotFound
+from core.models import Office, applicant_language
 
 from .. import protection, services, validation
-from ..models import Appointment, Office, Slot, applicant_language
+from ..models import Appointment, Slot
 
 # Ids are PostgreSQL bigints: a larger number is not an id (and would overflow the query).
 MAX_ID = 2**63 - 1
@@ -181,24 +183,6 @@ class ChallengeSerializer(serializers.Serializer):
 
 
 # Errors (for the schema: the exception handler writes them) ---------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable identifier of the error.")
-    detail = serializers.CharField(help_text="Message for people, in the request language.")
-
-
-class InvalidErrorSerializer(ErrorSerializer):
-    fields_ = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Messages by field name (`code` is `invalid`).",
-    )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["fields"] = fields.pop("fields_")  # `fields` is an attribute of serializers
-        return fields
 
 
 class WrongCodeErrorSerializer(InvalidErrorSerializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from epassport.headers import private_answer
+from core.headers import private_answer
 
 from . import views, waiting_room
 

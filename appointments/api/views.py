@@ -1,7 +1,7 @@
 """Views of the booking API: one per operation, thin. Each checks the address's rate limit
 (and, to book, the anti-bot challenge), validates with an input serializer, calls a selector
 or a service and shapes the answer with an output serializer. Errors are raised, and turned
-into `{"code": ..., "detail": ...}` by epassport.api.exception_handler.
+into `{"code": ..., "detail": ...}` by core.api.exception_handler.
 
 Public endpoints: no session, no CSRF, no account. A booking is managed with its secret
 token in the X-Booking-Token header; a wrong or missing token answers 404, exactly as an
@@ -26,12 +26,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from epassport.api import domain_error_response
-from epassport.errors import NotFound
-from epassport.parsers import JSONParser
+from core import clients
+from core.api import domain_error_response
+from core.errors import NotFound
+from core.models import Office
+from core.parsers import JSONParser
 
 from .. import protection, selectors, services, waiting_room
-from ..models import Appointment, Office
+from ..models import Appointment
 from ..validation import clean_reference
 from .serializers import (
     BookingCreatedSerializer,
@@ -126,8 +128,8 @@ class PublicAPIView(APIView):
         if self.rate_group is None:
             return  # the view counts its requests itself
         rate = getattr(settings, self.rate_setting)
-        if protection.rate_limited(request, group=self.rate_group, rate=rate):
-            raise protection.RateLimited()
+        if clients.rate_limited(request, group=self.rate_group, rate=rate):
+            raise clients.RateLimited()
 
 
 class BookingWriteView(PublicAPIView):
@@ -314,8 +316,8 @@ class BookingCreateView(BookingWriteView):
         if full is None:
             return None
         rate = getattr(settings, self.rate_setting)
-        if protection.rate_limited(request, group=self.rate_group, rate=rate):
-            full = protection.RateLimited()
+        if clients.rate_limited(request, group=self.rate_group, rate=rate):
+            full = clients.RateLimited()
         response = domain_error_response(full)
         response["Allow"] = ", ".join(self.allowed_methods)
         return response
@@ -339,7 +341,7 @@ class BookingCreateView(BookingWriteView):
             appointment, token = services.booking_create(
                 slot=serializer.validated_data["slot"],
                 applicant=serializer.applicant(),
-                network=protection.hold_network(request),
+                network=clients.hold_network(request),
                 admission_ticket=ticket,
                 challenge=solved,
             )

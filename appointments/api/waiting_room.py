@@ -13,10 +13,11 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from epassport.errors import NotFound
+from core import clients
+from core.errors import NotFound
+from core.models import Office
 
-from .. import protection, selectors, waiting_room
-from ..models import Office
+from .. import selectors, waiting_room
 from .serializers import ErrorSerializer
 from .views import NOT_FOUND, PublicAPIView, _private
 
@@ -117,8 +118,8 @@ class WaitingRoomJoinView(PublicAPIView):
         office = _office(code)
         place = waiting_room.ticket_issue(
             office_id=office.pk,
-            network=protection.hold_network(request),
-            address=protection.client_ip("", request),
+            network=clients.hold_network(request),
+            address=clients.client_ip("", request),
         )
         return _answer(place, status=201)
 

@@ -61,15 +61,6 @@ from .manage import (
 )
 from .reminders import booking_reminders_enqueue
 from .retention import appointments_erase, appointments_erase_expired
-from .staff import (
-    InvalidCode,
-    InvalidEnrolmentCode,
-    staff_enrolment_code_issue,
-    staff_totp_confirm,
-    staff_totp_enrol,
-    staff_totp_register,
-    staff_upsert,
-)
 from .suspension import (
     InvalidSuspension,
     suspension_create,
@@ -85,8 +76,6 @@ __all__ = [
     "BookingClosed",
     "CounterAction",
     "HoldExpired",
-    "InvalidCode",
-    "InvalidEnrolmentCode",
     "InvalidSuspension",
     "NoChannelLeft",
     "NotChangeable",
@@ -124,11 +113,6 @@ __all__ = [
     "slot_refusal",
     "slot_remembered_full",
     "slots_generate",
-    "staff_enrolment_code_issue",
-    "staff_totp_confirm",
-    "staff_totp_enrol",
-    "staff_totp_register",
-    "staff_upsert",
     "suspension_create",
     "suspension_delete",
     "suspension_update",

@@ -25,7 +25,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
+from core.models import Office
 
 from .. import eligibility, notifications, protection, selectors
 from ..errors import (
@@ -36,7 +37,7 @@ from ..errors import (
     SlotInPast,
     TooManyCodeFailures,
 )
-from ..models import Appointment, Office, Slot
+from ..models import Appointment, Slot
 from ..validation import REFERENCE_ALPHABET, email_key
 from .codes import HOLD_DURATION, hash_code, new_code
 from .holds import (
@@ -257,7 +258,7 @@ def booking_create(
 
     A pending hold is bounded (TooManyHolds, with `retry_after`): one at a time per identity
     number, phone number and mailbox, and HOLDS_PER_NETWORK at a time from `network` (the
-    /24 or /48 it came from, protection.hold_network; "" for none). A hold that would replace
+    /24 or /48 it came from, clients.hold_network; "" for none). A hold that would replace
     a booking whose identity number had CODE_FAILURES_PER_NINA wrong codes in a day is
     refused (TooManyCodeFailures) and the booking's holder is told, once. Around a
     reopening, `admission_ticket` is the waiting-room ticket whose admission the request

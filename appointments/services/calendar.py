@@ -8,8 +8,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import Office
+
 from .. import notifications, selectors
-from ..models import Appointment, Closure, Office, OpeningHours, Slot
+from ..models import Appointment, Closure, OpeningHours, Slot
 from .verification import holds_release
 
 SLOT_HORIZON_DAYS = 60

@@ -8,11 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import NotFound
+from core import access
+from core.errors import NotFound
+from core.models import Office
 
-from .. import access, notifications
+from .. import notifications
 from ..errors import EvictionRefused, NotChangeable
-from ..models import Appointment, AppointmentEvent, Office
+from ..models import Appointment, AppointmentEvent
 
 
 class CounterAction(StrEnum):

@@ -26,8 +26,10 @@ from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from core.models import Office
+
 from .. import eligibility, notifications
-from ..models import Appointment, Office, Slot, Suspension
+from ..models import Appointment, Slot, Suspension
 
 CHUNK = 500
 REBOOK_SQL = Path(__file__).with_name("rebook.sql").read_text()

@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import NotFound
+from core.errors import NotFound
 
 from .. import notifications
 from ..errors import AlreadyBooked, NoChannelLeft, NotChangeable, TooManyMoves

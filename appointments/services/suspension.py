@@ -16,10 +16,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import BadRequest, Forbidden
+from core import access
+from core.errors import BadRequest, Forbidden
+from core.models import Office
 
-from .. import access, signals
-from ..models import Office, Slot, Suspension
+from .. import signals
+from ..models import Slot, Suspension
 from .calendar import appointments_displace, lock_out_bookings
 from .displaced import displaced_reserve
 

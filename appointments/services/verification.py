@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from epassport.errors import DomainError
+from core.errors import DomainError
 
 from .. import notifications
 from ..errors import AlreadyBooked, HoldExpired, SlotFull, WrongCode

@@ -6,8 +6,9 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from appointments.models import Appointment, Membership, Office, Slot
+from appointments.models import Appointment, Slot
 from appointments.services import Applicant, booking_create, closure_create
+from core.models import Membership, Office
 
 BAMAKO = ZoneInfo("Africa/Bamako")
 # The morning the service reopened after the suspension (a Monday): the instant the tests of

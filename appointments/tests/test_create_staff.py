@@ -16,9 +16,9 @@ from django.core.management import CommandError, call_command
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from appointments import twofactor
-from appointments.models import Membership
 from appointments.tests.factories import OfficeFactory
+from core import twofactor
+from core.models import Membership
 from tests.support import database_url
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.utils import translation
 from PIL import Image
 
 from appointments import documents, services
-from appointments.models import Appointment, Office
+from appointments.models import Appointment
 from appointments.tests import factories
 from appointments.tests.factories import (
     BAMAKO,
@@ -26,6 +26,7 @@ from appointments.tests.factories import (
     bamako_centre,
     paris_consulate,
 )
+from core.models import Office
 
 pytestmark = pytest.mark.django_db
 

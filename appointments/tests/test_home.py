@@ -6,13 +6,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from appointments.models import Office
 from appointments.tests.factories import (
     CentreOfficeFactory,
     OfficeFactory,
     SlotFactory,
     paris_consulate,
 )
+from core.models import Office
 
 pytestmark = pytest.mark.django_db
 

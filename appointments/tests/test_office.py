@@ -2,9 +2,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from appointments.models import Office
 from appointments.services import office_upsert
 from appointments.tests.factories import PARIS
+from core.models import Office
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from appointments import protection
 from appointments.protection import ChallengeFailed
 from appointments.tests.challenges import encoded, solution_number, solve
+from core import clients
 
 # Challenge -------------------------------------------------------------------------------
 
@@ -207,29 +208,27 @@ def request_from(remote_addr: str, forwarded: str | None = None):
 
 def test_client_ip_is_remote_addr_and_ignores_forwarded_for_without_our_proxy(settings):
     settings.TRUSTED_PROXY_COUNT = 0
-    assert protection.client_ip("g", request_from("198.51.100.7")) == "198.51.100.7"
-    assert protection.client_ip("g", request_from("198.51.100.7", "203.0.113.9")) == (
-        "198.51.100.7"
-    )
+    assert clients.client_ip("g", request_from("198.51.100.7")) == "198.51.100.7"
+    assert clients.client_ip("g", request_from("198.51.100.7", "203.0.113.9")) == ("198.51.100.7")
 
 
 def test_behind_our_proxy_the_hop_it_wrote_is_the_client(settings):
     settings.TRUSTED_PROXY_COUNT = 1
     settings.TRUSTED_PROXIES = ["10.0.0.2"]
-    assert protection.client_ip("g", request_from("10.0.0.2", "203.0.113.9")) == "203.0.113.9"
+    assert clients.client_ip("g", request_from("10.0.0.2", "203.0.113.9")) == "203.0.113.9"
     # A client sending its own X-Forwarded-For cannot choose its key: the proxy appends.
     spoofed = request_from("10.0.0.2", "1.2.3.4, 203.0.113.9")
-    assert protection.client_ip("g", spoofed) == "203.0.113.9"
+    assert clients.client_ip("g", spoofed) == "203.0.113.9"
     # Garbage or an empty header: the connection's address.
-    assert protection.client_ip("g", request_from("10.0.0.2", "not-an-ip")) == "10.0.0.2"
-    assert protection.client_ip("g", request_from("10.0.0.2", "")) == "10.0.0.2"
+    assert clients.client_ip("g", request_from("10.0.0.2", "not-an-ip")) == "10.0.0.2"
+    assert clients.client_ip("g", request_from("10.0.0.2", "")) == "10.0.0.2"
 
 
 def test_ipv6_addresses_share_the_budget_of_their_64(settings):
     settings.TRUSTED_PROXY_COUNT = 0
-    one = protection.client_ip("g", request_from("2001:db8:1:2::1"))
-    other = protection.client_ip("g", request_from("2001:db8:1:2:ffff::9"))
-    elsewhere = protection.client_ip("g", request_from("2001:db8:1:3::1"))
+    one = clients.client_ip("g", request_from("2001:db8:1:2::1"))
+    other = clients.client_ip("g", request_from("2001:db8:1:2:ffff::9"))
+    elsewhere = clients.client_ip("g", request_from("2001:db8:1:3::1"))
     assert one == other == "2001:db8:1:2::"
     assert elsewhere != one
 
@@ -247,16 +246,16 @@ def limits_on(settings, freeze):
 
 def test_rate_limit_counts_per_address_and_per_group(limits_on):
     first, second = request_from("198.51.100.7"), request_from("198.51.100.8")
-    results = [protection.rate_limited(first, group="booking", rate="3/m") for _ in range(4)]
+    results = [clients.rate_limited(first, group="booking", rate="3/m") for _ in range(4)]
     assert results == [False, False, False, True]
-    assert protection.rate_limited(second, group="booking", rate="3/m") is False
-    assert protection.rate_limited(first, group="availability", rate="3/m") is False
+    assert clients.rate_limited(second, group="booking", rate="3/m") is False
+    assert clients.rate_limited(first, group="availability", rate="3/m") is False
 
 
 def test_rate_limits_off(settings, limits_on):
     settings.RATE_LIMITS = False
     request = request_from("198.51.100.7")
-    assert not any(protection.rate_limited(request, group="booking", rate="1/m") for _ in range(5))
+    assert not any(clients.rate_limited(request, group="booking", rate="1/m") for _ in range(5))
 
 
 def test_rate_limits_let_requests_through_when_redis_is_down(limits_on, settings, caplog):
@@ -266,12 +265,12 @@ def test_rate_limits_let_requests_through_when_redis_is_down(limits_on, settings
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
-    with caplog.at_level(logging.WARNING, logger="appointments.protection"):
-        limited = protection.rate_limited(request_from("198.51.100.7"), group="b", rate="1/m")
+    with caplog.at_level(logging.WARNING, logger="core.clients"):
+        limited = clients.rate_limited(request_from("198.51.100.7"), group="b", rate="1/m")
     assert limited is False
     assert "cache unreachable" in caplog.text
 
 
 def test_an_ipv4_mapped_ipv6_address_is_its_ipv4_address(settings):
     settings.TRUSTED_PROXY_COUNT = 0
-    assert protection.client_ip("g", request_from("::ffff:198.51.100.7")) == "198.51.100.7"
+    assert clients.client_ip("g", request_from("::ffff:198.51.100.7")) == "198.51.100.7"

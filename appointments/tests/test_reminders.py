@@ -17,8 +17,8 @@ from appointments.tests.factories import (
     displace,
     paris_consulate,
 )
+from core.schedules import DEFAULT_SCHEDULES
 from epassport.celery import app as celery_app
-from epassport.schedules import DEFAULT_SCHEDULES
 from tests.support import run_together
 
 pytestmark = pytest.mark.django_db

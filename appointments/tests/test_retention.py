@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appointments import services
 from appointments.delivery import outbox_retry
-from appointments.models import Appointment, Office, OutboxMessage, Slot
+from appointments.models import Appointment, OutboxMessage, Slot
 from appointments.services import retention
 from appointments.tests.factories import (
     CentreOfficeFactory,
@@ -22,6 +22,7 @@ from appointments.tests.factories import (
     local_time,
     member,
 )
+from core.models import Office
 from tests.support import run_together
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from appointments.tests.factories import (
     member,
     paris_consulate,
 )
-from epassport.errors import Forbidden
+from core.errors import Forbidden
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from appointments.services.codes import hash_code
 from appointments.tests.api_bookings import assert_error, book, manage
 from appointments.tests.factories import SlotFactory, applicant, someone
 from appointments.tests.verification import other_code, sent_code
+from core.schedules import DEFAULT_SCHEDULES
 from epassport.celery import app as celery_app
-from epassport.schedules import DEFAULT_SCHEDULES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off", "verify_on")]
 

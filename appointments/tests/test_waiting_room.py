@@ -694,7 +694,7 @@ def test_the_page_sends_on_only_to_the_offices_own_pages(office, suspension, fre
 
 
 def test_a_places_credential_is_kept_out_of_the_logs():
-    from epassport.logs import redact
+    from core.logs import redact
 
     line = '"GET /api/v1/waiting-room/bko-centre/eyJvIjoxfQ:1a2b-c_3/ HTTP/1.1" 200'
     assert redact(line) == '"GET /api/v1/waiting-room/bko-centre/[ticket]/ HTTP/1.1" 200'

@@ -8,9 +8,9 @@ starts no earlier than the suspension itself.
 - **Tickets.** An arrival gets a ticket in the office's line (WaitingLine, one per office
   and suspension). The HTML page keeps a browser's in an HttpOnly cookie and hands the same
   one back; the API (no CSRF) neither reads nor sets cookies: its client keeps the ticket
-  from the body. Past WAITING_ROOM_PER_ADDRESS per address (protection.client_ip: an
+  from the body. Past WAITING_ROOM_PER_ADDRESS per address (clients.client_ip: an
   IPv4 address or the /64 of IPv6), or WAITING_ROOM_PER_NETWORK per /24 IPv4 or /48 IPv6
-  network (protection.hold_network), a ticket is still given, at the back of the line (its
+  network (clients.hold_network), a ticket is still given, at the back of the line (its
   own lane: after every ticket within the bounds, except those that arrive once it was let
   in); past 16 times the address's bound, 429. Both are counted in PostgreSQL by upserts
   on counter rows (WaitingNetwork), so the bounds hold under any concurrency. The ticket's

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import NotFound
+from core.errors import NotFound
 
 from ..models import WaitingLine, WaitingTicket
 from . import seats

@@ -59,7 +59,7 @@ def ticket_issue(
     *, office_id: int, network: str, address: str, now: datetime | None = None
 ) -> Place:
     """A new ticket in the office's line at `now`, from `address` (the rate limit's key,
-    protection.client_ip) in `network` (its /24 or /48, protection.hold_network). Outside a
+    clients.client_ip) in `network` (its /24 or /48, clients.hold_network). Outside a
     window no ticket is made: the place is OPEN with an admission.
 
     Past WAITING_ROOM_PER_ADDRESS tickets for its address, or WAITING_ROOM_PER_NETWORK for

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from epassport.errors import DomainError, Forbidden
+from core.errors import DomainError, Forbidden
 
 from ..models import WaitingTicket
 from .window import window_minutes

@@ -7,7 +7,7 @@ from appointments.tests.factories import member
 from consulates import services
 from consulates.errors import NothingToShip, NotInShipment, ShipmentAlreadyReceived
 from consulates.models import Shipment, ShipmentItem
-from epassport.errors import NotFound
+from core.errors import NotFound
 from production.models import FileEvent, FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory
 

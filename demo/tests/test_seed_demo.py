@@ -11,10 +11,11 @@ from django.core.management import CommandError, call_command
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from appointments import selectors, twofactor
-from appointments.access import staff_scope
-from appointments.models import Membership, Office
+from appointments import selectors
 from consulates.models import Mission
+from core import twofactor
+from core.access import staff_scope
+from core.models import Membership, Office
 from demo.staff import DEMO_TOTP_SECRET, TOTP_CODE_COMMAND
 from production.models import Centre, FileEvent, FileStatus, PassportFile
 from production.selectors import roles_for_file

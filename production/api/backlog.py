@@ -9,9 +9,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from appointments import access
 from appointments.api.serializers import ErrorSerializer
-from epassport.errors import Forbidden
+from core import access
+from core.errors import Forbidden
 
 from .. import dashboard
 from ..models import FileStatus

@@ -38,32 +38,6 @@ class FileStatusFieldExtension(OpenApiSerializerFieldExtension):
         return component.ref
 
 
-# Auth ----------------------------------------------------------------------------------------
-
-
-class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    otp = serializers.CharField(
-        max_length=12,
-        required=False,
-        allow_blank=True,
-        write_only=True,
-        help_text="The 6-digit code of the authenticator app: required of supervisors, "
-        "administrators and anyone with an enrolled device.",
-    )
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(
-        help_text="Send it as `Authorization: Token <token>` with every request."
-    )
-    expires_at = serializers.DateTimeField(
-        help_text="When the token stops working (API_TOKEN_TTL_HOURS after it was issued); "
-        "a new password revokes it at once."
-    )
-
-
 # Counter work --------------------------------------------------------------------------------
 
 

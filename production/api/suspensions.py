@@ -8,10 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from appointments import access, services
+from appointments import services
 from appointments.api.serializers import ErrorSerializer
-from appointments.models import Office, Suspension
-from epassport.errors import Forbidden, NotFound
+from appointments.models import Suspension
+from core import access
+from core.errors import Forbidden, NotFound
+from core.models import Office
 
 from .serializers import SuspensionInputSerializer, SuspensionSerializer
 from .views import INVALID, NOT_FOUND, UNAUTHENTICATED, StaffAPIView

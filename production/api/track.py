@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from appointments import protection, validation
+from appointments import validation
 from appointments.api.serializers import (
     ErrorSerializer,
     InvalidErrorSerializer,
@@ -21,7 +21,8 @@ from appointments.api.serializers import (
 )
 from appointments.api.views import PublicAPIView, _private
 from appointments.documents import WHAT_TO_BRING
-from epassport.errors import NotFound
+from core import clients
+from core.errors import NotFound
 
 from .. import tracking
 
@@ -115,7 +116,7 @@ class TrackView(PublicAPIView):
         reference, birth_date = _query(request.query_params)
         reference = tracking.clean_reference(reference)
         if tracking.rate_limited(request, reference=reference):
-            raise protection.RateLimited(retry_after=tracking.retry_after())
+            raise clients.RateLimited(retry_after=tracking.retry_after())
         found = tracking.track(reference=reference, birth_date=birth_date)
         if found is None:
             tracking.lookup_failed(reference)

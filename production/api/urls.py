@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from . import auth, backlog, suspensions, track, views
+from core import api_auth
+
+from . import backlog, suspensions, track, views
 
 app_name = "production-api"
 
 urlpatterns = [
-    path("auth/token/", auth.TokenCreateView.as_view(), name="token"),
+    path("auth/token/", api_auth.TokenCreateView.as_view(), name="token"),
     path("agenda/", views.AgendaView.as_view(), name="agenda"),
     path(
         "appointments/<str:reference>/check-in/",

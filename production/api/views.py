@@ -1,10 +1,10 @@
 """Views of the staff API: one per operation, thin. Each validates with an input serializer,
 reads through a scoping selector or calls a service, and shapes the answer with an output
 serializer. Errors are raised and turned into `{"code": ..., "detail": ...}` by
-epassport.api.exception_handler.
+core.api.exception_handler.
 
 Authentication: `Authorization: Token <token>` (integrations, from /api/v1/auth/token/; it
-expires, see api/tokens.py) or the session of the browser (with its CSRF token). The token
+expires, see core/tokens.py) or the session of the browser (with its CSRF token). The token
 comes first so that a request without credentials answers 401 (its WWW-Authenticate header),
 not 403.
 
@@ -22,17 +22,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import access
 from appointments import services as appointment_services
 from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
 from appointments.audit import record_appointment_views
 from appointments.models import Appointment, AppointmentView
-from epassport.errors import NotFound
-from epassport.parsers import JSONParser
+from core import access, tokens
+from core.errors import NotFound
+from core.parsers import JSONParser
 
 from .. import audit, selectors, services
 from ..models import FileView, PassportFile
-from . import tokens
 from .serializers import (
     AgendaItemSerializer,
     AgendaQuerySerializer,

@@ -4,7 +4,7 @@
 
 from django import template
 
-from appointments.access import staff_scope
+from core.access import staff_scope
 from production.dashboard import may_see_backlog as allowed
 
 register = template.Library()

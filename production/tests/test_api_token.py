@@ -10,8 +10,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from appointments.services import staff_totp_register, staff_upsert
 from appointments.tests.factories import member
+from core.services import staff_totp_register, staff_upsert
 from tests.support import TEST_TOTP_SECRET, run_together, token_client, totp_code
 
 pytestmark = pytest.mark.django_db

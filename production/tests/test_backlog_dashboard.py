@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
-from appointments.access import StaffScope, staff_scope
 from appointments.tests.factories import CentreOfficeFactory, OfficeFactory, member
 from consulates.tests.factories import MissionFactory
+from core.access import StaffScope, staff_scope
 from production import backlog, dashboard, selectors, tasks
 from production.dashboard import DayCount, OfficeBacklog
 from production.models import BacklogSnapshot, FileStatus, PassportFile

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from appointments.models import Office
 from appointments.tests.factories import CentreOfficeFactory, OfficeFactory
+from core.models import Office
 from production.models import Centre
 from production.services import centre_upsert
 from production.tests.factories import CentreFactory

@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from appointments import services as appointment_services
 from appointments.errors import NotChangeable
-from appointments.models import Appointment, Office
+from appointments.models import Appointment
 from appointments.tests.factories import OfficeFactory, book, member
-from epassport.errors import NotFound
+from core.errors import NotFound
+from core.models import Office
 from production import services
 from production.models import FileEvent, PassportFile
 from production.tests.factories import CentreFactory

@@ -10,7 +10,7 @@ from appointments import services
 from appointments.errors import AlreadyBooked, EvictionRefused
 from appointments.models import AppointmentEvent, OutboxMessage
 from appointments.tests.factories import OfficeFactory, SlotFactory, applicant, member, someone
-from epassport.errors import NotFound
+from core.errors import NotFound
 from tests.support import log_in
 
 pytestmark = pytest.mark.django_db

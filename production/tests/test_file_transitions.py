@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from appointments.models import Membership
 from appointments.tests.factories import OfficeFactory, member
-from epassport.errors import Forbidden, NotFound
+from core.errors import Forbidden, NotFound
+from core.models import Membership
 from production import services, transitions
 from production.errors import IllegalTransition, PouchOnly, ReasonRequired, StatusChanged
 from production.models import FileEvent, FileStatus, PassportFile

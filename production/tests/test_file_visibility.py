@@ -2,8 +2,8 @@
 
 import pytest
 
-from appointments.models import Office
 from appointments.tests.factories import OfficeFactory, UserFactory, member
+from core.models import Office
 from production.selectors import files_visible_to
 from production.tests.factories import CentreFactory, PassportFileFactory
 

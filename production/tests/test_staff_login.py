@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from appointments import twofactor
-from appointments.models import EnrolmentCode
-from appointments.services import staff_enrolment_code_issue, staff_totp_register
 from appointments.tests.factories import member
+from core import twofactor
+from core.models import EnrolmentCode
+from core.services import staff_enrolment_code_issue, staff_totp_register
 from tests.support import TEST_TOTP_SECRET, log_in, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -294,7 +294,7 @@ def test_whoever_knows_a_new_supervisors_password_cannot_enrol_a_device(client, 
 
 
 def test_an_enrolment_code_lasts_its_hours_and_a_new_one_replaces_it(paris, freeze, settings):
-    from appointments.services import InvalidEnrolmentCode, staff_totp_enrol
+    from core.services import InvalidEnrolmentCode, staff_totp_enrol
 
     freeze(NOON)
     user = member("supervisor", paris.office, username="sup")

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from appointments.models import Office, Slot, Suspension
+from appointments.models import Slot, Suspension
 from appointments.selectors import suspension_at
 from appointments.tests.factories import (
     CentreOfficeFactory,
@@ -20,6 +20,7 @@ from appointments.tests.factories import (
     member,
 )
 from consulates.tests.factories import MissionFactory
+from core.models import Office
 from production import selectors, services
 from production.models import FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory

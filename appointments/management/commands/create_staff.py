@@ -5,8 +5,8 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from appointments.models import Membership
-from appointments.services import staff_upsert
+from core.models import Membership
+from core.services import staff_upsert
 
 PASSWORD_VARIABLE = "STAFF_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 

@@ -1,7 +1,7 @@
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from appointments.services import staff_enrolment_code_issue
+from core.services import staff_enrolment_code_issue
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ the path set by ADMIN_URL (epassport/urls.py)."""
 
 from django_otp.admin import OTPAdminSite
 
-from production.staff_login import StaffAdminLoginForm
+from core.staff_login import StaffAdminLoginForm
 
 
 class PortalAdminSite(OTPAdminSite):

@@ -2,7 +2,7 @@
 a code with, its secret as authenticator apps take it, and the check of a code.
 
 Who must use it is the staff scope's rule (`access.two_factor_required`); the writes
-(enrolment, confirmation, registration by operations) are in `services/staff.py`.
+(enrolment, confirmation, registration by operations) are in `core/services.py`.
 """
 
 import binascii

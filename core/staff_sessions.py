@@ -27,7 +27,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from appointments import access, twofactor
+from . import access, twofactor
 
 LOGIN_AT = "staff_login_at"
 SEEN_AT = "staff_seen_at"
@@ -36,7 +36,7 @@ SEEN_WRITE_INTERVAL = 60  # seconds
 PENDING_VIEWS = frozenset({"staff:two-factor", "staff:logout", "set_language"})
 
 
-@receiver(user_logged_in, dispatch_uid="epassport.staff_sessions.logged_in")
+@receiver(user_logged_in, dispatch_uid="core.staff_sessions.logged_in")
 def _on_login(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         now = time.time()

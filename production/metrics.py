@@ -38,12 +38,12 @@ from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from appointments import protection
-from appointments.models import Appointment, Office, OutboxMessage
+from appointments.models import Appointment, OutboxMessage
+from core import clients
+from core.health import HEARTBEAT_KEY
+from core.models import Office
 from production.models import PassportFile
 from production.selectors import WAITING
-
-from .health import HEARTBEAT_KEY
 
 # Counters and histograms without their `_created` series (the time each was created): half
 # the lines of a scrape, and nothing the figures to watch use.
@@ -65,9 +65,9 @@ def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
 
 def metrics_client_address(request: HttpRequest) -> str:
     """The address the metrics check trusts: the client's, as every per-address rule takes it
-    (appointments.protection.client_address). Requests relayed by a proxy are refused before
+    (appointments.clients.client_address). Requests relayed by a proxy are refused before
     it is read (metrics_allowed), so it is the TCP peer in practice."""
-    return protection.client_address(request)
+    return clients.client_address(request)
 
 
 def metrics_allowed(request: HttpRequest) -> bool:

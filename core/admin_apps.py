@@ -6,4 +6,4 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class PortalAdminConfig(AdminConfig):
-    default_site = "epassport.admin_site.PortalAdminSite"
+    default_site = "core.admin_site.PortalAdminSite"

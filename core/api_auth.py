@@ -1,13 +1,13 @@
 """`POST /api/v1/auth/token/`: a token of the staff API for a member of staff.
 
 The password is checked by Django's authentication with the lockout in front of it
-(django-axes, epassport/lockout.py: 429 `locked_out`); supervisors, administrators and
+(django-axes, core/lockout.py: 429 `locked_out`); supervisors, administrators and
 anyone with an enrolled device also send the code of their authenticator app (`otp`). Every
 failure gets the same answer, 400 `invalid_credentials`, and counts as a failed login: a
 wrong password, a right one with a missing or wrong code, a right one of an account whose
 device is not enrolled yet. Answering a right password differently (the former 401
 `otp_required`) would tell an attacker the password before it ever needed the code. The
-token itself (expiry, revocation) is in api/tokens.py.
+token itself (expiry, revocation) is in core/tokens.py.
 """
 
 from django.conf import settings
@@ -16,19 +16,16 @@ from django.contrib.auth.signals import user_login_failed
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import access, protection, twofactor
-from appointments.api.serializers import ErrorSerializer, InvalidErrorSerializer
-from epassport import lockout
-from epassport.errors import DomainError
-from epassport.parsers import JSONParser
-
-from . import tokens
-from .serializers import TokenInputSerializer, TokenSerializer
+from . import access, clients, lockout, tokens, twofactor
+from .api import ErrorSerializer, InvalidErrorSerializer
+from .errors import DomainError
+from .parsers import JSONParser
 
 
 class InvalidCredentials(DomainError):
@@ -38,6 +35,29 @@ class InvalidCredentials(DomainError):
         "Identifiant, mot de passe ou code de vérification incorrect. Les superviseurs et "
         "administrateurs envoient aussi dans `otp` le code à 6 chiffres de leur application "
         "d’authentification, enregistrée dans l’espace agents (/staff/)."
+    )
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    otp = serializers.CharField(
+        max_length=12,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="The 6-digit code of the authenticator app: required of supervisors, "
+        "administrators and anyone with an enrolled device.",
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        help_text="Send it as `Authorization: Token <token>` with every request."
+    )
+    expires_at = serializers.DateTimeField(
+        help_text="When the token stops working (API_TOKEN_TTL_HOURS after it was issued); "
+        "a new password revokes it at once."
     )
 
 
@@ -97,8 +117,8 @@ class TokenCreateView(APIView):
     def post(self, request: Request) -> Response:
         translation.activate(translation.get_language_from_request(request, check_path=False))
         # Passwords are not to be guessed: a budget of attempts per address, in Redis.
-        if protection.rate_limited(request, group="login", rate=settings.LOGIN_RATE):
-            raise protection.RateLimited()
+        if clients.rate_limited(request, group="login", rate=settings.LOGIN_RATE):
+            raise clients.RateLimited()
         serializer = TokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -1,7 +1,7 @@
 """Requests refused before any view, once for every route, each in the route's own format (the
 API's JSON error shape under /api/, a plain answer elsewhere):
 
-- a NUL byte in the path: 404, as for any address that does not exist (epassport.api.
+- a NUL byte in the path: 404, as for any address that does not exist (core.api.
   page_not_found answers the API's JSON `not_found` under /api/); PostgreSQL refuses NUL
   in a string, so a view that looked it up would answer 500;
 - a NUL byte in the query string (%00): 400 `invalid`, with the parameters that hold one

@@ -2,7 +2,7 @@
 DEFAULT_PARSER_CLASSES and DEFAULT_CONTENT_NEGOTIATION_CLASS).
 
 A module of its own: DRF reads its settings while `rest_framework.views` is imported, which
-epassport.api itself imports.
+core.api itself imports.
 """
 
 from rest_framework import exceptions, negotiation, parsers

@@ -16,7 +16,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from appointments.access import staff_scope
+from core.access import staff_scope
 from production.api.views import StaffAPIView
 
 # The operations of applicants and of the systems that act for them.

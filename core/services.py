@@ -15,10 +15,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from epassport.errors import BadRequest
+from core.errors import BadRequest
+from core.models import EnrolmentCode, Membership, Office
 
-from .. import twofactor
-from ..models import EnrolmentCode, Membership, Office
+from . import twofactor
 
 
 class InvalidCode(BadRequest):

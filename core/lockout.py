@@ -7,7 +7,7 @@ LOGIN_LOCKOUT_MINUTES of each other, that pair or that address is refused for
 LOGIN_LOCKOUT_MINUTES, even with the right password. The ministry's and the offices'
 networks (STAFF_NETWORKS) are never locked as a whole: an attacker there only locks the
 usernames it tried from its own address. A wrong second-factor
-code counts as a failure too (production/staff_login.py, the token endpoint). Administrators
+code counts as a failure too (core/staff_login.py, the token endpoint). Administrators
 lift a lockout in the admin (Axes: access attempts, delete) or with `manage.py
 axes_reset_username USERNAME` / `axes_reset_ip ADDRESS`.
 
@@ -24,8 +24,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from appointments import protection
-from epassport.errors import DomainError
+from core.errors import DomainError
+
+from . import clients
 
 
 class LockedOut(DomainError):
@@ -82,7 +83,7 @@ def client_ip(request: HttpRequest) -> str | None:
     """The address a failure counts against: the one the rate limits count (behind the TLS
     proxy, the hop it wrote; an IPv6 address's /64). None for a request without one (a
     test client's force_login), which the attempts table could not store."""
-    address = protection.client_ip("login", request)
+    address = clients.client_ip("login", request)
     try:
         return str(ipaddress.ip_address(address))
     except ValueError:

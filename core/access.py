@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from .models import Membership, Office
+from core.models import Membership, Office
 
 Role = Membership.Role
 COUNTER_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})

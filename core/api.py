@@ -1,7 +1,7 @@
 """The one exception handler of the API (REST_FRAMEWORK["EXCEPTION_HANDLER"]).
 
 Every error leaves as `{"code": ..., "detail": ...}` plus the extras of its kind, with the
-right 4xx status: domain errors raised by services (epassport.errors.DomainError and its
+right 4xx status: domain errors raised by services (core.errors.DomainError and its
 subclasses) and DRF's own errors alike. Codes are stable English identifiers that other
 systems test; details are for people, in the request's language (French by default).
 """
@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -113,23 +113,8 @@ def _domain_headers(exc: DomainError) -> dict[str, str] | None:
 
 
 def _domain_body(exc: DomainError) -> dict[str, Any]:
-    body = exc.as_dict()
-    if "next_free" in body:
-        body["next_free"] = _slots(body["next_free"])
-    if exc.code == "booking_closed":
-        body.setdefault("reopens_at", None)
-    return body
-
-
-def _slots(slots: Any) -> list[dict]:
-    """Slots offered instead of a full one, with their times at the office's UTC offset."""
-    from appointments.api.serializers import slots_body
-
-    slots = list(slots or [])
-    if not slots:
-        return []
-    # All offered slots are of the office of the full one: load it once, not per slot.
-    return slots_body(slots, timezone=slots[0].office.timezone)
+    # Each error shapes its own extras (appointments.errors.SlotFull its next free slots).
+    return exc.as_dict()
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -139,3 +124,24 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         body = {"code": "not_found", "detail": str(exceptions.NotFound.default_detail)}
         return JsonResponse(body, status=404)
     return defaults.page_not_found(request, exception)
+
+
+# The shapes of its bodies, for the schema ----------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable identifier of the error.")
+    detail = serializers.CharField(help_text="Message for people, in the request language.")
+
+
+class InvalidErrorSerializer(ErrorSerializer):
+    fields_ = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages by field name (`code` is `invalid`).",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["fields"] = fields.pop("fields_")  # `fields` is an attribute of serializers
+        return fields

@@ -3,10 +3,10 @@
 - The login form takes the username, the password and, for anyone with a device (every
   supervisor and administrator once enrolled), the 6-digit code of their authenticator app.
   One message for any mistake, so that it never tells which part was right; a wrong code
-  counts as a failed login for the lockout (epassport/lockout.py), as a wrong password does.
+  counts as a failed login for the lockout (core/lockout.py), as a wrong password does.
 - A supervisor or administrator without a device logs in with the password alone and is
   sent to the enrolment page, the only one they can reach until a first code confirms the
-  device (epassport/staff_sessions.py). Enrolling needs a one-time enrolment code that an
+  device (core/staff_sessions.py). Enrolling needs a one-time enrolment code that an
   administrator issues (the admin's staff list, or `manage.py enrolment_code`): the
   password alone never lets anyone put their own device on an account.
 - `next` is followed only when it stays on this site.
@@ -24,21 +24,29 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from appointments import access, twofactor
-from appointments import services as appointment_services
-
-from .staff_views import _same_site
+from . import access, services, twofactor
 
 INVALID_LOGIN = gettext_lazy(
     "Identifiant, mot de passe ou code de vérification incorrect. Les superviseurs et "
     "administrateurs saisissent aussi le code à 6 chiffres de leur application "
     "d’authentification."
 )
+
+
+def same_site_url(request: HttpRequest, url: str | None) -> str | None:
+    """`url` if it stays on this site (a form's `next`), None otherwise: never an open
+    redirect to somewhere else."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
 
 
 class StaffLoginForm(AuthenticationForm):
@@ -106,25 +114,25 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if twofactor.confirmed_device(user) is not None:
         context = {"enrolled": True, "verified": user.is_verified()}
         return render(request, "staff/two_factor.html", context)
-    next_url = _same_site(request, request.POST.get("next", request.GET.get("next")))
+    next_url = same_site_url(request, request.POST.get("next", request.GET.get("next")))
     device = twofactor.pending_device(user, request.session.get(ENROLMENT_DEVICE))
     error = None
     if request.method == "POST" and "enrolment_code" in request.POST:
         try:
-            device = appointment_services.staff_totp_enrol(
+            device = services.staff_totp_enrol(
                 user=user, enrolment_code=request.POST["enrolment_code"]
             )
-        except appointment_services.InvalidEnrolmentCode as refusal:
+        except services.InvalidEnrolmentCode as refusal:
             error = refusal.detail
         else:
             if device is not None:
                 request.session[ENROLMENT_DEVICE] = device.pk
     elif request.method == "POST" and device is not None:
         try:
-            device = appointment_services.staff_totp_confirm(
+            device = services.staff_totp_confirm(
                 user=user, device_id=device.pk, code=request.POST.get("code", "")
             )
-        except appointment_services.InvalidCode as refusal:
+        except services.InvalidCode as refusal:
             error = refusal.detail
         else:
             request.session.pop(ENROLMENT_DEVICE, None)
