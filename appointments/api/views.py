@@ -306,8 +306,8 @@ class BookingCreateView(BookingWriteView):
             return None
         try:
             slot_id = json.loads(request.body).get("slot")
-        except (ValueError, AttributeError):  # not JSON, not an object: DRF's answer
-            return None
+        except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, or
+            return None  # nested too deep to read: DRF's parser gives the answer
         if not services.slot_remembered_full(slot_id=slot_id):
             return None
         language = translation.get_language_from_request(request, check_path=False)

@@ -233,7 +233,15 @@ def test_refusals_from_memory_count_in_the_booking_rate_limit(api, settings, fre
 @pytest.mark.usefixtures("protection_off")
 @pytest.mark.parametrize(
     "body",
-    [b"[1, 2]", b'"slot"', b"{not json", b"\xff\xfe", b'{"slot": "1"}', b'{"slot": null}'],
+    [
+        b"[1, 2]",
+        b'"slot"',
+        b"{not json",
+        b"\xff\xfe",
+        b'{"slot": "1"}',
+        b'{"slot": null}',
+        b"[" * 100_000,  # deeper than json.loads goes: RecursionError
+    ],
 )
 def test_a_body_the_memory_cannot_read_gets_the_views_answer(api, body):
     slot = SlotFactory(capacity=1)
