@@ -260,36 +260,6 @@ class ChallengeView(PublicAPIView):
 class BookingCreateView(BookingWriteView):
     """Book a seat of a free slot; the answer carries the manage token, given once."""
 
-    @extend_schema(
-        operation_id="bookings_create",
-        summary="Book a free slot",
-        description="When the anti-bot challenge is on, `altcha` carries the solution of a "
-        "challenge from /api/v1/challenge/ (each is accepted once); without it the answer "
-        "is 400 `challenge_failed`. With contact verification on, the booking is `pending`: "
-        "its seat is held until `hold_expires_at` (15 minutes) and a 6-digit code is sent by "
-        "SMS and email, to be posted to `/api/v1/bookings/{reference}/confirm/`. When the "
-        "identity number already holds a booking, the answer is the same and the code goes "
-        "to that booking's contacts: confirming replaces it.",
-        request=BookingInputSerializer,
-        responses={
-            201: BookingCreatedSerializer,
-            400: OpenApiResponse(
-                InvalidErrorSerializer,
-                description="`invalid` (messages by field in `fields`; an unknown slot in "
-                "`fields.slot`) or `challenge_failed`.",
-            ),
-            409: OpenApiResponse(
-                ConflictErrorSerializer,
-                description="`slot_full` (with `next_free`), `already_booked` (only with "
-                "contact verification off), `booking_closed` (with `reopens_at`) or "
-                "`slot_past`.",
-            ),
-            403: ADMISSION_REQUIRED,
-            429: HOLD_REFUSED,
-        },
-        parameters=[ADMISSION],
-        tags=["bookings"],
-    )
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # In a rush most requests are for a slot this process found full a moment ago. They
         # are refused here, before DRF wraps the request, negotiates and renders (half of a
@@ -322,6 +292,36 @@ class BookingCreateView(BookingWriteView):
         response["Allow"] = ", ".join(self.allowed_methods)
         return response
 
+    @extend_schema(
+        operation_id="bookings_create",
+        summary="Book a free slot",
+        description="When the anti-bot challenge is on, `altcha` carries the solution of a "
+        "challenge from /api/v1/challenge/ (each is accepted once); without it the answer "
+        "is 400 `challenge_failed`. With contact verification on, the booking is `pending`: "
+        "its seat is held until `hold_expires_at` (15 minutes) and a 6-digit code is sent by "
+        "SMS and email, to be posted to `/api/v1/bookings/{reference}/confirm/`. When the "
+        "identity number already holds a booking, the answer is the same and the code goes "
+        "to that booking's contacts: confirming replaces it.",
+        request=BookingInputSerializer,
+        responses={
+            201: BookingCreatedSerializer,
+            400: OpenApiResponse(
+                InvalidErrorSerializer,
+                description="`invalid` (messages by field in `fields`; an unknown slot in "
+                "`fields.slot`) or `challenge_failed`.",
+            ),
+            409: OpenApiResponse(
+                ConflictErrorSerializer,
+                description="`slot_full` (with `next_free`), `already_booked` (only with "
+                "contact verification off), `booking_closed` (with `reopens_at`) or "
+                "`slot_past`.",
+            ),
+            403: ADMISSION_REQUIRED,
+            429: HOLD_REFUSED,
+        },
+        parameters=[ADMISSION],
+        tags=["bookings"],
+    )
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         # A slot this process found full a moment ago (and not caught by dispatch: another
