@@ -1,4 +1,7 @@
+import os
+
 from django.apps import AppConfig, apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_migrate
 
 
@@ -27,3 +30,18 @@ class CoreConfig(AppConfig):
             sender=get_user_model(),
             dispatch_uid="core.tokens.revoke_on_password_change",
         )
+        _refuse_gunicorn_without_static_files()
+
+
+def _refuse_gunicorn_without_static_files() -> None:
+    """With DEBUG off every page names its files through collectstatic's manifest: without it
+    they would all answer 500. Refused at start instead, with what to do: when gunicorn
+    serves the portal (it names itself in SERVER_SOFTWARE before loading the application),
+    not when a test, a script or a management command sets Django up."""
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return
+    from .health import static_manifest_problem
+
+    problem = static_manifest_problem()
+    if problem:
+        raise ImproperlyConfigured(f"The portal cannot serve its pages: {problem}.")
