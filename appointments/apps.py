@@ -8,7 +8,11 @@ class AppointmentsConfig(AppConfig):
     verbose_name = _("rendez-vous")
 
     def ready(self) -> None:
-        from . import eligibility, notifications
+        from core import schedules as core_schedules
+
+        from . import eligibility, notifications, schedules
+
+        core_schedules.register(*schedules.SCHEDULES)
 
         # After every `migrate` (and the flush of a transactional test): the booking rule's
         # SQL functions as eligibility.sql writes them, once the tables they read exist.

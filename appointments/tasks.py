@@ -47,3 +47,12 @@ def holds_expire() -> int:
 
     protection.challenges_purge()
     return services.holds_expire()
+
+
+@shared_task(name="appointments.suspension_edge", ignore_result=True)
+def suspension_edge(suspension_id: int | None = None, edge: str = "") -> None:
+    """A suspension's start or reopening (one-off clocked task, services/suspension.py): told
+    to the apps that follow suspensions (appointments.signals.suspension_edge)."""
+    from .signals import suspension_edge as reached
+
+    reached.send(sender=None, suspension_id=suspension_id, edge=edge)

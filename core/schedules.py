@@ -4,7 +4,7 @@ DEFAULT_SCHEDULES below lists every default schedule of the project, the apps' i
 a task is named by its Celery name, so nothing here imports the apps. An app that needs a
 periodic task adds it to this list.
 
-Each default schedule is created once, after `migrate` (epassport.apps connects
+Each default schedule is created once, after `migrate` (core.apps connects
 `install_default_schedules` to django_celery_beat's post_migrate), and never overwritten:
 a schedule whose name exists is left alone. From then on it belongs to the administrators,
 who change it in the admin (interval, enabled or not).
@@ -25,6 +25,8 @@ class DefaultSchedule:
     expire_seconds: int | None = None  # a run not started by then is dropped, not piled up
 
 
+# Every default schedule: the heartbeat here, each app's added by its AppConfig.ready()
+# (`register`), so that this module names no task of an app above it.
 DEFAULT_SCHEDULES: list[DefaultSchedule] = [
     DefaultSchedule(
         name="heartbeat",
@@ -32,85 +34,13 @@ DEFAULT_SCHEDULES: list[DefaultSchedule] = [
         every_seconds=settings.CELERY_HEARTBEAT_INTERVAL,
         description="Proves to /healthz that beat and a worker are alive.",
     ),
-    DefaultSchedule(
-        name="outbox sweep",
-        task="appointments.outbox_sweep",
-        every_seconds=10,
-        description="Sends the pending notifications (confirmations, changes, retries).",
-    ),
-    DefaultSchedule(
-        name="pending holds expiry",
-        task="appointments.holds_expire",
-        every_seconds=60,
-        expire_seconds=50,
-        description="Frees the seats held by bookings whose code was not entered within 15 "
-        "minutes (contact verification). Booking a slot frees its own at once.",
-    ),
-    DefaultSchedule(
-        name="appointment reminders",
-        task="appointments.booking_reminders",
-        crontab={
-            "minute": "5",
-            "hour": "*",
-            "day_of_week": "*",
-            "day_of_month": "*",
-            "month_of_year": "*",
-        },
-        expire_seconds=3000,
-        description="Reminds, by email and SMS, the applicants whose appointment is on the "
-        "next day of their office (each once).",
-    ),
-    DefaultSchedule(
-        name="slot generation",
-        task="appointments.slots_generate",
-        crontab={
-            "minute": "15",
-            "hour": "2",
-            "day_of_week": "*",
-            "day_of_month": "*",
-            "month_of_year": "*",
-        },
-        description="Creates the slots of the next 60 days from opening hours and closures.",
-    ),
-    DefaultSchedule(
-        name="backlog dispatcher",
-        task="production.backlog_run",
-        every_seconds=300,
-        expire_seconds=240,
-        description="Holds and releases files as suspensions require, then takes each "
-        "centre's queue into production up to its daily capacity.",
-    ),
-    DefaultSchedule(
-        name="backlog snapshot",
-        task="production.backlog_snapshot",
-        crontab={
-            "minute": "0",
-            "hour": "*",
-            "day_of_week": "*",
-            "day_of_month": "*",
-            "month_of_year": "*",
-        },
-        expire_seconds=3000,
-        description="Records each office's backlog at the top of the hour: the history drawn "
-        "on the backlog dashboard.",
-    ),
-    # --- Personal data --------------------------------------------------------
-    DefaultSchedule(
-        name="personal data erasure",
-        task="production.retention_erase",
-        crontab={
-            "minute": "30",
-            "hour": "3",
-            "day_of_week": "*",
-            "day_of_month": "*",
-            "month_of_year": "*",
-        },
-        expire_seconds=6 * 3600,
-        description="Erases the identity data no longer needed: appointments that led to no "
-        "passport file (RETENTION_APPOINTMENT_DAYS after their slot), delivered files and "
-        "their appointments (RETENTION_FILE_DAYS after delivery). Statistics stay.",
-    ),
 ]
+
+
+def register(*defaults: DefaultSchedule) -> None:
+    """Add an app's default schedules (once each, by name: ready() may run twice in tests)."""
+    names = {default.name for default in DEFAULT_SCHEDULES}
+    DEFAULT_SCHEDULES.extend(default for default in defaults if default.name not in names)
 
 
 def install_default_schedules(**kwargs) -> None:

@@ -7,10 +7,15 @@ class ProductionConfig(AppConfig):
     verbose_name = _("production")
 
     def ready(self) -> None:
-        from appointments.signals import suspension_changed
+        from appointments.signals import suspension_changed, suspension_edge
+        from core import schedules as core_schedules
 
-        from . import backlog
+        from . import backlog, schedules
 
+        core_schedules.register(*schedules.SCHEDULES)
         suspension_changed.connect(
             backlog.on_suspension_changed, dispatch_uid="production.backlog.on_suspension"
+        )
+        suspension_edge.connect(
+            backlog.on_suspension_edge, dispatch_uid="production.backlog.on_suspension_edge"
         )

@@ -242,6 +242,14 @@ def on_suspension_changed(*, now: datetime, **_signal) -> None:
     backlog_release(now=now)
 
 
+def on_suspension_edge(**_signal) -> None:
+    """A suspension started or reopened (appointments.signals): the backlog runs now, in its
+    own queue and time limits (the task production.backlog_run), once the caller commits."""
+    from .tasks import backlog_run
+
+    transaction.on_commit(backlog_run.delay)
+
+
 # One run at a time: a run that finds another under way leaves at once (no
 # pile-up). A session-level advisory lock of PostgreSQL, not a key in Redis: PostgreSQL
 # releases it when the process holding it dies, so the run that Celery hands again to a

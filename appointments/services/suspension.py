@@ -9,6 +9,7 @@ of django-celery-beat that run the backlog (hold, release, dispatch) at that mom
 periodic dispatcher does the same every few minutes, so nothing depends on them firing.
 """
 
+import json
 from datetime import datetime
 
 from django.db import transaction
@@ -25,7 +26,9 @@ from ..models import Slot, Suspension
 from .calendar import appointments_displace, lock_out_bookings
 from .displaced import displaced_reserve
 
-BACKLOG_TASK = "production.backlog_run"  # by its Celery name: this app imports no other
+# The clocked task of a suspension's start and reopening (tasks.suspension_edge): it tells the
+# apps that follow suspensions (signals.suspension_edge), the production app runs its backlog.
+EDGE_TASK = "appointments.suspension_edge"
 
 
 class InvalidSuspension(BadRequest):
@@ -101,8 +104,8 @@ def _clocked_name(suspension_id: int, edge: str) -> str:
 
 
 def _schedule_edges(suspension_id: int, edges: dict[str, datetime | None]) -> None:
-    """One one-off clocked task per edge (start, reopening) that runs the backlog then;
-    moved when the time moves, removed when it goes."""
+    """One one-off clocked task per edge (start, reopening) that tells the production app to
+    run its backlog then; moved when the time moves, removed when it goes."""
     from django_celery_beat.models import ClockedSchedule, PeriodicTask
 
     for edge, at in edges.items():
@@ -114,7 +117,8 @@ def _schedule_edges(suspension_id: int, edges: dict[str, datetime | None]) -> No
         PeriodicTask.objects.update_or_create(
             name=name,
             defaults={
-                "task": BACKLOG_TASK,
+                "task": EDGE_TASK,
+                "kwargs": json.dumps({"suspension_id": suspension_id, "edge": edge}),
                 "clocked": clocked,
                 "interval": None,
                 "crontab": None,

@@ -8,6 +8,7 @@ import pytest
 
 from appointments import delivery, services, tasks
 from appointments.models import Appointment, OutboxMessage
+from appointments.schedules import SCHEDULES
 from appointments.tests.factories import (
     BAMAKO,
     OfficeFactory,
@@ -17,7 +18,6 @@ from appointments.tests.factories import (
     displace,
     paris_consulate,
 )
-from core.schedules import DEFAULT_SCHEDULES
 from epassport.celery import app as celery_app
 from tests.support import run_together
 
@@ -149,6 +149,6 @@ def test_the_reminder_goes_out_once_by_email_and_sms(offices, inbox, recorded, f
 
 
 def test_the_reminder_runs_every_hour_by_default():
-    schedule = next(s for s in DEFAULT_SCHEDULES if s.task == "appointments.booking_reminders")
+    schedule = next(s for s in SCHEDULES if s.task == "appointments.booking_reminders")
     assert schedule.crontab["hour"] == "*"
     assert schedule.task in celery_app.tasks

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from appointments import services
 from appointments.models import Appointment, OutboxMessage, Slot
+from appointments.schedules import SCHEDULES
 from appointments.services.codes import hash_code
 from appointments.tests.api_bookings import assert_error, book, manage
 from appointments.tests.factories import SlotFactory, applicant, someone
 from appointments.tests.verification import other_code, sent_code
-from core.schedules import DEFAULT_SCHEDULES
 from epassport.celery import app as celery_app
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off", "verify_on")]
@@ -291,7 +291,7 @@ def test_the_booking_endpoint_documents_the_confirmation(client):
 
 
 def test_the_lapsed_holds_are_expired_every_minute_by_default():
-    schedule = next(s for s in DEFAULT_SCHEDULES if s.task == "appointments.holds_expire")
+    schedule = next(s for s in SCHEDULES if s.task == "appointments.holds_expire")
     assert schedule.every_seconds == 60
     celery_app.loader.import_default_modules()  # the apps' tasks, as a worker loads them
     assert schedule.task in celery_app.tasks

@@ -1,6 +1,7 @@
 """/api/v1/suspensions/: administrators suspend the service and set or move the reopening;
 anyone else gets 403 `forbidden`; the clocked task of the reopening follows the date."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,7 +146,8 @@ def _reopening_task(suspension_id: int) -> PeriodicTask:
 def test_moving_the_reopening_moves_its_clocked_task_and_deleting_removes_it(admin_api):
     created = admin_api.post(URL, BODY, format="json").json()
     task = _reopening_task(created["id"])
-    assert (task.task, task.one_off, task.enabled) == ("production.backlog_run", True, True)
+    assert (task.task, task.one_off, task.enabled) == ("appointments.suspension_edge", True, True)
+    assert json.loads(task.kwargs) == {"suspension_id": created["id"], "edge": "reopening"}
     assert task.clocked.clocked_time == datetime(2025, 11, 24, 7, 30, tzinfo=UTC)
 
     moved = admin_api.patch(
