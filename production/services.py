@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments import services as appointment_services
+from appointments import transitions as appointment_transitions
 from appointments.errors import NotChangeable
 from appointments.models import Appointment
 from appointments.validation import REFERENCE_ALPHABET
@@ -199,5 +200,7 @@ def file_enrol(*, appointment: Appointment | int, by: User) -> tuple[PassportFil
     )
     FileEvent.objects.create(file=file, from_status="", to_status=FileStatus.ENROLLED, by=by)
     locked.status = Appointment.Status.ENROLLED
-    locked.save(update_fields=["status", "updated_at"])
+    enrol = appointment_transitions.ENROL
+    with appointment_transitions.recorded(action=enrol, by=by, note=file.reference):
+        locked.save(update_fields=["status", "updated_at"])
     return file, True

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.models import Office
 
-from .. import notifications, selectors
+from .. import notifications, selectors, transitions
 from ..models import Appointment, Closure, OpeningHours, Slot
 from .verification import holds_release
 
@@ -211,9 +211,10 @@ def appointments_displace(*, slots) -> int:
         .order_by("pk")
     )
     if victims:
-        Appointment.objects.filter(pk__in=[a.pk for a in victims]).update(
-            status=Appointment.Status.DISPLACED, updated_at=timezone.now()
-        )
+        with transitions.recorded(action=transitions.DISPLACE):
+            Appointment.objects.filter(pk__in=[a.pk for a in victims]).update(
+                status=Appointment.Status.DISPLACED, updated_at=timezone.now()
+            )
         for appointment in victims:
             appointment.status = Appointment.Status.DISPLACED
             notifications.enqueue(

@@ -12,9 +12,9 @@ from core import access
 from core.errors import NotFound
 from core.models import Office
 
-from .. import notifications
+from .. import notifications, transitions
 from ..errors import EvictionRefused, NotChangeable
-from ..models import Appointment, AppointmentEvent
+from ..models import Appointment
 
 
 class CounterAction(StrEnum):
@@ -51,10 +51,15 @@ def appointment_lock_for_counter(*, appointment: Appointment | int, by) -> Appoi
     return locked
 
 
-# The status an appointment reaches by each counter action (enrolment: file_enrol).
+# The status an appointment reaches by each counter action (enrolment: file_enrol), and the
+# action its event names.
 _STATUS_AFTER = {
     CounterAction.CHECK_IN: Appointment.Status.CHECKED_IN,
     CounterAction.NO_SHOW: Appointment.Status.NO_SHOW,
+}
+_EVENT_ACTION = {
+    CounterAction.CHECK_IN: transitions.CHECK_IN,
+    CounterAction.NO_SHOW: transitions.NO_SHOW,
 }
 
 
@@ -69,7 +74,8 @@ def _counter_step(
     if action not in counter_actions(appointment=locked, now=now or timezone.now()):
         raise NotChangeable()
     locked.status = _STATUS_AFTER[action]
-    locked.save(update_fields=["status", "updated_at"])
+    with transitions.recorded(action=_EVENT_ACTION[action], by=by):
+        locked.save(update_fields=["status", "updated_at"])
     return locked
 
 
@@ -126,16 +132,9 @@ def appointment_evict(
     for appointment in locked:
         before = appointment.status
         appointment.status = _EVICTED_TO[before]
-        appointment.save(update_fields=["status", "updated_at"])
-        AppointmentEvent.objects.create(
-            appointment=appointment,
-            from_status=before,
-            to_status=appointment.status,
-            by=by,
-            at=now,
-            action="evict",
-            note=f"{office.code}: {reason}",
-        )
+        note = f"{office.code}: {reason}"
+        with transitions.recorded(action=transitions.EVICT, by=by, note=note, at=now):
+            appointment.save(update_fields=["status", "updated_at"])
         if before != Appointment.Status.PENDING:
             notifications.enqueue(
                 appointment=appointment,

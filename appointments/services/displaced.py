@@ -28,11 +28,15 @@ from django.utils import timezone
 
 from core.models import Office
 
-from .. import eligibility, notifications
+from .. import eligibility, notifications, transitions
 from ..models import Appointment, Slot, Suspension
 
 CHUNK = 500
 REBOOK_SQL = Path(__file__).with_name("rebook.sql").read_text()
+# The move rebook.sql makes: the table of moves must allow it (checked at import).
+assert transitions.allowed(
+    start=Appointment.Status.DISPLACED, to=Appointment.Status.BOOKED, action=transitions.REBOOK
+)
 
 
 def _working_days_from(first: date, count: int) -> list[date]:
@@ -109,7 +113,11 @@ def _rebook_chunk(*, office_id: int, now: datetime) -> int:
     database refuse the statement (slot_within_capacity): it is tried again."""
     for _attempt in range(3):
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
+            with (
+                transaction.atomic(),
+                transitions.recorded(action=transitions.REBOOK, at=now),
+                connection.cursor() as cursor,
+            ):
                 cursor.execute(REBOOK_SQL, {"office": office_id, "now": now, "chunk": CHUNK})
                 rows = cursor.fetchall()
                 # The seats they took were held back for them: no longer.

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import notifications
+from .. import notifications, transitions
 from ..errors import TooManyHolds
 from ..models import Appointment
 
@@ -43,7 +43,7 @@ def expire_lapsed(*, now: datetime, **bound: object) -> int:
     lapsed = _pending(**bound).filter(hold_expires_at__lte=now)
     if not lapsed.exists():  # the usual case: a refusal reads, it does not write
         return 0
-    with transaction.atomic():
+    with transaction.atomic(), transitions.recorded(action=transitions.EXPIRE, at=now):
         return lapsed.update(status=Appointment.Status.EXPIRED, updated_at=timezone.now())
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound
 
-from .. import notifications
+from .. import notifications, transitions
 from ..errors import AlreadyBooked, NoChannelLeft, NotChangeable, TooManyMoves
 from ..models import Appointment, OutboxMessage, Slot
 from .booking import SLOT_NOT_FOUND, _constraint_of, _slot_full, hash_token, slot_refusal
@@ -60,7 +60,8 @@ def booking_cancel(*, appointment: Appointment, now: datetime | None = None) -> 
     now = now or timezone.now()
     locked = _lock_changeable(appointment=appointment, now=now)
     locked.status = Appointment.Status.CANCELLED
-    locked.save(update_fields=["status", "updated_at"])
+    with transitions.recorded(action=transitions.CANCEL, at=now):
+        locked.save(update_fields=["status", "updated_at"])
     notifications.enqueue(
         appointment=locked,
         kind="booking_cancelled",
@@ -110,7 +111,7 @@ def booking_reschedule(
     locked.status = Appointment.Status.BOOKED
     locked.moves += 0 if displaced else 1
     try:
-        with transaction.atomic():
+        with transaction.atomic(), transitions.recorded(action=transitions.RESCHEDULE, at=now):
             locked.save(update_fields=["slot", "status", "moves", "updated_at"])
     except IntegrityError as error:
         constraint = _constraint_of(error)

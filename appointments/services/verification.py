@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 
 from core.errors import DomainError
 
-from .. import notifications
+from .. import notifications, transitions
 from ..errors import AlreadyBooked, HoldExpired, SlotFull, WrongCode
 from ..models import Appointment
 from .booking import _constraint_of, slot_refusal
@@ -45,6 +45,10 @@ EXPIRE_SQL = "\n".join(
     line
     for line in Path(__file__).with_name("expire.sql").read_text().splitlines()
     if not line.startswith("--")
+)
+# The move expire.sql makes: the table of moves must allow it (checked at import).
+assert transitions.allowed(
+    start=Appointment.Status.PENDING, to=Appointment.Status.EXPIRED, action=transitions.EXPIRE
 )
 
 
@@ -100,7 +104,8 @@ def _confirm_locked(
             replaced = _cancel_replaced(hold, now=now)
             hold.status = Appointment.Status.BOOKED
             hold.code_hash = ""
-            hold.save(update_fields=["status", "code_hash", "updated_at"])
+            with transitions.recorded(action=transitions.CONFIRM, at=now):
+                hold.save(update_fields=["status", "code_hash", "updated_at"])
     except AlreadyBooked as error:
         refusal = error
     except IntegrityError as error:
@@ -143,9 +148,10 @@ def _wrong_try(hold: Appointment, *, now: datetime) -> WrongCode:
 
 def _release(hold: Appointment, *, now: datetime) -> None:
     """Expire a hold whose row the transaction has locked; the trigger frees its seat."""
-    Appointment.objects.filter(pk=hold.pk, status=Appointment.Status.PENDING).update(
-        status=Appointment.Status.EXPIRED, updated_at=now
-    )
+    with transitions.recorded(action=transitions.EXPIRE, at=now):
+        Appointment.objects.filter(pk=hold.pk, status=Appointment.Status.PENDING).update(
+            status=Appointment.Status.EXPIRED, updated_at=now
+        )
     hold.status = Appointment.Status.EXPIRED
 
 
@@ -166,7 +172,8 @@ def _cancel_replaced(hold: Appointment, *, now: datetime) -> Appointment | None:
     if not booking_changeable(appointment=replaced, now=now):
         raise AlreadyBooked()
     replaced.status = Appointment.Status.CANCELLED
-    replaced.save(update_fields=["status", "updated_at"])
+    with transitions.recorded(action=transitions.REPLACE, at=now, note=hold.reference):
+        replaced.save(update_fields=["status", "updated_at"])
     return replaced
 
 
@@ -178,7 +185,11 @@ def holds_expire(*, now: datetime | None = None, chunk: int = 500) -> int:
     now = now or timezone.now()
     total = 0
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with (
+            transaction.atomic(),
+            transitions.recorded(action=transitions.EXPIRE, at=now),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(EXPIRE_SQL, {"now": now, "chunk": chunk})
             count = cursor.rowcount
         total += count
@@ -189,6 +200,7 @@ def holds_expire(*, now: datetime | None = None, chunk: int = 500) -> int:
 def holds_release(*, slots) -> int:
     """Expire the pending holds of these slots now (a closure or suspension closes them);
     returns how many."""
-    return Appointment.objects.filter(slot__in=slots, status=Appointment.Status.PENDING).update(
-        status=Appointment.Status.EXPIRED, updated_at=timezone.now()
-    )
+    with transaction.atomic(), transitions.recorded(action=transitions.EXPIRE):
+        return Appointment.objects.filter(
+            slot__in=slots, status=Appointment.Status.PENDING
+        ).update(status=Appointment.Status.EXPIRED, updated_at=timezone.now())

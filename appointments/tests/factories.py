@@ -203,3 +203,27 @@ def member(role: str, office: Office | None = None, **user) -> User:
     if office is not None:
         fields["office"] = office
     return MembershipFactory(role=role, **fields).user
+
+
+def move(appointments, status: str) -> int:
+    """Bring these appointments (a queryset) to `status` as the services would, by a move of
+    the table (appointments/transitions.py), for a test that needs them there; returns how
+    many. A move outside the table is refused, as anywhere."""
+    from django.db import transaction
+
+    from appointments import transitions
+
+    moved = 0
+    with transaction.atomic():
+        for appointment in appointments.select_for_update().order_by("pk"):
+            actions = sorted(transitions.MOVES.get((appointment.status, status), ()))
+            action = actions[0] if actions else transitions.SYSTEM
+            with transitions.recorded(action=action) if actions else _as_refused():
+                moved += Appointment.objects.filter(pk=appointment.pk).update(status=status)
+    return moved
+
+
+def _as_refused():
+    import contextlib
+
+    return contextlib.nullcontext()  # no action: the database refuses the move

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from appointments import services, waiting_room
 from appointments.models import Appointment, Suspension
 from appointments.tests.api_bookings import BOOKINGS, assert_error, manage, payload
-from appointments.tests.factories import CentreOfficeFactory, SlotFactory, applicant
+from appointments.tests.factories import CentreOfficeFactory, SlotFactory, applicant, move
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
 
@@ -81,7 +81,7 @@ def test_an_admission_serves_again_once_its_hold_has_ended(office, admitted, ver
     other = {"phone": "+22370000001", "email": "other@example.org"}  # not held already
     assert_error(book(slot_of(office), admission, **other), 403, "admission_used")
 
-    Appointment.objects.filter(reference=hold["reference"]).update(status="expired")
+    move(Appointment.objects.filter(reference=hold["reference"]), "expired")
 
     assert book(slot_of(office), admission, **other).status_code == 201
 

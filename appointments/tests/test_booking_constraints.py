@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from appointments import services
 from appointments.models import Appointment
-from appointments.tests.factories import OfficeFactory, SlotFactory, applicant
+from appointments.tests.factories import OfficeFactory, SlotFactory, applicant, move
 
 pytestmark = pytest.mark.django_db
 
@@ -39,15 +39,15 @@ def test_an_insert_past_the_capacity_is_refused_and_the_count_stays_right():
     assert slot.booked == 2
 
 
-def test_cancelling_frees_the_seat_and_reviving_a_cancelled_one_needs_a_seat():
+def test_displacing_frees_the_seat_and_rebooking_a_displaced_one_needs_a_seat():
     slot = SlotFactory(capacity=1)
     first = raw_appointment(slot, national_id="ID000001")
-    Appointment.objects.filter(pk=first.pk).update(status="cancelled")
+    move(Appointment.objects.filter(pk=first.pk), "displaced")
     slot.refresh_from_db()
     assert slot.booked == 0
     raw_appointment(slot, national_id="ID000002")
     with pytest.raises(IntegrityError, match="slot_within_capacity"), transaction.atomic():
-        Appointment.objects.filter(pk=first.pk).update(status="booked")
+        move(Appointment.objects.filter(pk=first.pk), "booked")
 
 
 def test_deleting_an_appointment_frees_its_seat():

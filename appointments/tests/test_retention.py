@@ -21,6 +21,7 @@ from appointments.tests.factories import (
     displace,
     local_time,
     member,
+    move,
 )
 from core.models import Office
 from tests.support import run_together
@@ -39,7 +40,7 @@ def book_ago(days: float, office=None, **who) -> tuple[Appointment, str]:
 
 
 def set_status(appointment: Appointment, status: str) -> Appointment:
-    Appointment.objects.filter(pk=appointment.pk).update(status=status)
+    move(Appointment.objects.filter(pk=appointment.pk), status)
     appointment.refresh_from_db()
     return appointment
 
@@ -289,7 +290,7 @@ def test_two_workers_at_once_erase_each_appointment_once(monkeypatch):
     monkeypatch.setattr(retention, "CHUNK", 3)
     office = CentreOfficeFactory()
     appointments = [book_ago(100, office)[0] for _ in range(24)]
-    Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(status="cancelled")
+    move(Appointment.objects.filter(pk__in=[a.pk for a in appointments]), "cancelled")
     now = timezone.now()
 
     counts = run_together([lambda: services.appointments_erase_expired(now=now)] * 2)

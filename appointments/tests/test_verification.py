@@ -13,7 +13,7 @@ from appointments.models import Appointment, OutboxMessage, Slot
 from appointments.schedules import SCHEDULES
 from appointments.services.codes import hash_code
 from appointments.tests.api_bookings import assert_error, book, manage
-from appointments.tests.factories import SlotFactory, applicant, someone
+from appointments.tests.factories import SlotFactory, applicant, move, someone
 from appointments.tests.verification import other_code, sent_code
 from epassport.celery import app as celery_app
 
@@ -264,7 +264,7 @@ def test_the_holder_confirming_the_code_replaces_the_old_booking(api, slot):
 def test_a_hold_replacing_a_booking_already_checked_in_is_refused_when_confirmed(api, slot):
     first = book(api, slot, national_id="NINA77770003").json()
     confirm(api, first["reference"], first["manage_token"], sent_code(first["reference"]))
-    Appointment.objects.filter(reference=first["reference"]).update(status="checked_in")
+    move(Appointment.objects.filter(reference=first["reference"]), "checked_in")
     again = book(api, SlotFactory(office=slot.office), national_id="NINA77770003").json()
 
     response = confirm(

@@ -10,7 +10,7 @@ from appointments import services
 from appointments.errors import NotChangeable
 from appointments.models import Appointment, Slot
 from appointments.services import counter_actions
-from appointments.tests.factories import SlotFactory, book, member
+from appointments.tests.factories import SlotFactory, book, member, move
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_the_agenda_offers_what_the_services_accept(client, paris, starts_in, st
     # Then the clock moves on (or not) and the appointment reaches its status.
     start = timezone.now() + starts_in
     Slot.objects.filter(pk=slot.pk).update(starts_at=start, ends_at=start + timedelta(minutes=15))
-    Appointment.objects.filter(pk=appointment.pk).update(status=status)
+    move(Appointment.objects.filter(pk=appointment.pk), status)
     appointment.refresh_from_db()
     agent = member("agent", paris.office)
     client.force_login(agent)

@@ -15,7 +15,7 @@ from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment, OutboxMessage
-from appointments.tests.factories import book, member
+from appointments.tests.factories import book, member, move
 from production import retention, tasks
 from production.models import FileEvent, FileStatus, FileView, PassportFile
 from production.tests.factories import applicant_file
@@ -29,7 +29,7 @@ BORN = date(1990, 5, 17)  # the date of birth of appointments.tests.factories.ap
 def delivered(days_ago: float, **who) -> PassportFile:
     """A file with its appointment, produced and handed over `days_ago` days ago."""
     file = applicant_file(status=FileStatus.READY, **who)
-    Appointment.objects.filter(pk=file.appointment_id).update(status="enrolled")
+    move(Appointment.objects.filter(pk=file.appointment_id), "enrolled")
     with time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=False):
         FileEvent.objects.create(file=file, from_status="ready", to_status="delivered")
     PassportFile.objects.filter(pk=file.pk).update(status=FileStatus.DELIVERED)
@@ -42,7 +42,7 @@ def ended(status: str, days_ago: float) -> PassportFile:
     collected) `days_ago` days ago."""
     start = "quality_check" if status == FileStatus.REJECTED else "in_transit"
     file = applicant_file(status=start)
-    Appointment.objects.filter(pk=file.appointment_id).update(status="enrolled")
+    move(Appointment.objects.filter(pk=file.appointment_id), "enrolled")
     with time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=False):
         FileEvent.objects.create(file=file, from_status=start, to_status=status)
     reason = "Photo non conforme." if status == FileStatus.REJECTED else ""
@@ -82,7 +82,7 @@ def old_cancelled_appointment() -> Appointment:
     appointment, _token = book(
         None, ends_at - timedelta(minutes=15), now=ends_at - timedelta(days=1)
     )
-    Appointment.objects.filter(pk=appointment.pk).update(status="cancelled")
+    move(Appointment.objects.filter(pk=appointment.pk), "cancelled")
     return appointment
 
 
