@@ -117,7 +117,7 @@ def test_by_default_the_countries_are_those_of_the_active_offices(django_assert_
 def test_the_setting_is_checked_at_start_up():
     from django.core.exceptions import ImproperlyConfigured
 
-    from epassport.settings import _check_countries
+    from epassport.settings.notifications import _check_countries
 
     assert _check_countries(["ML", "FR"]) == ["ML", "FR"]
     with pytest.raises(ImproperlyConfigured, match="XX"):
