@@ -14,6 +14,7 @@ valid TRACK_LINK_HOURS, it shows the file without the date of birth and counts a
 budget. The ask answers the same whether the reference exists or not.
 """
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import _split_rate
 from redis.exceptions import RedisError
 
-from appointments import notifications, protection
+from appointments import notifications
 from appointments.models import Appointment
 from appointments.validation import REFERENCE_PATTERN
 from core import clients
@@ -36,6 +37,8 @@ from core.models import Office
 
 from . import estimate as estimates
 from .models import FileStatus, PassportFile
+
+logger = logging.getLogger(__name__)
 
 TRACK_GROUP = "track"
 REFERENCE_MAX_LENGTH = 20
@@ -124,7 +127,7 @@ def rate_limited(request: HttpRequest, *, reference: str) -> bool:
         )
         (failures,) = cache.hits_so_far([(_failure_key(reference), failure_period)])
     except (RedisError, OSError):
-        protection.logger.warning("tracking rate limit skipped: cache unreachable")
+        logger.warning("tracking rate limit skipped: cache unreachable")
         return False
     return hits > address_limit or failures >= failure_limit
 
@@ -138,7 +141,7 @@ def lookup_failed(reference: str) -> None:
     try:
         cache.count_hits([(_failure_key(reference), period)])
     except (RedisError, OSError):
-        protection.logger.warning("tracking failure not counted: cache unreachable")
+        logger.warning("tracking failure not counted: cache unreachable")
 
 
 def _failure_key(reference: str) -> str:
