@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from appointments.models import Appointment, OutboxMessage
 from appointments.tests.factories import book, displace, paris_consulate
 from core import health
-from epassport.settings import _networks
+from epassport.settings.environment import networks
 from production.models import FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory
 
@@ -205,10 +205,10 @@ def test_post_is_refused(client):
 
 def test_a_malformed_setting_stops_the_start(monkeypatch):
     monkeypatch.setenv("METRICS_ALLOWED_IPS", "127.0.0.1,10.0.0.0/8,::1")
-    assert _networks("METRICS_ALLOWED_IPS", default=[]) == ["127.0.0.1", "10.0.0.0/8", "::1"]
+    assert networks("METRICS_ALLOWED_IPS", default=[]) == ["127.0.0.1", "10.0.0.0/8", "::1"]
     monkeypatch.setenv("METRICS_ALLOWED_IPS", "127.0.0.1,localhost")
     with pytest.raises(ImproperlyConfigured, match="METRICS_ALLOWED_IPS"):
-        _networks("METRICS_ALLOWED_IPS", default=[])
+        networks("METRICS_ALLOWED_IPS", default=[])
 
 
 def test_with_the_database_down_the_figures_say_so_and_the_rest_is_served():
