@@ -97,7 +97,7 @@ def _messages(errors: Any) -> list[str]:
 def domain_error_response(exc: DomainError) -> HttpResponse:
     """The answer exception_handler gives to `exc`, the same bytes and headers, for a view
     that refuses a request before DRF's request, negotiation and rendering cost anything
-    (appointments.api.views.BookingCreateView)."""
+    (appointments.api.bookings.BookingCreateView)."""
     response = HttpResponse(
         JSONRenderer().render(_domain_body(exc)),
         status=exc.status,

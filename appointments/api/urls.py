@@ -4,37 +4,37 @@ from django.urls import path
 
 from core.headers import private_answer
 
-from . import views, waiting_room
+from . import bookings, views, waiting_room
 
 app_name = "appointments-api"
 
 urlpatterns = [
     path("offices/", views.OfficeListView.as_view(), name="offices"),
     path("offices/<str:code>/slots/", views.OfficeSlotsView.as_view(), name="office-slots"),
-    path("bookings/", views.BookingCreateView.as_view(), name="bookings"),
+    path("bookings/", bookings.BookingCreateView.as_view(), name="bookings"),
     path(
         "bookings/<str:reference>/",
-        private_answer(views.BookingDetailView.as_view()),  # identity data
+        private_answer(bookings.BookingDetailView.as_view()),  # identity data
         name="booking",
     ),
     path(
         "bookings/<str:reference>/confirm/",
-        views.BookingConfirmView.as_view(),
+        bookings.BookingConfirmView.as_view(),
         name="booking-confirm",
     ),
     path(
         "bookings/<str:reference>/cancel/",
-        views.BookingCancelView.as_view(),
+        bookings.BookingCancelView.as_view(),
         name="booking-cancel",
     ),
     path(
         "bookings/<str:reference>/reschedule/",
-        views.BookingRescheduleView.as_view(),
+        bookings.BookingRescheduleView.as_view(),
         name="booking-reschedule",
     ),
     path(
         "bookings/<str:reference>/notifications/",
-        views.BookingNotificationsView.as_view(),
+        bookings.BookingNotificationsView.as_view(),
         name="booking-notifications",
     ),
     path("challenge/", views.ChallengeView.as_view(), name="challenge"),

@@ -184,7 +184,7 @@ def test_those_refused_for_one_slot_are_offered_different_free_slots(api):
 def test_a_refusal_from_memory_is_the_answer_of_the_view(api, monkeypatch, language):
     # The first refusal goes through DRF (the statement finds the slot full); the next one is
     # answered before DRF wraps the request: the same status, headers and bytes.
-    from appointments.api.views import BookingCreateView
+    from appointments.api.bookings import BookingCreateView
 
     slot = SlotFactory(capacity=1)
     SlotFactory(office=slot.office, starts_at=slot.starts_at + timedelta(days=1))
