@@ -17,7 +17,7 @@ from appointments.errors import SlotFull
 from appointments.models import Appointment, Slot, Suspension, WaitingLine
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory, someone
 from appointments.waiting_room import seats
-from appointments.waiting_room.seats import GRACE_MARGIN
+from appointments.waiting_room.moments import GRACE_MARGIN
 from tests.support import run_together
 
 pytestmark = pytest.mark.usefixtures("protection_off", "fresh_caches")
@@ -424,7 +424,7 @@ def test_the_grace_grows_when_people_take_longer_to_book(db, freeze, settings):
 
 
 def test_a_touts_slow_bookings_do_not_stretch_the_grace():
-    from appointments.waiting_room.seats import GRACE_SAMPLE, _Delays
+    from appointments.waiting_room.moments import GRACE_SAMPLE, _Delays
 
     delays = _Delays(120, 600)
     for _ in range(GRACE_SAMPLE // 2 - 1):

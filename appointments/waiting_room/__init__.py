@@ -44,6 +44,7 @@ starts no earlier than the suspension itself.
 """
 
 from .check import admission_check
+from .moments import grace_seconds
 from .places import (
     LineFigures,
     Place,
@@ -54,7 +55,6 @@ from .places import (
     line_figures,
     place_of,
 )
-from .seats import grace_seconds
 from .services import line_rate_set, ticket_issue
 from .tokens import (
     ADMISSION_HEADER,
