@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from appointments import delivery, services
+from appointments import messages as outbox_messages
+from appointments import services
 from appointments.errors import SlotFull
 from appointments.models import Appointment, OutboxMessage, Slot
 from appointments.tests.factories import SlotFactory, applicant, bamako_centre, member
@@ -88,7 +89,9 @@ def test_after_the_reopening_the_displaced_are_rebooked_in_order_once(reopening,
     assert services.displaced_rebook() == 0  # never twice
 
     # The email says what happened, with the new link and the new convocation.
-    email = delivery.render_email(messages.filter(appointment=booked[0], channel="email").get())
+    email = outbox_messages.render_email(
+        messages.filter(appointment=booked[0], channel="email").get()
+    )
     assert email.subject == f"Passeport Premium : rendez-vous {booked[0].reference} reprogrammé"
     assert "reprogrammé au premier horaire libre" in email.body
     assert token in email.body
@@ -96,7 +99,7 @@ def test_after_the_reopening_the_displaced_are_rebooked_in_order_once(reopening,
         f"{booked[0].reference}.ics",
         f"convocation-{booked[0].reference}.pdf",
     ]
-    sms = delivery.sms_text(messages.filter(appointment=booked[0], channel="sms").get())
+    sms = outbox_messages.sms_text(messages.filter(appointment=booked[0], channel="sms").get())
     assert "le service a rouvert" in sms
     assert token in sms
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from appointments import delivery, documents, notifications
+from appointments import documents, notifications
+from appointments import messages as outbox_messages
 from appointments.models import OutboxMessage
 from appointments.tests.factories import book_at_reopening
 
@@ -80,7 +81,7 @@ def test_no_message_of_any_kind_carries_the_name_as_a_link(given_names, surname)
             payload=payload_of(kind),
             recipient="a@example.org",
         )
-        email = delivery.render_email(message)
+        email = outbox_messages.render_email(message)
         [(html, _type)] = email.alternatives
         for part in (email.subject, email.body, html):
             # The portal's own links are the only ones (and its address, the only "http").
@@ -89,7 +90,7 @@ def test_no_message_of_any_kind_carries_the_name_as_a_link(given_names, surname)
             assert not [link for link in shown if link in text], (kind, part)
             assert "<b>gagnez" not in text
         assert documents.applicant_name(appointment) in email.body or "Bonjour" not in email.body
-        sms = delivery.sms_text(
+        sms = outbox_messages.sms_text(
             OutboxMessage(
                 kind=kind,
                 channel="sms",
@@ -114,7 +115,7 @@ def test_the_html_of_emails_is_autoescaped():
         payload={},
         recipient="a@example.org",
     )
-    [(html, _type)] = delivery.render_email(message).alternatives
+    [(html, _type)] = outbox_messages.render_email(message).alternatives
 
     assert "Bonjour Awa D&#x27;ARCY," in html
     templates = Path(settings.BASE_DIR, "templates", "appointments", "email")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from appointments import delivery
+from appointments import messages as outbox_messages
 from appointments import services as appointment_services
 from appointments.models import OutboxMessage, Suspension
 from appointments.tests.factories import member
@@ -72,7 +72,7 @@ def test_a_hold_and_its_release_tell_each_applicant_once(paris, bamako):
         "suspended": True,
         "reopens_at": "2025-11-24T12:00:00+00:00",
     }
-    email = delivery.render_email(message.get(channel="email"))
+    email = outbox_messages.render_email(message.get(channel="email"))
     assert email.subject == f"Passeport Premium : dossier {waiting[0].reference} mis en attente"
     assert "Le service Premium est momentanément suspendu." in email.body
     assert "Reprise prévue : lundi 24 novembre 2025 à 13:00 (Europe/Paris" in email.body
@@ -89,7 +89,7 @@ def test_a_hold_and_its_release_tell_each_applicant_once(paris, bamako):
     assert told("file_released") == sorted([*expected(waiting, "queued"), quiet_sms])
     assert len(told("file_on_hold")) == 5
     released = OutboxMessage.objects.filter(kind="file_released", channel="sms").first()
-    assert "sa production reprend" in delivery.sms_text(released)
+    assert "sa production reprend" in outbox_messages.sms_text(released)
 
 
 def test_a_file_held_by_two_suspensions_in_turn_is_told_of_each(paris, bamako):

@@ -3,7 +3,7 @@ and released, sent to a mission, ready, or rejected (with the reason); of no oth
 
 import pytest
 
-from appointments import delivery
+from appointments import messages as outbox_messages
 from appointments import services as appointment_services
 from appointments.models import OutboxMessage
 from appointments.tests.factories import member
@@ -133,21 +133,21 @@ def test_the_messages_say_what_happened_in_the_applicant_s_language(paris, bamak
     move(rejected, S.REJECTED, note="Photo floue : merci de revenir avec une photo récente.")
 
     email, sms = file_messages(file)
-    sent = delivery.render_email(email)
+    sent = outbox_messages.render_email(email)
     assert sent.extra_headers["Content-Language"] == "en"
     assert file.reference in sent.subject
     assert "on its way by diplomatic pouch" in sent.body
-    assert f"{delivery.tracking_url('en')}" == "http://127.0.0.1:8000/en/suivi/"
+    assert f"{outbox_messages.tracking_url('en')}" == "http://127.0.0.1:8000/en/suivi/"
     assert "/en/suivi/" in sent.body
     assert "64 rue de Prony" in sent.body
-    assert file.reference in delivery.sms_text(sms)
+    assert file.reference in outbox_messages.sms_text(sms)
 
     email, sms = file_messages(rejected)
-    sent = delivery.render_email(email)
+    sent = outbox_messages.render_email(email)
     assert sent.subject == f"Passeport Premium : dossier {rejected.reference} rejeté"
     assert "rejeté pour le motif suivant :\nPhoto floue : merci de revenir" in sent.body
     assert "Photo floue" in sent.alternatives[0][0]
     assert sent.attachments == []
-    text = delivery.sms_text(sms)
+    text = outbox_messages.sms_text(sms)
     assert text.startswith(f"Passeport Premium : votre dossier {rejected.reference} est rejeté.")
     assert "Motif : Photo floue" in text
