@@ -106,7 +106,7 @@ def sms_countries() -> frozenset[str]:
         return frozenset(settings.SMS_ALLOWED_COUNTRIES)
     now = time.monotonic()
     if _offices_countries is None or _offices_countries[0] < now:
-        from .models import Office  # (models imports this module)
+        from core.models import Office
 
         codes = Office.objects.filter(active=True).values_list("country", flat=True)
         _offices_countries = (now + SMS_COUNTRIES_SECONDS, frozenset(map(str, codes)))

@@ -178,12 +178,21 @@ def test_a_backup_restored_into_a_new_database_gives_back_everything(tmp_path, n
             "JOIN appointments_slot s ON s.id = a.slot_id WHERE a.status = 'booked' LIMIT 1"
         )
         appointment_id, slot_id, booked = cursor.fetchone()
+        # A change of status names its action, as the services do (appointments/
+        # transitions.py); the moves' trigger writes its event.
+        cursor.execute("SELECT set_config('epassport.event_action', 'cancel', true)")
         cursor.execute(
             "UPDATE appointments_appointment SET status = 'cancelled' WHERE id = %s",
             [appointment_id],
         )
         cursor.execute("SELECT booked FROM appointments_slot WHERE id = %s", [slot_id])
         assert cursor.fetchone() == (booked - 1,)
+        cursor.execute(
+            "SELECT from_status, to_status, action FROM appointments_appointmentevent"
+            " WHERE appointment_id = %s ORDER BY id DESC LIMIT 1",
+            [appointment_id],
+        )
+        assert cursor.fetchone() == ("booked", "cancelled", "cancel")
         conn.rollback()
     conn.close()
     assert FileEvent.objects.count() == source["public.production_fileevent"][0]
