@@ -99,16 +99,12 @@ if __name__ == "__main__":
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench import prepare, server
-from bench.reopening_figures import (
-    Sampler,
-    create_office,
-    final_counts,
-    set_reopening,
-    summarise,
-)
+from bench.reopening_figures import Sampler, create_office, final_counts, set_reopening
 from bench.reopening_http import Client, Tally, solve
-from bench.reopening_people import Clock, Inbox, Stage, applicants
+from bench.reopening_people import applicants
 from bench.reopening_scene import Attacker, attacker_addresses, play
+from bench.reopening_stage import Clock, Inbox, Stage
+from bench.reopening_summary import summarise
 from bench.report import log_problems
 
 QUICK = {"applicants": 400, "seats": 300, "attacker_addresses": 64, "marks": "0,3"}

@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bench.reopening_http import solve
-from bench.reopening_people import (
+from bench.reopening_people import Applicant, applicant_run
+from bench.reopening_stage import (
     ADMISSION_HEADER,
     ATTACKER_NINA,
     ATTACKER_PHONE,
     BOOKING_PATH,
     CHALLENGE_PATH,
-    Applicant,
     Stage,
-    applicant_run,
     enter_room,
     free_slots,
     identity,

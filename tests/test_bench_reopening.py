@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from bench.reopening_figures import in_turn, kendall_tau, line_order, percentile
+from bench.reopening_figures import kendall_tau, percentile
 from bench.reopening_http import solve
 from bench.reopening_people import Applicant
+from bench.reopening_summary import in_turn, line_order
 
 ROOT = Path(__file__).resolve().parent.parent
 
