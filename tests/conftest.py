@@ -1,7 +1,12 @@
 import os
+import uuid
 
+import psycopg2
 import pytest
+from django.db import connection
+from psycopg2 import sql
 
+from tests.backup_support import url_of
 from tests.browser import CHROMIUM_ARGS, PHONE, chromium_path
 
 
@@ -69,3 +74,28 @@ def static_root(tmp_path_factory):
     from tests.servers import collect_static
 
     return collect_static(tmp_path_factory.mktemp("static"))
+
+
+# --- Backups (test_backup_create.py, test_backup_restore.py) ---------------------
+
+
+@pytest.fixture
+def new_name():
+    """Names of databases for restores, each dropped afterwards."""
+    names = []
+
+    def make() -> str:
+        names.append(f"{connection.settings_dict['NAME']}_restored_{uuid.uuid4().hex[:8]}")
+        return names[-1]
+
+    yield make
+    conn = psycopg2.connect(url_of("postgres"))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            for name in names:
+                cursor.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+    finally:
+        conn.close()

@@ -1,10 +1,16 @@
+from datetime import timedelta
+
 import pytest
 from rest_framework.test import APIClient
 
+from appointments import waiting_room
+from appointments.models import Suspension
 from appointments.tests.api_bookings import book
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory
 from appointments.tests.sms_backends import BrokenProviderBackend, RecordingBackend
 from appointments.tests.smtp_server import smtp_server
+from appointments.tests.waiting_room_seats_support import GRACE
+from appointments.tests.waiting_room_support import REOPENS_AT
 
 
 @pytest.fixture
@@ -63,3 +69,50 @@ def inbox(settings):
     """A real SMTP server on localhost receiving the portal's emails (smtp_server.Inbox)."""
     with smtp_server(settings) as handler:
         yield handler
+
+
+# The waiting room (test_waiting_room.py, test_waiting_room_admissions.py) -------------------
+
+
+@pytest.fixture
+def fresh_draws():
+    """No draw kept by this process from another test, before or after."""
+    waiting_room.forget_draws()
+    yield
+    waiting_room.forget_draws()
+
+
+@pytest.fixture
+def office(db):
+    """The centre of Bamako, where the tests of the waiting room take their places."""
+    office = CentreOfficeFactory(code="bko-centre", name="Centre de Bamako")
+    # Seats for everyone these tests let in: the line admits nobody for whom none is left
+    # (the tests of that are in test_waiting_room_seats.py).
+    start = REOPENS_AT + timedelta(days=3)
+    SlotFactory(
+        office=office, starts_at=start, ends_at=start + timedelta(minutes=15), capacity=5000
+    )
+    return office
+
+
+@pytest.fixture
+def suspension(office, freeze):
+    """The service suspended for a week, reopening at 07:30; the clock ten minutes before."""
+    freeze(REOPENS_AT - timedelta(minutes=10))
+    suspension = Suspension.objects.create(
+        starts_at=REOPENS_AT - timedelta(days=7), reopens_at=REOPENS_AT, message="Suspendu."
+    )
+    suspension.offices.set([office])
+    return suspension
+
+
+# The waiting room's seats (test_waiting_room_seats.py, test_waiting_room_grace.py) ----------
+
+
+@pytest.fixture
+def fresh_caches(settings):
+    """A grace of GRACE seconds, and no draw kept by this process from another test."""
+    settings.WAITING_ROOM_GRACE_SECONDS = GRACE
+    waiting_room.forget_draws()
+    yield
+    waiting_room.forget_draws()
