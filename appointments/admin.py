@@ -1,37 +1,21 @@
 from django.contrib import admin, messages
 from django.db import models
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdminMixin
 from core.models import Office
 
-from . import delivery, services, validation, waiting_room
+from . import services, validation, waiting_room
 from .audit import record_appointment_views
 from .models import (
     Appointment,
     AppointmentView,
     Closure,
     OpeningHours,
-    OutboxMessage,
     Slot,
     Suspension,
     WaitingLine,
 )
-
-
-class ReadOnlyAdminMixin:
-    """For a ModelAdmin or an inline of rows written only by services: visible to
-    administrators, never added, changed or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OfficeKindAdminMixin:
@@ -197,48 +181,6 @@ class AppointmentViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["via"]
     list_select_related = ["user", "appointment"]
     date_hierarchy = "at"
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The notifications, as the sweep sends them. Those abandoned after the last attempt
-    (status `failed`, the filter) show their error, and the action `retry` gives them a new
-    series of attempts (delivery.outbox_retry)."""
-
-    list_display = [
-        "created_at",
-        "kind",
-        "channel",
-        "recipient",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "error",
-    ]
-    list_filter = ["status", "channel", "kind"]
-    search_fields = ["recipient", "idempotency_key", "appointment__reference"]
-    exclude = ["payload"]
-    actions = ["retry"]
-
-    @admin.display(description=_("dernière erreur"))
-    def error(self, message: OutboxMessage) -> str:
-        return Truncator(message.last_error).chars(120)
-
-    def has_retry_permission(self, request) -> bool:
-        return request.user.has_perm("appointments.change_outboxmessage")
-
-    @admin.action(permissions=["retry"], description=_("Renvoyer les messages abandonnés"))
-    def retry(self, request, queryset) -> None:
-        count = delivery.outbox_retry(message_ids=queryset.values_list("pk", flat=True))
-        messages.success(
-            request,
-            ngettext(
-                "%(n)d message abandonné sera renvoyé.",
-                "%(n)d messages abandonnés seront renvoyés.",
-                count,
-            )
-            % {"n": count},
-        )
 
 
 @admin.register(WaitingLine)

@@ -9,10 +9,13 @@ class AppointmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import schedules as core_schedules
+        from core.outbox import kinds as outbox_kinds
 
-        from . import eligibility, notifications, schedules
+        from . import eligibility, messages, notifications, schedules
 
         core_schedules.register(*schedules.SCHEDULES)
+        # What the booking messages say (the outbox sends them without knowing).
+        outbox_kinds.register(*messages.KINDS)
 
         # After every `migrate` (and the flush of a transactional test): the booking rule's
         # SQL functions as eligibility.sql writes them, once the tables they read exist.

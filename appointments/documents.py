@@ -79,6 +79,14 @@ def portal_url(language: str) -> str:
     return f"{settings.PORTAL_URL}{path}"
 
 
+def tracking_url(language: str) -> str:
+    """The public tracking page (/suivi/, in English /en/suivi/), where an applicant
+    follows an appointment and then its passport file."""
+    with translation.override(language):
+        path = reverse("track")
+    return f"{settings.PORTAL_URL}{path}"
+
+
 def zone_name(tz: tzinfo) -> str:
     return getattr(tz, "key", None) or str(tz)
 

@@ -14,10 +14,10 @@ insert says ON CONFLICT DO NOTHING: the same event written again, by a retried t
 second worker or a re-run, adds nothing. The channels are those the applicant has not
 turned off (the SQL function epassport_outbox_recipients, outbox.sql).
 
-Codes first. A hold's code (OutboxMessage.FIRST_KINDS) is worth something only while its
+Codes first. A hold's code (a kind registered `first`) is worth something only while its
 hold lasts, 15 minutes, and at a reopening thousands of file notifications are queued ahead
 of it. So the senders take the first kinds before any other message (the outbox's
-`priority`, computed by PostgreSQL from the kind), and `enqueue` also pushes a code to a
+`priority`, computed by PostgreSQL from the kind's name), and `enqueue` also pushes a code to a
 worker when the transaction that wrote it commits (the task appointments.outbox_deliver
 on the notifications queue): it leaves within seconds, not at the next sweep. The push is
 one try without waiting, and a booking never fails for it: with Redis down the code waits
@@ -36,33 +36,13 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from core import tasks
 from core.logs import redact
+from core.outbox import kinds
 
-from . import tasks
-from .models import Appointment, OutboxMessage
+from .models import Appointment
 
 logger = logging.getLogger(__name__)
-
-KINDS = (
-    "booking_code",  # the code of a pending hold (contact verification)
-    "booking_confirmed",
-    "booking_rescheduled",
-    "booking_cancelled",
-    "booking_displaced",
-    "booking_rebooked",
-    "booking_reminder",
-    # To a booking's holder: wrong codes were entered to replace it, and no more may be today.
-    "booking_guessing",
-    # A link to follow a file or an appointment without the date of birth, asked on the
-    # tracking page once the reference's budget is spent (production.tracking).
-    "track_link",
-    # A passport file's steps (production.notifications decides which steps are told).
-    "file_on_hold",
-    "file_released",
-    "file_in_transit",
-    "file_ready",
-    "file_rejected",
-)
 
 SQL_FILE = Path(__file__).with_name("outbox.sql")
 
@@ -117,7 +97,8 @@ def enqueue(
     whose contacts (and language) receive the messages instead (the code of a hold goes to
     the contacts of the booking it would replace). Messages of the first kinds (codes) are
     also pushed to a worker once the caller's transaction commits."""
-    if kind not in KINDS:
+    # The kinds each app registers (core.outbox.kinds): what a message says is its app's.
+    if not kinds.registered(kind):
         raise ValueError(f"unknown notification kind {kind!r}")
     params = [
         kind,
@@ -136,7 +117,7 @@ def enqueue(
             connection._epassport_enqueue_prepared_on = raw
         cursor.execute(_EXECUTE, params)
         ids = [row[0] for row in cursor.fetchall()]
-    if ids and kind in OutboxMessage.FIRST_KINDS and settings.OUTBOX_PUSH:
+    if ids and kinds.get(kind).first and settings.OUTBOX_PUSH:
         transaction.on_commit(functools.partial(push, ids))
     return len(ids)
 

@@ -1,15 +1,10 @@
 """The default periodic tasks of the appointments app, registered with core.schedules by
-AppointmentsConfig.ready(): sending the outbox, expiring holds, reminders, slot generation."""
+AppointmentsConfig.ready(): expiring holds, reminders, slot generation (the outbox's sweep
+is core's)."""
 
 from core.schedules import DefaultSchedule
 
 SCHEDULES = [
-    DefaultSchedule(
-        name="outbox sweep",
-        task="appointments.outbox_sweep",
-        every_seconds=10,
-        description="Sends the pending notifications (confirmations, changes, retries).",
-    ),
     DefaultSchedule(
         name="pending holds expiry",
         task="appointments.holds_expire",

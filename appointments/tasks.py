@@ -1,27 +1,6 @@
 from celery import shared_task
 
 
-@shared_task(name="appointments.outbox_sweep", ignore_result=True)
-def outbox_sweep() -> int:
-    """Send every pending message whose time has come, retries included (run by beat every
-    10 seconds, on the `notifications` queue). Idempotent: each message is claimed before it
-    is sent, so sweeps at once, or one run again after its worker died, send it once."""
-    from . import delivery
-
-    return delivery.outbox_sweep()
-
-
-@shared_task(name="appointments.outbox_deliver", ignore_result=True)
-def outbox_deliver(message_ids: list[int]) -> int:
-    """Send these messages now, each if still pending and due (on the `notifications`
-    queue): a hold's code, pushed when its booking commits (notifications.enqueue) so that it
-    does not wait for the next sweep. Idempotent, like the sweep it runs beside: a message
-    the sweep has claimed or sent is left alone. Returns how many were sent."""
-    from . import delivery
-
-    return sum(delivery.outbox_deliver(message_id=pk) for pk in message_ids)
-
-
 @shared_task(name="appointments.slots_generate", ignore_result=True)
 def slots_generate() -> int:
     """Create the slots of the next 60 days (beat, nightly). Idempotent."""

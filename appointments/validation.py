@@ -1,16 +1,15 @@
 """Validation and normalisation of what applicants type, shared by the forms and the API."""
 
 import re
-import time
 from datetime import date, datetime
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+
+from core.sms import sms_countries
 
 # A phone number as the database accepts it (Appointment's check `appointment_phone_e164`).
 E164_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -85,52 +84,6 @@ def clean_phone(value: str, *, region: str | None = None) -> str:
             code="sms_country",
         )
     return e164
-
-
-# SMS go only to the numbers of the countries where the portal has offices: a number of any
-# other country is refused by the forms and the API (clean_phone) and, should one be in the
-# outbox all the same, by the sender (delivery.py). SMS to far countries are paid by the
-# ministry, and sending codes to numbers of an accomplice's premium range is how SMS
-# pumping earns (README, "Notifications"). SMS_ALLOWED_COUNTRIES names them; empty (the
-# default), they are the countries of the active offices, read at use and kept by each
-# process for SMS_COUNTRIES_SECONDS (and forgotten at once when this process changes an
-# office), so that a booking costs no query for it.
-SMS_COUNTRIES_SECONDS = 60.0
-_offices_countries: tuple[float, frozenset[str]] | None = None
-
-
-def sms_countries() -> frozenset[str]:
-    """The ISO 3166-1 codes of the countries whose phone numbers receive SMS."""
-    global _offices_countries
-    if settings.SMS_ALLOWED_COUNTRIES:
-        return frozenset(settings.SMS_ALLOWED_COUNTRIES)
-    now = time.monotonic()
-    if _offices_countries is None or _offices_countries[0] < now:
-        from core.models import Office
-
-        codes = Office.objects.filter(active=True).values_list("country", flat=True)
-        _offices_countries = (now + SMS_COUNTRIES_SECONDS, frozenset(map(str, codes)))
-    return _offices_countries[1]
-
-
-def sms_allowed(e164: str) -> bool:
-    """Whether an SMS may go to this number (E.164): its country is one of sms_countries().
-    The country of the number itself, not of its calling code: +1 is the United States and
-    Canada, but also Jamaica and a score of other countries."""
-    try:
-        number = phonenumbers.parse(e164 or "", None)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.region_code_for_number(number) in sms_countries()
-
-
-def _offices_changed(**_kwargs) -> None:
-    global _offices_countries
-    _offices_countries = None
-
-
-post_save.connect(_offices_changed, sender="core.Office", dispatch_uid="sms_countries")
-post_delete.connect(_offices_changed, sender="core.Office", dispatch_uid="sms_countries")
 
 
 # Providers whose mailboxes answer to several spellings: the ones a bot would use to hold many

@@ -2,7 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from appointments.admin import OfficeKindAdminMixin, ReadOnlyAdminMixin
+from appointments.admin import OfficeKindAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from core.models import Office
 
 from .models import Mission, Shipment, ShipmentItem, Weekday

@@ -1,14 +1,32 @@
 """The admin of the staff: who works where with which role, and the user accounts, with the
-enrolment codes an administrator gives for the authenticator app."""
+enrolment codes an administrator gives for the authenticator app; and the outbox of
+messages to applicants."""
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
-from .models import Membership
+from .models import Membership, OutboxMessage
+from .outbox import delivery
+
+
+class ReadOnlyAdminMixin:
+    """For a ModelAdmin or an inline of rows written only by services: visible to
+    administrators, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Membership)
@@ -50,3 +68,47 @@ class StaffUserAdmin(UserAdmin):
                 },
                 messages.WARNING,
             )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The notifications, as the sweep sends them. Those abandoned after the last attempt
+    (status `failed`, the filter) show their error, and the action `retry` gives them a new
+    series of attempts (delivery.outbox_retry)."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "error",
+    ]
+    list_filter = ["status", "channel", "kind"]
+    # By the recipient or the event's key (appointment:12:cancelled, file:7:ready:31): an
+    # appointment's reference is the appointments app's, which core does not know.
+    search_fields = ["recipient", "idempotency_key"]
+    exclude = ["payload"]
+    actions = ["retry"]
+
+    @admin.display(description=_("dernière erreur"))
+    def error(self, message: OutboxMessage) -> str:
+        return Truncator(message.last_error).chars(120)
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("core.change_outboxmessage")
+
+    @admin.action(permissions=["retry"], description=_("Renvoyer les messages abandonnés"))
+    def retry(self, request, queryset) -> None:
+        count = delivery.outbox_retry(message_ids=queryset.values_list("pk", flat=True))
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d message abandonné sera renvoyé.",
+                "%(n)d messages abandonnés seront renvoyés.",
+                count,
+            )
+            % {"n": count},
+        )

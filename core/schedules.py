@@ -25,14 +25,20 @@ class DefaultSchedule:
     expire_seconds: int | None = None  # a run not started by then is dropped, not piled up
 
 
-# Every default schedule: the heartbeat here, each app's added by its AppConfig.ready()
-# (`register`), so that this module names no task of an app above it.
+# Every default schedule: core's here (the heartbeat, the outbox sweep), each app's added by
+# its AppConfig.ready() (`register`), so that this module names no task of an app above it.
 DEFAULT_SCHEDULES: list[DefaultSchedule] = [
     DefaultSchedule(
         name="heartbeat",
         task="epassport.heartbeat",
         every_seconds=settings.CELERY_HEARTBEAT_INTERVAL,
         description="Proves to /healthz that beat and a worker are alive.",
+    ),
+    DefaultSchedule(
+        name="outbox sweep",
+        task="appointments.outbox_sweep",  # its name from before the outbox moved to core
+        every_seconds=10,
+        description="Sends the pending notifications (confirmations, changes, retries).",
     ),
 ]
 

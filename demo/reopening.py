@@ -28,9 +28,9 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from appointments import services as appointment_services
-from appointments.models import Appointment, OutboxMessage, Slot, Suspension
+from appointments.models import Appointment, Slot, Suspension
 from core.errors import DomainError
-from core.models import Office
+from core.models import Office, OutboxMessage
 from production import services as production_services
 from production.models import Centre, FileStatus, PassportFile
 
@@ -139,6 +139,12 @@ def seed_reopening(
     )
 
 
+def _scenario_appointment_ids():
+    """The ids of the scenario's appointments (a subquery: the outbox knows appointments by
+    id only)."""
+    return Appointment.objects.filter(national_id__startswith=IDENTITY_PREFIX).values("pk")
+
+
 def _end_previous(*, by) -> list[int]:
     """Remove the suspensions of a previous run of the scenario (recognised by their
     message) and the messages about the files they held; the appointments they displaced
@@ -150,7 +156,7 @@ def _end_previous(*, by) -> list[int]:
     # files were released and held again, and the hold they were told of goes with the
     # suspension (this run's tells them again).
     OutboxMessage.objects.filter(
-        appointment__national_id__startswith=IDENTITY_PREFIX,
+        appointment_id__in=_scenario_appointment_ids(),
         kind__in=["file_on_hold", "file_released"],
     ).delete()
     return [suspension.pk for suspension in previous]
@@ -267,7 +273,7 @@ def _confirmations_sent_when_booked() -> None:
     send thousands of stale confirmations now; the displacement notices that the suspension
     writes next are sent as they would be."""
     OutboxMessage.objects.filter(
-        appointment__national_id__startswith=IDENTITY_PREFIX,
+        appointment_id__in=_scenario_appointment_ids(),
         kind="booking_confirmed",
         status=OutboxMessage.Status.PENDING,
     ).update(status=OutboxMessage.Status.SENT, sent_at=timezone.now(), payload={})

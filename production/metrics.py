@@ -38,10 +38,10 @@ from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from appointments.models import Appointment, OutboxMessage
+from appointments.models import Appointment
 from core import clients
 from core.health import HEARTBEAT_KEY
-from core.models import Office
+from core.models import Office, OutboxMessage
 from production.models import PassportFile
 from production.selectors import WAITING
 

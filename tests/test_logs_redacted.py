@@ -28,12 +28,13 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from appointments import delivery, sms
-from appointments.models import OutboxMessage
 from appointments.tests.api_bookings import book
 from appointments.tests.factories import CentreOfficeFactory, SlotFactory
 from appointments.tests.smtp_server import free_port, smtp_server, use_smtp
+from core import sms
 from core.logs import redact
+from core.models import OutboxMessage
+from core.outbox import delivery
 from tests.servers import collect_static
 from tests.support import database_url
 

@@ -12,9 +12,10 @@ from django.db import connection
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from appointments.models import Appointment, OutboxMessage
+from appointments.models import Appointment
 from appointments.tests.factories import book, displace, paris_consulate
 from core import health
+from core.models import OutboxMessage
 from epassport.settings.environment import networks
 from production.models import FileStatus
 from production.tests.factories import CentreFactory, PassportFileFactory

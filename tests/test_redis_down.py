@@ -14,10 +14,11 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from appointments.models import OutboxMessage
+from appointments.models import Appointment
 from appointments.tests.challenges import solve
 from appointments.tests.factories import SlotFactory, bamako_centre
 from appointments.tests.smtp_server import smtp_server
+from core.models import OutboxMessage
 from tests.servers import celery, fetch, portal, portal_env, private_redis, stop, wait_until
 from tests.support import database_url
 
@@ -61,7 +62,8 @@ def track(url: str, reference: str) -> list:
 
 
 def messages_of(reference: str):
-    return OutboxMessage.objects.filter(appointment__reference=reference)
+    appointments = Appointment.objects.filter(reference=reference).values("pk")
+    return OutboxMessage.objects.filter(appointment_id__in=appointments)
 
 
 def delivered(reference: str) -> bool:

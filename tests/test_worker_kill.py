@@ -27,10 +27,10 @@ from django.db import connection
 from django.utils import timezone
 
 from appointments import services as appointment_services
-from appointments.models import OutboxMessage
-from appointments.tasks import outbox_sweep
 from appointments.tests.factories import SlotFactory, applicant
 from appointments.tests.smtp_server import Inbox, smtp_server
+from core.models import OutboxMessage
+from core.tasks import outbox_sweep
 from production.models import FileEvent, FileStatus, PassportFile, ProductionBatch
 from production.tasks import backlog_run
 from production.tests.factories import CentreFactory, PassportFileFactory

@@ -1,5 +1,6 @@
 """The appointments app's models, by topic: the calendar (opening hours, closures,
-suspensions, slots), the appointment and its records, the outbox, the waiting room."""
+suspensions, slots), the appointment and its records, the waiting room. The outbox of
+messages is core's (core.models.OutboxMessage)."""
 
 from .appointment import (
     Appointment,
@@ -9,7 +10,6 @@ from .appointment import (
     UsedChallenge,
 )
 from .calendar import Closure, OpeningHours, Slot, Suspension, Weekday
-from .outbox import OutboxMessage
 from .waiting import WaitingLine, WaitingNetwork, WaitingTicket
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "Closure",
     "HoldNetwork",
     "OpeningHours",
-    "OutboxMessage",
     "Slot",
     "Suspension",
     "UsedChallenge",

@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound
+from core.models import OutboxMessage
 
 from .. import notifications, transitions
 from ..errors import AlreadyBooked, NoChannelLeft, NotChangeable, TooManyMoves
-from ..models import Appointment, OutboxMessage, Slot
+from ..models import Appointment, Slot
 from .booking import SLOT_NOT_FOUND, _constraint_of, _slot_full, hash_token, slot_refusal
 
 
@@ -129,7 +130,7 @@ def _notify_move(appointment: Appointment, *, moved_from: int) -> None:
     the how-manieth move of this appointment it is (its row is locked: no other move can
     be counted meanwhile), so that A to B, back to A and to B again are three messages."""
     moves = (
-        OutboxMessage.objects.filter(appointment=appointment, kind="booking_rescheduled")
+        OutboxMessage.objects.filter(appointment_id=appointment.pk, kind="booking_rescheduled")
         .values("idempotency_key")
         .distinct()
         .count()

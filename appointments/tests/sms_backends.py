@@ -2,7 +2,7 @@
 
 import threading
 
-from appointments import sms
+from core import sms
 
 
 class RecordingBackend(sms.BaseSmsBackend):

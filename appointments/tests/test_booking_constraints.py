@@ -4,11 +4,12 @@
 from datetime import date
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from appointments import services
+from appointments import notifications, services
 from appointments.models import Appointment
 from appointments.tests.factories import OfficeFactory, SlotFactory, applicant, move
+from core.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,34 @@ def test_deleting_an_appointment_frees_its_seat():
     raw_appointment(slot).delete()
     slot.refresh_from_db()
     assert slot.booked == 0
+
+
+def test_deleting_an_appointment_deletes_its_messages_and_a_message_needs_an_appointment():
+    # The outbox is core's and names the appointment by id only: the database's foreign key
+    # (appointments migration 0020) deletes the messages with their appointment.
+    appointment = raw_appointment(SlotFactory(capacity=1))
+    notifications.enqueue(
+        appointment=appointment, kind="booking_confirmed", key=f"appointment:{appointment.pk}:x"
+    )
+    assert OutboxMessage.objects.filter(appointment_id=appointment.pk).count() == 2
+    kept = OutboxMessage.objects.create(
+        channel="email", kind="file_ready", recipient="a@example.org", idempotency_key="other"
+    )
+
+    deleted = appointment.pk
+    appointment.delete()
+
+    assert list(OutboxMessage.objects.values_list("pk", flat=True)) == [kept.pk]
+    refused = pytest.raises(IntegrityError, match="outbox_appointment_fk")
+    with refused, transaction.atomic():
+        OutboxMessage.objects.create(
+            channel="email",
+            kind="file_ready",
+            appointment_id=deleted,
+            recipient="a@example.org",
+            idempotency_key="orphan",
+        )
+        connection.check_constraints()  # the key is checked at commit (deferred)
 
 
 def test_an_appointment_in_a_slot_of_another_office_is_refused():

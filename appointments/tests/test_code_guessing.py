@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from appointments.models import Appointment, HoldNetwork, OutboxMessage
+from appointments.models import Appointment, HoldNetwork
 from appointments.tests.api_bookings import assert_error, book, manage
 from appointments.tests.factories import SlotFactory
 from appointments.tests.verification import other_code, sent_code
+from core.models import OutboxMessage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verify_on", "protection_off")]
 
@@ -48,7 +49,7 @@ def guess_wrong(api, body, times: int) -> None:
 
 
 def guessing_messages(holder) -> int:
-    return OutboxMessage.objects.filter(appointment=holder, kind="booking_guessing").count()
+    return OutboxMessage.objects.filter(appointment_id=holder.pk, kind="booking_guessing").count()
 
 
 def test_past_the_bound_a_hold_that_would_replace_a_booking_is_refused(api, holder, settings):

@@ -10,11 +10,12 @@ from rest_framework.test import APIClient
 
 from appointments import services
 from appointments.errors import TooManyHolds
-from appointments.models import Appointment, HoldNetwork, OutboxMessage
+from appointments.models import Appointment, HoldNetwork
 from appointments.tests.api_bookings import assert_error, book, manage
 from appointments.tests.factories import SlotFactory, someone
 from appointments.tests.verification import sent_code
 from appointments.validation import email_key
+from core.models import OutboxMessage
 from tests.support import run_together
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verify_on", "protection_off")]

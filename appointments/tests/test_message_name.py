@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from appointments import documents, notifications
-from appointments import messages as outbox_messages
-from appointments.models import OutboxMessage
+from appointments import documents
 from appointments.tests.factories import book_at_reopening
+from core.models import OutboxMessage
+from core.outbox import kinds as outbox_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -72,11 +72,11 @@ def test_no_message_of_any_kind_carries_the_name_as_a_link(given_names, surname)
     appointment, _token = book_at_reopening(given_names=given_names, surname=surname)
     portal = settings.PORTAL_URL
 
-    for kind in notifications.KINDS:
+    for kind in outbox_messages.names():
         message = OutboxMessage(
             kind=kind,
             channel="email",
-            appointment=appointment,
+            appointment_id=appointment.pk,
             language="fr",
             payload=payload_of(kind),
             recipient="a@example.org",
@@ -94,7 +94,7 @@ def test_no_message_of_any_kind_carries_the_name_as_a_link(given_names, surname)
             OutboxMessage(
                 kind=kind,
                 channel="sms",
-                appointment=appointment,
+                appointment_id=appointment.pk,
                 language="fr",
                 payload=payload_of(kind),
                 recipient="+22376123456",
@@ -110,7 +110,7 @@ def test_the_html_of_emails_is_autoescaped():
     message = OutboxMessage(
         kind="booking_confirmed",
         channel="email",
-        appointment=appointment,
+        appointment_id=appointment.pk,
         language="fr",
         payload={},
         recipient="a@example.org",
@@ -118,8 +118,8 @@ def test_the_html_of_emails_is_autoescaped():
     [(html, _type)] = outbox_messages.render_email(message).alternatives
 
     assert "Bonjour Awa D&#x27;ARCY," in html
-    templates = Path(settings.BASE_DIR, "templates", "appointments", "email")
-    for template in templates.glob("*.html"):
+    templates = Path(settings.BASE_DIR, "templates")
+    for template in templates.glob("*/email/*.html"):
         source = template.read_text(encoding="utf-8")
         assert "autoescape off" not in source, template.name
         assert "|safe" not in source, template.name

@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 
 from appointments import services
 from appointments.errors import NoChannelLeft
-from appointments.models import Appointment, OutboxMessage
+from appointments.models import Appointment
 from appointments.tests.api_bookings import assert_error, manage
 from appointments.tests.factories import book, paris_consulate, slot_at
+from core.models import OutboxMessage
 from tests.support import run_together
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
@@ -63,7 +64,7 @@ def test_turning_sms_off_on_the_page_stops_the_sms_and_keeps_the_emails(client, 
     assert "Par SMS : non" in html
     assert channels(appointment) == (True, False)
     services.booking_cancel(appointment=appointment)
-    told = OutboxMessage.objects.filter(appointment=appointment, kind="booking_cancelled")
+    told = OutboxMessage.objects.filter(appointment_id=appointment.pk, kind="booking_cancelled")
     assert list(told.values_list("channel", flat=True)) == ["email"]
 
     # And on again.

@@ -14,8 +14,8 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.utils import timezone
 
-from appointments import delivery, services, sms, tasks
-from appointments.models import Appointment, OutboxMessage
+from appointments import services
+from appointments.models import Appointment
 from appointments.tests.factories import (
     REOPENING_MORNING,
     SlotFactory,
@@ -24,6 +24,9 @@ from appointments.tests.factories import (
     displace,
     reopening_slot,
 )
+from core import sms, tasks
+from core.models import OutboxMessage
+from core.outbox import delivery
 from epassport.celery import app as celery_app
 from tests.support import celery_queue, database_url, run_together
 
@@ -48,7 +51,7 @@ def worker_queue():
 
 
 def message_of(appointment: Appointment, kind: str, channel: str) -> OutboxMessage:
-    return OutboxMessage.objects.get(appointment=appointment, kind=kind, channel=channel)
+    return OutboxMessage.objects.get(appointment_id=appointment.pk, kind=kind, channel=channel)
 
 
 def wait_until(condition, seconds: float = 30) -> None:
@@ -108,7 +111,7 @@ def test_delivering_the_same_message_twice_sends_it_once(sms_file):
 def test_a_message_not_due_yet_waits(sms_file):
     appointment, _token = book_at_reopening()
     later = timezone.now() + timedelta(minutes=5)
-    OutboxMessage.objects.filter(appointment=appointment).update(next_attempt_at=later)
+    OutboxMessage.objects.filter(appointment_id=appointment.pk).update(next_attempt_at=later)
     email = message_of(appointment, "booking_confirmed", "email")
 
     assert delivery.outbox_deliver(message_id=email.pk) is False
@@ -346,7 +349,9 @@ def test_a_booking_with_the_broker_down_is_notified_once_by_the_worker_later(
     assert result.returncode == 0, result.stderr
     reference, seconds = result.stdout.split()
     assert float(seconds) < 2, "booking_create waited for the broker"
-    messages = OutboxMessage.objects.filter(appointment__reference=reference)
+    messages = OutboxMessage.objects.filter(
+        appointment_id=Appointment.objects.get(reference=reference).pk
+    )
     ids = sorted(messages.values_list("pk", flat=True))
     assert len(ids) == 2
     assert set(messages.values_list("status", "attempts")) == {("pending", 0)}
@@ -363,7 +368,13 @@ def test_a_booking_with_the_broker_down_is_notified_once_by_the_worker_later(
         tasks.outbox_sweep.apply_async(queue=queue)
         marker, _token = services.booking_create(slot=slot, applicant=applicant())
         tasks.outbox_sweep.apply_async(queue=queue)
-        wait_until(lambda: not marker.messages.filter(status="pending").exists())
+        wait_until(
+            lambda: (
+                not OutboxMessage.objects.filter(
+                    appointment_id=marker.pk, status="pending"
+                ).exists()
+            )
+        )
 
     assert [m.subject for m in mail.outbox if reference in m.subject] == [
         f"Passeport Premium : rendez-vous {reference} confirmé"

@@ -7,28 +7,28 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from appointments import delivery
-from appointments.models import OutboxMessage
 from appointments.tests.factories import UserFactory, book, member
+from core.models import OutboxMessage
+from core.outbox import delivery
 from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
 
-URL = "/admin/appointments/outboxmessage/"
+URL = "/admin/core/outboxmessage/"
 
 
 @pytest.fixture
 def abandoned():
     """A booking whose email the mail server refused until the last attempt."""
     appointment, _token = book()
-    email = OutboxMessage.objects.get(appointment=appointment, channel="email")
+    email = OutboxMessage.objects.get(appointment_id=appointment.pk, channel="email")
     OutboxMessage.objects.filter(pk=email.pk).update(
         status=OutboxMessage.Status.FAILED,
         attempts=delivery.MAX_ATTEMPTS,
         last_error="SMTPRecipientsRefused({'aminata.traore@example.org': (450, b'Mailbox busy')})",
         next_attempt_at=timezone.now() + timedelta(hours=6),
     )
-    sms = OutboxMessage.objects.get(appointment=appointment, channel="sms")
+    sms = OutboxMessage.objects.get(appointment_id=appointment.pk, channel="sms")
     delivery.outbox_deliver(message_id=sms.pk)  # sent
     return appointment, email, sms
 
@@ -45,8 +45,8 @@ def test_failed_messages_are_listed_with_their_error_and_attempts(client, minist
 
     html = client.get(URL, {"status__exact": "failed"}).content.decode()
 
-    assert f"/admin/appointments/outboxmessage/{email.pk}/change/" in html
-    assert f"/admin/appointments/outboxmessage/{sms.pk}/change/" not in html
+    assert f"{URL}{email.pk}/change/" in html
+    assert f"{URL}{sms.pk}/change/" not in html
     assert "SMTPRecipientsRefused" in html
     assert f'<td class="field-attempts">{delivery.MAX_ATTEMPTS}</td>' in html
     assert 'value="retry"' in html
@@ -92,6 +92,8 @@ def test_staff_who_may_only_read_the_messages_cannot_retry_them(client, abandone
 
 def test_retry_changes_only_failed_messages():
     appointment, _token = book()
-    ids = list(OutboxMessage.objects.filter(appointment=appointment).values_list("pk", flat=True))
+    ids = list(
+        OutboxMessage.objects.filter(appointment_id=appointment.pk).values_list("pk", flat=True)
+    )
     assert delivery.outbox_retry(message_ids=ids) == 0
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"pending"}

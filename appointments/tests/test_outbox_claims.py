@@ -9,11 +9,14 @@ import pytest
 from django.core import mail
 from django.db import DatabaseError, connection, transaction
 
-from appointments import delivery, services, sms
-from appointments.models import Appointment, OutboxMessage
+from appointments import services
+from appointments.models import Appointment
 from appointments.tests.factories import SlotFactory, applicant, book_at_reopening
 from appointments.tests.sms_backends import RecordingBackend
 from appointments.tests.smtp_server import Inbox, smtp_server
+from core import sms
+from core.models import OutboxMessage
+from core.outbox import delivery
 
 
 def probe() -> dict:
@@ -74,7 +77,9 @@ def test_no_lock_is_held_while_a_message_is_sent_and_nobody_else_takes_it(settin
     appointment, _token = services.booking_create(
         slot=SlotFactory(capacity=1), applicant=applicant()
     )
-    messages = {m.channel: m.pk for m in OutboxMessage.objects.filter(appointment=appointment)}
+    messages = {
+        m.channel: m.pk for m in OutboxMessage.objects.filter(appointment_id=appointment.pk)
+    }
     handler = ProbingInbox()
     with smtp_server(settings, handler) as inbox:
         assert delivery.outbox_sweep() == 2
@@ -100,7 +105,7 @@ class DyingBackend(sms.BaseSmsBackend):
 
 
 def sms_of(appointment: Appointment) -> OutboxMessage:
-    return OutboxMessage.objects.get(appointment=appointment, channel="sms")
+    return OutboxMessage.objects.get(appointment_id=appointment.pk, channel="sms")
 
 
 @pytest.mark.django_db

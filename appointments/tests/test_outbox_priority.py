@@ -12,11 +12,12 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from appointments import delivery, notifications, services
-from appointments.models import OutboxMessage
+from appointments import notifications, services
 from appointments.tests.api_bookings import book as api_book
 from appointments.tests.factories import SlotFactory, applicant, bamako_centre, book, slot_at
 from appointments.tests.verification import sent_code
+from core.models import OutboxMessage
+from core.outbox import delivery, kinds
 from epassport.celery import app as celery_app
 from tests.support import celery_queue
 
@@ -116,7 +117,7 @@ def test_the_priority_comes_from_the_kind_whoever_writes_the_message():
     OutboxMessage.objects.create(  # the ORM
         channel="email",
         kind="booking_code",
-        appointment=appointment,
+        appointment_id=appointment.pk,
         recipient="a@b.org",
         idempotency_key="orm",
     )
@@ -124,7 +125,7 @@ def test_the_priority_comes_from_the_kind_whoever_writes_the_message():
     priorities = set(OutboxMessage.objects.values_list("kind", "priority"))
 
     assert priorities == {("booking_confirmed", 1), ("file_ready", 1), ("booking_code", 0)}
-    assert OutboxMessage.FIRST_KINDS == ("booking_code",)
+    assert [name for name in kinds.names() if kinds.get(name).first] == ["booking_code"]
 
 
 @pytest.mark.django_db

@@ -5,9 +5,11 @@ recorded for a message keeps the token or the applicant's address."""
 import pytest
 from django.utils import timezone
 
-from appointments import delivery, services, sms
-from appointments.models import OutboxMessage
+from appointments import services
 from appointments.tests.factories import book_at_reopening, someone
+from core import sms
+from core.models import OutboxMessage
+from core.outbox import delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +30,7 @@ def sweep_until_abandoned() -> None:
 def test_a_confirmation_abandoned_after_its_last_try_loses_its_token(sms_gateway_down, inbox):
     inbox.refusing = True  # 451 to every message
     appointment, token = book_at_reopening()
-    messages = OutboxMessage.objects.filter(appointment=appointment).order_by("channel")
+    messages = OutboxMessage.objects.filter(appointment_id=appointment.pk).order_by("channel")
     assert [m.payload for m in messages.all()] == [{"manage_token": token}] * 2
 
     for attempt in range(1, delivery.MAX_ATTEMPTS):
@@ -57,7 +59,7 @@ def test_a_confirmation_abandoned_after_its_last_try_loses_its_token(sms_gateway
 def test_an_abandoned_message_keeps_what_is_not_secret(sms_gateway_down, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     appointment, token = book_at_reopening()
-    sms = OutboxMessage.objects.get(appointment=appointment, channel="sms")
+    sms = OutboxMessage.objects.get(appointment_id=appointment.pk, channel="sms")
     sms.payload = {"manage_token": token, "file_reference": "DOS-0000001"}
     sms.save(update_fields=["payload"])
 
@@ -72,7 +74,7 @@ def test_the_error_recorded_for_a_message_keeps_neither_its_token_nor_the_addres
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = f"{__name__}.QuotingProvider"
     appointment, token = book_at_reopening()
-    sms_message = OutboxMessage.objects.get(appointment=appointment, channel="sms")
+    sms_message = OutboxMessage.objects.get(appointment_id=appointment.pk, channel="sms")
 
     assert delivery.outbox_deliver(message_id=sms_message.pk) is False
 
@@ -90,7 +92,7 @@ def test_a_code_abandoned_after_its_last_try_leaves_the_database(
     the appointment; the outbox drops it on every end of its message."""
     inbox.refusing = True
     hold, _token = services.booking_create(slot=slot, applicant=someone())
-    messages = OutboxMessage.objects.filter(appointment=hold, kind="booking_code")
+    messages = OutboxMessage.objects.filter(appointment_id=hold.pk, kind="booking_code")
     assert messages.count() == 2
     code = messages.first().payload["code"]
     sweep_until_abandoned()

@@ -14,6 +14,7 @@ from appointments.models import Appointment, UsedChallenge
 from appointments.services import booking
 from appointments.tests.api_bookings import BOOKINGS, assert_error, book, payload
 from appointments.tests.factories import SlotFactory, applicant
+from core.models import OutboxMessage
 
 # Real commits: a slot is remembered full once the booking that filled it has committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -128,7 +129,7 @@ def test_a_booking_is_one_statement_and_no_transaction(api):
     ]
     hold = Appointment.objects.get(reference=held.json()["reference"])
     assert hold.status == "pending"
-    assert hold.messages.filter(kind="booking_code").count() == 2
+    assert OutboxMessage.objects.filter(appointment_id=hold.pk, kind="booking_code").count() == 2
 
 
 def test_the_free_slots_built_by_hand_are_the_serializers():

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from appointments import delivery, services, tasks
-from appointments.models import Appointment, OutboxMessage
+from appointments import services, tasks
+from appointments.models import Appointment
 from appointments.schedules import SCHEDULES
 from appointments.tests.factories import (
     BAMAKO,
@@ -18,6 +18,8 @@ from appointments.tests.factories import (
     displace,
     paris_consulate,
 )
+from core.models import OutboxMessage
+from core.outbox import delivery
 from epassport.celery import app as celery_app
 from tests.support import run_together
 

@@ -8,6 +8,7 @@ import pytest
 from appointments import services
 from appointments.models import Appointment, OpeningHours, Slot
 from appointments.tests.factories import OfficeFactory, applicant
+from core.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +149,8 @@ def test_a_closure_over_booked_slots_displaces_the_appointments(paris, freeze):
     assert displaced.status == Appointment.Status.DISPLACED
     assert kept.status == Appointment.Status.BOOKED
     assert (slot.booked, slot.is_open) == (0, False)  # the seat is freed, the slot closed
-    assert displaced.messages.filter(kind="booking_displaced").count() == 2  # email and SMS
+    told = OutboxMessage.objects.filter(appointment_id=displaced.pk, kind="booking_displaced")
+    assert told.count() == 2  # email and SMS
 
     services.closure_delete(closure=closure)
     slot.refresh_from_db()

@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 import pytest
 from django.conf import settings
 
-from appointments import delivery, sms
-from appointments.models import Appointment, OutboxMessage
+from appointments.models import Appointment
 from appointments.tests.factories import CentreOfficeFactory, book_at_reopening, displace
 from appointments.tests.sms_backends import RecordingBackend
+from core import sms
+from core.models import OutboxMessage
+from core.outbox import delivery
 
 
 def book(**who) -> tuple[Appointment, str]:
@@ -17,7 +19,7 @@ def book(**who) -> tuple[Appointment, str]:
 
 
 def sms_of(appointment: Appointment, kind: str) -> OutboxMessage:
-    return OutboxMessage.objects.get(appointment=appointment, kind=kind, channel="sms")
+    return OutboxMessage.objects.get(appointment_id=appointment.pk, kind=kind, channel="sms")
 
 
 # Backends --------------------------------------------------------------------------------

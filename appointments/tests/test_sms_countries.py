@@ -7,11 +7,14 @@ SMS to a number outside those countries without sending it."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from appointments import delivery, validation
-from appointments.models import Appointment, OutboxMessage
+from appointments import validation
+from appointments.models import Appointment
 from appointments.tests.api_bookings import BOOKINGS, assert_error, payload
 from appointments.tests.api_bookings import book as api_book
 from appointments.tests.factories import OfficeFactory, bamako_centre, book, slot_at
+from core import sms
+from core.models import OutboxMessage
+from core.outbox import delivery
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
 
@@ -37,9 +40,9 @@ def mali_and_france(settings):
 def from_offices(settings):
     """The default: the countries of the active offices, computed afresh."""
     settings.SMS_ALLOWED_COUNTRIES = []
-    validation._offices_changed()
+    sms.offices_changed()
     yield
-    validation._offices_changed()
+    sms.offices_changed()
 
 
 # The forms ----------------------------------------------------------------------------------
@@ -90,8 +93,8 @@ def test_the_check_is_the_country_of_the_number_not_of_its_calling_code(settings
         with pytest.raises(ValidationError) as refused:
             validation.clean_phone(other)
         assert refused.value.code == "sms_country"
-    assert not validation.sms_allowed("")
-    assert not validation.sms_allowed("not a number")
+    assert not sms.sms_allowed("")
+    assert not sms.sms_allowed("not a number")
 
 
 # The default: the offices' countries --------------------------------------------------------
@@ -103,15 +106,15 @@ def test_by_default_the_countries_are_those_of_the_active_offices(django_assert_
     OfficeFactory(code="dakar", country="SN")
     OfficeFactory(code="abidjan", country="CI", active=False)
 
-    assert validation.sms_countries() == {"ML", "SN"}
+    assert sms.sms_countries() == {"ML", "SN"}
     with django_assert_num_queries(0):  # kept by the process: no query per booking
-        assert validation.sms_allowed("+221771234567")
-        assert not validation.sms_allowed("+2250123456789")
-        assert not validation.sms_allowed("+33612345678")
+        assert sms.sms_allowed("+221771234567")
+        assert not sms.sms_allowed("+2250123456789")
+        assert not sms.sms_allowed("+33612345678")
 
     # An office changed by this process is seen at once (others, within a minute).
     OfficeFactory(code="paris-consulat", country="FR")
-    assert validation.sms_allowed("+33612345678")
+    assert sms.sms_allowed("+33612345678")
 
 
 def test_the_setting_is_checked_at_start_up():
@@ -131,8 +134,8 @@ def test_the_sender_refuses_an_sms_outside_the_allowed_countries_and_sends_the_e
     settings, recorded
 ):
     appointment, _token = book(phone="+4915123456789")  # written before the rule, or around it
-    sms = OutboxMessage.objects.get(appointment=appointment, channel="sms")
-    email = OutboxMessage.objects.get(appointment=appointment, channel="email")
+    sms = OutboxMessage.objects.get(appointment_id=appointment.pk, channel="sms")
+    email = OutboxMessage.objects.get(appointment_id=appointment.pk, channel="email")
     assert sms.payload["manage_token"]
 
     assert delivery.outbox_deliver(message_id=sms.pk) is False

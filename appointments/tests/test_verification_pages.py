@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from appointments import delivery, services
-from appointments.models import Appointment, OutboxMessage
+from appointments import services
+from appointments.models import Appointment
 from appointments.tests.factories import applicant, paris_consulate, slot_at
 from appointments.tests.verification import code_message, other_code, sent_code
+from core.models import OutboxMessage
+from core.outbox import delivery
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off", "verify_on")]
 

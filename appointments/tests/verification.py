@@ -1,13 +1,15 @@
 """Helpers of the tests of contact verification: the code a hold was sent (read from its
 message in the outbox, as the applicant reads it on their phone) and confirming with it."""
 
-from appointments.models import Appointment, OutboxMessage
+from appointments.models import Appointment
+from core.models import OutboxMessage
 
 
 def code_message(appointment: Appointment | str, channel: str = "sms") -> OutboxMessage:
-    reference = appointment if isinstance(appointment, str) else appointment.reference
+    if isinstance(appointment, str):
+        appointment = Appointment.objects.get(reference=appointment)
     return OutboxMessage.objects.get(
-        appointment__reference=reference, kind="booking_code", channel=channel
+        appointment_id=appointment.pk, kind="booking_code", channel=channel
     )
 
 

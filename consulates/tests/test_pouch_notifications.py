@@ -3,9 +3,9 @@ when the mission receives it (ready); a passport missing from the pouch is not t
 
 import pytest
 
-from appointments.models import OutboxMessage
 from appointments.tests.factories import member
 from consulates import services
+from core.models import OutboxMessage
 from production.models import FileStatus
 from production.tests.factories import PassportFileFactory, applicant_file
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def kinds(file) -> list[tuple[str, str]]:
     return sorted(
         OutboxMessage.objects.filter(
-            appointment=file.appointment_id, kind__startswith="file_"
+            appointment_id=file.appointment_id, kind__startswith="file_"
         ).values_list("kind", "channel")
     )
 

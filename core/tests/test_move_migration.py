@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from core.models import EnrolmentCode, Membership, Office
+from core.tests.migrations import granted_before_the_move, migrate, migrate_to_the_end
 
 BEFORE = [
     ("appointments", "0017_appointment_views"),
@@ -20,16 +20,11 @@ BEFORE = [
 ]
 
 
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_database_from_before_the_move_keeps_its_rows_and_permissions():
     # Rows as the appointments app wrote them, then the schema and content types as they were.
     user = User.objects.create_user("agent.bko", password="unused-password-1")
-    _migrate([("core", None), *BEFORE])
+    migrate([("core", None), *BEFORE])
     try:
         now = timezone.now()
         with connection.cursor() as cursor:
@@ -49,37 +44,15 @@ def test_a_database_from_before_the_move_keeps_its_rows_and_permissions():
                 " expires_at) VALUES (%s, 'digest-1', %s, %s)",
                 [user.pk, now, now + timedelta(hours=24)],
             )
-            # The content type as django.contrib.contenttypes made it then, and a permission
-            # on it that an administrator gave to a group.
-            cursor.execute(
-                "INSERT INTO django_content_type (app_label, model) VALUES"
-                " ('appointments', 'office') ON CONFLICT DO NOTHING"
-            )
-            cursor.execute(
-                "SELECT id FROM django_content_type WHERE app_label = 'appointments'"
-                " AND model = 'office'"
-            )
-            (content_type_id,) = cursor.fetchone()
-            cursor.execute(
-                "INSERT INTO auth_permission (name, content_type_id, codename) VALUES"
-                " ('Can change bureau', %s, 'change_office') ON CONFLICT DO NOTHING",
-                [content_type_id],
-            )
-            cursor.execute(
-                "SELECT id FROM auth_permission WHERE content_type_id = %s"
-                " AND codename = 'change_office'",
-                [content_type_id],
-            )
-            (permission_id,) = cursor.fetchone()
-            cursor.execute("INSERT INTO auth_group (name) VALUES ('bureaux') RETURNING id")
-            (group_id,) = cursor.fetchone()
-            cursor.execute(
-                "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (%s, %s)",
-                [group_id, permission_id],
+            content_type_id, permission_id = granted_before_the_move(
+                cursor,
+                app_label="appointments",
+                model="office",
+                codename="change_office",
+                group="bureaux",
             )
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_the_end()
     ContentType.objects.clear_cache()
 
     office = Office.objects.get(code="bko-centre")

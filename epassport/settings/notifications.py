@@ -12,14 +12,14 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Passeport Premium <p
 
 # SMS: a backend class; ConsoleBackend prints, FileBackend appends to SMS_FILE_PATH. A real
 # provider plugs in by naming its backend class here.
-SMS_BACKEND = env.str("SMS_BACKEND", default="appointments.sms.ConsoleBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.ConsoleBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / ".data" / "sms.log")
 
 # --- Codes first, and SMS only where we serve (README, "Notifications") -------------------
 # Countries (ISO 3166-1 codes, comma-separated: "ML,FR,SN,CI,US") whose phone numbers get
 # SMS; the forms and the API refuse other numbers, the sender skips them. SMS abroad are
 # paid by the ministry and are what SMS pumping feeds on. Empty (the default): the countries
-# of the active offices, read when needed (appointments/validation.py).
+# of the active offices, read when needed (core/sms.py).
 SMS_ALLOWED_COUNTRIES = [
     code.strip().upper() for code in env.list("SMS_ALLOWED_COUNTRIES", default=[]) if code.strip()
 ]
@@ -49,7 +49,8 @@ OUTBOX_PUSH = env.bool("OUTBOX_PUSH", default=True)
 ALLOW_CONSOLE_DELIVERY = env.bool("ALLOW_CONSOLE_DELIVERY", default=False)
 CONSOLE_DELIVERY_BACKENDS = {
     "django.core.mail.backends.console.EmailBackend": "EMAIL_URL",
-    "appointments.sms.ConsoleBackend": "SMS_BACKEND",
+    "core.sms.ConsoleBackend": "SMS_BACKEND",
+    "appointments.sms.ConsoleBackend": "SMS_BACKEND",  # its name before the outbox moved
 }
 if not DEBUG and not ALLOW_CONSOLE_DELIVERY:
     for _backend in (EMAIL_CONFIG["EMAIL_BACKEND"], SMS_BACKEND):

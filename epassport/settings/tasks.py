@@ -57,7 +57,7 @@ CELERY_TASK_ROUTES = {
     # A hold's code, pushed when its booking commits (notifications.py, OUTBOX_PUSH).
     "appointments.outbox_deliver": {"queue": CELERY_NOTIFICATIONS_QUEUE},
 }
-# A sender's claim on an outbox message lasts this long (appointments/delivery.py), and it
+# A sender's claim on an outbox message lasts this long (core/outbox/delivery.py), and it
 # is the hard time limit of the outbox sweep: when a claim lapses, its sender has finished
 # or been killed, so a message is never sent by two workers at once.
 OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)

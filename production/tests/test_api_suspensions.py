@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from appointments.models import Appointment, OutboxMessage, Suspension
+from appointments.models import Appointment, Suspension
 from appointments.tests.factories import SlotFactory, book, member
+from core.models import OutboxMessage
 from production.models import PassportFile
 from production.tests.factories import PassportFileFactory
 from tests.support import token_client
@@ -200,6 +201,6 @@ def test_appointments_inside_are_displaced_and_told_files_are_held(admin_api, pa
     assert Appointment.objects.get(pk=after[0].pk).status == Appointment.Status.BOOKED
     slot.refresh_from_db()
     assert slot.booked == 0  # the seat is freed
-    told = OutboxMessage.objects.filter(appointment=inside, kind="booking_displaced")
+    told = OutboxMessage.objects.filter(appointment_id=inside.pk, kind="booking_displaced")
     assert sorted(told.values_list("channel", flat=True)) == ["email", "sms"]
     assert PassportFile.objects.get(pk=file.pk).status == "on_hold"

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from appointments import messages as outbox_messages
 from appointments import services as appointment_services
-from appointments.models import OutboxMessage, Suspension
+from appointments.models import Suspension
 from appointments.tests.factories import member
+from core.models import OutboxMessage
+from core.outbox import kinds as outbox_messages
 from production import backlog
 from production.models import FileEvent, FileStatus
 from production.tests.factories import PassportFileFactory, applicant_file
@@ -66,7 +67,9 @@ def test_a_hold_and_its_release_tell_each_applicant_once(paris, bamako):
     quiet_hold = FileEvent.objects.get(file=quiet, to_status="on_hold")
     quiet_sms = (quiet.appointment_id, "sms", f"file:{quiet.pk}:on_hold:{quiet_hold.pk}")
     assert told("file_on_hold") == sorted([*expected(waiting, "on_hold"), quiet_sms])
-    message = OutboxMessage.objects.filter(kind="file_on_hold", appointment=waiting[0].appointment)
+    message = OutboxMessage.objects.filter(
+        kind="file_on_hold", appointment_id=waiting[0].appointment.pk
+    )
     assert message.first().payload == {
         "file_reference": waiting[0].reference,
         "suspended": True,

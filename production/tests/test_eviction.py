@@ -8,9 +8,10 @@ from django.db import IntegrityError, connection, transaction
 
 from appointments import services
 from appointments.errors import AlreadyBooked, EvictionRefused
-from appointments.models import AppointmentEvent, OutboxMessage
+from appointments.models import AppointmentEvent
 from appointments.tests.factories import OfficeFactory, SlotFactory, applicant, member, someone
 from core.errors import NotFound
+from core.models import OutboxMessage
 from tests.support import log_in
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,9 @@ def test_the_agent_frees_the_number_and_the_person_books(paris, squatted):
     assert REASON in event.note
     assert paris.office.code in event.note
     # The one who booked with the number is told it was cancelled.
-    assert OutboxMessage.objects.filter(appointment=squatted, kind="booking_cancelled").exists()
+    assert OutboxMessage.objects.filter(
+        appointment_id=squatted.pk, kind="booking_cancelled"
+    ).exists()
     appointment, _token = services.booking_create(slot=paris_slot, applicant=person)
     assert appointment.status == "booked"
 

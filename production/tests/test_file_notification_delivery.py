@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from appointments import delivery
-from appointments.models import OutboxMessage
 from appointments.tests.factories import member
 from appointments.tests.sms_backends import MeetingBackend, RecordingBackend
+from core.models import OutboxMessage
+from core.outbox import delivery
 from production import services
 from production.models import FileStatus
 from production.tests.factories import applicant_file

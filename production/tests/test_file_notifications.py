@@ -3,10 +3,11 @@ and released, sent to a mission, ready, or rejected (with the reason); of no oth
 
 import pytest
 
-from appointments import messages as outbox_messages
+from appointments import documents
 from appointments import services as appointment_services
-from appointments.models import OutboxMessage
 from appointments.tests.factories import member
+from core.models import OutboxMessage
+from core.outbox import kinds as outbox_messages
 from production import services, transitions
 from production.models import FileEvent
 from production.models import FileStatus as S
@@ -34,7 +35,7 @@ TOLD = {
 def file_messages(file) -> list[OutboxMessage]:
     return list(
         OutboxMessage.objects.filter(
-            appointment=file.appointment_id, kind__startswith="file_"
+            appointment_id=file.appointment_id, kind__startswith="file_"
         ).order_by("channel")
     )
 
@@ -137,7 +138,7 @@ def test_the_messages_say_what_happened_in_the_applicant_s_language(paris, bamak
     assert sent.extra_headers["Content-Language"] == "en"
     assert file.reference in sent.subject
     assert "on its way by diplomatic pouch" in sent.body
-    assert f"{outbox_messages.tracking_url('en')}" == "http://127.0.0.1:8000/en/suivi/"
+    assert documents.tracking_url("en") == "http://127.0.0.1:8000/en/suivi/"
     assert "/en/suivi/" in sent.body
     assert "64 rue de Prony" in sent.body
     assert file.reference in outbox_messages.sms_text(sms)

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
-from appointments.models import Appointment, OutboxMessage
+from appointments.models import Appointment
 from appointments.tests.factories import book, member, move
+from core.models import OutboxMessage
 from production import retention, tasks
 from production.models import FileEvent, FileStatus, FileView, PassportFile
 from production.tests.factories import applicant_file
@@ -119,7 +120,9 @@ def test_the_task_erases_files_delivered_730_days_ago_with_their_appointment_kee
     assert old.appointment.erased_at == now
     assert old.appointment.national_id is None
     assert old.appointment.status == "enrolled"
-    assert not OutboxMessage.objects.filter(appointment=old.appointment).exclude(recipient="")
+    assert not OutboxMessage.objects.filter(appointment_id=old.appointment.pk).exclude(
+        recipient=""
+    )
     appointment.refresh_from_db()
     assert appointment.erased_at == now
     # The others are as they were.

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from appointments import delivery
 from appointments import services as appointment_services
-from appointments.models import OutboxMessage
 from appointments.tests.factories import book, member
+from core.models import OutboxMessage
+from core.outbox import delivery
 from production import services, tracking
 from production.models import FileEvent, FileStatus
 from production.tests.factories import PassportFileFactory, applicant_file, works_weekdays

@@ -32,10 +32,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core import sms
 from core.logs import redact
+from core.models import OutboxMessage
 
-from . import messages, sms, validation
-from .models import OutboxMessage
+from . import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +50,11 @@ LOST_SENDER = "sender lost: its claim lapsed before an outcome was recorded"
 # The error of an SMS the sender refused: the forms refuse such numbers, so it was written
 # before SMS_ALLOWED_COUNTRIES changed, or by a path that skipped them.
 SMS_COUNTRY_REFUSED = "not sent: the number is outside SMS_ALLOWED_COUNTRIES"
-
-# Secrets a message's payload may carry (a manage link's token, a verification code, a
-# tracking link's token): kept while
-# it may still be sent, dropped once it is
-# sent or abandoned (a message retried from the admin afterwards goes without its link).
-SECRET_PAYLOAD_KEYS = ("manage_token", "code", "track_token")
+# The error of a message of a kind no app registered (core/outbox/kinds.py).
+UNKNOWN_KIND = "not sent: no app registered this kind of message"
+# A message's secrets (its kind's: a manage link's token, a verification code, a tracking
+# link's token) are kept while it may still be sent, dropped once it is sent or abandoned (a
+# message retried from the admin afterwards goes without its link): kinds.without_secrets.
 
 
 def backoff(attempts: int) -> timedelta:
@@ -64,15 +64,13 @@ def backoff(attempts: int) -> timedelta:
 
 def claimable(now: datetime, *, message_id: int | None = None) -> QuerySet[OutboxMessage]:
     """The due pending messages in the order they are sent: codes first (the priority, see
-    OutboxMessage.FIRST_KINDS), then by due time. The order of the index outbox_pending_due,
+    core.models.FIRST_KIND_SUFFIX), then by due time. The order of the index outbox_pending_due,
     so the claim reads its first entries whatever the backlog."""
     # SKIP LOCKED: a row another worker is claiming is skipped, not waited for. Once a row is
     # locked PostgreSQL checks the conditions again on its latest version, so a message
     # another worker has just claimed (no longer due) or sent no longer matches.
-    queryset = (
-        OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("appointment__office", "appointment__slot")
-        .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+    queryset = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+        status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now
     )
     if message_id is not None:
         queryset = queryset.filter(pk=message_id)
@@ -103,7 +101,7 @@ def _claim(now: datetime, *, message_id: int | None = None) -> OutboxMessage | N
                 if message.attempts >= MAX_ATTEMPTS:
                     message.status = OutboxMessage.Status.FAILED
                     message.claimed_until = None
-                    message.payload = _without_secrets(message.payload)
+                    message.payload = kinds.without_secrets(message)
                     message.save(update_fields=[*fields, "status", "payload"])
                     continue
             message.claimed_until = timezone.now() + timedelta(
@@ -169,9 +167,18 @@ def outbox_sweep(*, limit: int = 200, seconds: float | None = None) -> int:
 def _send_claimed(message: OutboxMessage) -> bool:
     """Send a message this worker has claimed, outside any transaction; record the
     outcome."""
-    if message.channel == OutboxMessage.Channel.SMS and not validation.sms_allowed(
-        message.recipient
-    ):
+    if not kinds.registered(message.kind):
+        # No app says what it says (a kind removed, or written by hand): retrying cannot
+        # help. Abandoned at once, the reason recorded; the admin can retry it once a kind
+        # is registered again.
+        logger.error(
+            "outbox message %s (%s, %s) abandoned: no app registered its kind",
+            message.pk,
+            message.kind,
+            message.channel,
+        )
+        return _abandon(message, UNKNOWN_KIND)
+    if message.channel == OutboxMessage.Channel.SMS and not sms.sms_allowed(message.recipient):
         # SMS to other countries are paid by the ministry and are what SMS pumping lives
         # on: abandoned at once, without a try (the email of the same event still goes).
         logger.warning(
@@ -179,14 +186,7 @@ def _send_claimed(message: OutboxMessage) -> bool:
             message.pk,
             message.kind,
         )
-        _record(
-            message,
-            status=OutboxMessage.Status.FAILED,
-            attempts=message.attempts + 1,
-            last_error=SMS_COUNTRY_REFUSED,
-            payload=_without_secrets(message.payload),
-        )
-        return False
+        return _abandon(message, SMS_COUNTRY_REFUSED)
     try:
         if message.channel == OutboxMessage.Channel.EMAIL:
             _send_email(message)
@@ -204,6 +204,19 @@ def _send_claimed(message: OutboxMessage) -> bool:
     return True
 
 
+def _abandon(message: OutboxMessage, error: str) -> bool:
+    """Give up a claimed message at once, without a try, for this reason; returns False (not
+    sent)."""
+    _record(
+        message,
+        status=OutboxMessage.Status.FAILED,
+        attempts=message.attempts + 1,
+        last_error=error,
+        payload=kinds.without_secrets(message),
+    )
+    return False
+
+
 def _record(message: OutboxMessage, **fields: object) -> bool:
     """Write the outcome of a send if the claim is still ours (the claim ends with it)."""
     recorded = OutboxMessage.objects.filter(
@@ -214,10 +227,6 @@ def _record(message: OutboxMessage, **fields: object) -> bool:
         # message was erased meanwhile: the outcome is not ours to write any more.
         logger.error("outbox message %s: claim lost before its outcome was recorded", message.pk)
     return bool(recorded)
-
-
-def _without_secrets(payload: dict) -> dict:
-    return {key: value for key, value in payload.items() if key not in SECRET_PAYLOAD_KEYS}
 
 
 def _record_failure(message: OutboxMessage, error: Exception) -> None:
@@ -234,9 +243,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> None:
     }
     if message.attempts >= MAX_ATTEMPTS:
         # The last try: the manage token leaves the database.
-        fields.update(
-            status=OutboxMessage.Status.FAILED, payload=_without_secrets(message.payload)
-        )
+        fields.update(status=OutboxMessage.Status.FAILED, payload=kinds.without_secrets(message))
         logger.error(
             "outbox message %s (%s, %s) abandoned after %s attempts: %s",
             message.pk,
@@ -259,11 +266,11 @@ def _record_failure(message: OutboxMessage, error: Exception) -> None:
 
 
 def _send_email(message: OutboxMessage) -> None:
-    email = messages.render_email(message)
+    email = kinds.render_email(message)
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_EMAIL_TIMEOUT
     email.connection = mail.get_connection(timeout=timeout)
     email.send()
 
 
 def _send_sms(message: OutboxMessage) -> None:
-    sms.get_backend().send(to=message.recipient, text=messages.sms_text(message))
+    sms.get_backend().send(to=message.recipient, text=kinds.sms_text(message))
