@@ -19,7 +19,7 @@ Each run starts from scratch:
    (``TRUSTED_PROXY_COUNT=1``: each simulated client's address travels in
    X-Forwarded-For); and the outbox's sender as in production: a Celery worker (``-Q
    celery,notifications,backlog``) and beat, whose *outbox sweep* sends the SMS to a file
-   (``SMS_BACKEND=appointments.sms.FileBackend``, bench/out/reopening.sms.log beside
+   (``SMS_BACKEND=core.sms.FileBackend``, bench/out/reopening.sms.log beside
    ``--out``, like the servers' logs) and renders and drops the emails
    (``EMAIL_URL=dummymail://``);
 3. sets the suspension's ``reopens_at`` a little over a minute ahead, then plays the
@@ -167,7 +167,7 @@ def portal_env(args: argparse.Namespace) -> dict[str, str]:
     env.update(
         CACHE_KEY_PREFIX="bench-reopening",
         TRUSTED_PROXY_COUNT="1",
-        SMS_BACKEND="appointments.sms.FileBackend",
+        SMS_BACKEND="core.sms.FileBackend",
         SMS_FILE_PATH=str(_beside(args.out, "sms.log")),
         EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",

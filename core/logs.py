@@ -11,7 +11,7 @@ only to the handlers or loggers it is attached to, and gunicorn and Celery attac
 It is installed by `configure_logging`, Django's LOGGING_CONFIG (settings), so by
 `django.setup()` in every process: web (runserver, gunicorn workers), Celery worker and beat,
 management commands. The rules are a last line of defence: code does not log these values
-in the first place (appointments/delivery.py names a message by its id).
+in the first place (core/outbox/delivery.py names a message by its id).
 """
 
 import logging

@@ -1,12 +1,12 @@
 """Which steps of a passport file its applicant is told of: the one home of that rule.
 
-The applicant gets an email and an SMS (through the outbox of appointments.notifications)
-when the file is put on hold, when it leaves `on_hold` for any other status (released),
-when it is sent to a mission (`in_transit`), when it is `ready` and when it is `rejected`
-(with the reason). A file is told through its appointment (PassportFile.appointment): one
-without appointment gets no message, and the outbox has no key to this app (it depends on
-appointments, not the reverse). What the message tells of the file is carried in its
-payload, as the file was at that step.
+The applicant gets an email and an SMS (written by appointments.notifications into core's
+outbox; what they say is production.messages') when the file is put on hold, when it leaves
+`on_hold` for any other status (released), when it is sent to a mission (`in_transit`),
+when it is `ready` and when it is `rejected` (with the reason). A file is told through its
+appointment (PassportFile.appointment): one without appointment gets no message, and the
+outbox has no key to this app (it sits below it). What the message tells of the file is
+carried in its payload, as the file was at that step.
 
 Each message's idempotency key is the file's step: `file:<file id>:<status>:<event id>`.
 The event id keeps apart two holds of the same file by two suspensions; the same event
