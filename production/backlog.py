@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from appointments import services as appointment_services
-from appointments.models import Suspension
+from appointments.models import OutboxMessage, Suspension
+from core import sql
 
 from . import estimate, notifications, transitions
 from .models import Centre, FileStatus, ProductionBatch
@@ -41,12 +42,12 @@ from .models import Centre, FileStatus, ProductionBatch
 # (without: 1.36x and 1.30x); a chunk holds its files' locks for about 0.3 s.
 CHUNK = 5000
 _SQL = {
-    name: (Path(__file__).with_name("sql") / f"{name}.sql").read_text()
-    for name in (
-        "hold",
-        "release",
-        "dispatch",
-    )
+    name: sql.load(
+        Path(__file__).with_name("sql") / f"{name}.sql",
+        FileStatus=FileStatus,
+        OutboxStatus=OutboxMessage.Status,
+    ).sql
+    for name in ("hold", "release", "dispatch")
 }
 
 S = FileStatus

@@ -24,12 +24,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from appointments import services as appointment_services
+from core import sql
 
 from .models import FileStatus
 
 # Files per transaction (their appointments are erased in the same one).
 CHUNK = 2000
-ERASE_FILES_SQL = (Path(__file__).with_name("sql") / "erase_files.sql").read_text()
+ERASE_FILES = sql.load(Path(__file__).with_name("sql") / "erase_files.sql")
 # Each end of a file, and the setting of the days its identity data is kept after it.
 ENDS = {
     FileStatus.DELIVERED: "RETENTION_FILE_DAYS",
@@ -65,7 +66,7 @@ def files_erase_ended(*, status: str, now: datetime | None = None, days: int | N
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(ERASE_FILES_SQL, params)
+            cursor.execute(ERASE_FILES.sql, params)
             rows = cursor.fetchall()
             appointment_services.appointments_erase(
                 ids=[appointment for _file, appointment in rows if appointment is not None],

@@ -39,8 +39,8 @@ WITH slot AS (
     SELECT s.id, s.office_id FROM epassport_bookable_slots(:now) s WHERE s.id = :slot
 ), replaced AS (
     SELECT a.id FROM appointments_appointment a
-    WHERE :status = 'pending' AND a.national_id = :national_id
-      AND a.status IN ('booked', 'checked_in')
+    WHERE :status = {AppointmentStatus.PENDING} AND a.national_id = :national_id
+      AND a.status IN ({AppointmentStatus.BOOKED}, {AppointmentStatus.CHECKED_IN})
     LIMIT 1
 ), guessed AS (
     SELECT r.id FROM replaced r
@@ -74,7 +74,7 @@ WITH slot AS (
     INSERT INTO appointments_outboxmessage
         (channel, kind, appointment_id, recipient, language, payload, status, attempts,
          next_attempt_at, last_error, created_at, idempotency_key)
-    SELECT r.channel, :kind, b.id, r.recipient, r.language, :payload, 'pending', 0,
+    SELECT r.channel, :kind, b.id, r.recipient, r.language, :payload, {OutboxStatus.PENDING}, 0,
            :created_at, '', :created_at, 'appointment:' || b.id || ':' || :event
     FROM booked b
     CROSS JOIN LATERAL (

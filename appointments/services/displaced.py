@@ -26,13 +26,14 @@ from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from core import sql
 from core.models import Office
 
 from .. import eligibility, notifications, transitions
 from ..models import Appointment, Slot, Suspension
 
 CHUNK = 500
-REBOOK_SQL = Path(__file__).with_name("rebook.sql").read_text()
+REBOOK = sql.load(Path(__file__).with_name("rebook.sql"), AppointmentStatus=Appointment.Status)
 # The move rebook.sql makes: the table of moves must allow it (checked at import).
 assert transitions.allowed(
     start=Appointment.Status.DISPLACED, to=Appointment.Status.BOOKED, action=transitions.REBOOK
@@ -118,7 +119,7 @@ def _rebook_chunk(*, office_id: int, now: datetime) -> int:
                 transitions.recorded(action=transitions.REBOOK, at=now),
                 connection.cursor() as cursor,
             ):
-                cursor.execute(REBOOK_SQL, {"office": office_id, "now": now, "chunk": CHUNK})
+                cursor.execute(REBOOK.sql, {"office": office_id, "now": now, "chunk": CHUNK})
                 rows = cursor.fetchall()
                 # The seats they took were held back for them: no longer.
                 for slot_id, taken in Counter(slot_id for _a, slot_id, _t in rows).items():

@@ -21,10 +21,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import sql
+
+from ..models import Appointment, OutboxMessage
+
 # Appointments per transaction: each chunk holds its rows' locks for a few milliseconds.
 CHUNK = 2000
-PICK_SQL = Path(__file__).with_name("retention_pick.sql").read_text()
-ERASE_SQL = Path(__file__).with_name("retention_erase.sql").read_text()
+_STATUSES = {"AppointmentStatus": Appointment.Status, "OutboxStatus": OutboxMessage.Status}
+PICK = sql.load(Path(__file__).with_name("retention_pick.sql"), **_STATUSES)
+ERASE = sql.load(Path(__file__).with_name("retention_erase.sql"), **_STATUSES)
 
 
 def appointments_erase(*, ids: Sequence[int], now: datetime) -> int:
@@ -34,7 +39,7 @@ def appointments_erase(*, ids: Sequence[int], now: datetime) -> int:
     if not ids:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(ERASE_SQL, {"ids": list(ids), "now": now})
+        cursor.execute(ERASE.sql, {"ids": list(ids), "now": now})
         erased, _messages = cursor.fetchone()
     return erased
 
@@ -52,7 +57,7 @@ def appointments_erase_expired(*, now: datetime | None = None, days: int | None 
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(PICK_SQL, params)
+            cursor.execute(PICK.sql, params)
             ids = [row[0] for row in cursor.fetchall()]
             total += appointments_erase(ids=ids, now=now)
         if len(ids) < CHUNK:

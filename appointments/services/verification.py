@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import sql
 from core.errors import DomainError
 
 from .. import notifications, transitions
@@ -41,11 +42,7 @@ LAST_TRY_FAILED = _(
     "Ce code n’est pas le bon et c’était le dernier essai : la place a été libérée. "
     "Réservez à nouveau."
 )
-EXPIRE_SQL = "\n".join(
-    line
-    for line in Path(__file__).with_name("expire.sql").read_text().splitlines()
-    if not line.startswith("--")
-)
+EXPIRE = sql.load(Path(__file__).with_name("expire.sql"), AppointmentStatus=Appointment.Status)
 # The move expire.sql makes: the table of moves must allow it (checked at import).
 assert transitions.allowed(
     start=Appointment.Status.PENDING, to=Appointment.Status.EXPIRED, action=transitions.EXPIRE
@@ -190,7 +187,7 @@ def holds_expire(*, now: datetime | None = None, chunk: int = 500) -> int:
             transitions.recorded(action=transitions.EXPIRE, at=now),
             connection.cursor() as cursor,
         ):
-            cursor.execute(EXPIRE_SQL, {"now": now, "chunk": chunk})
+            cursor.execute(EXPIRE.sql, {"now": now, "chunk": chunk})
             count = cursor.rowcount
         total += count
         if count < chunk:
