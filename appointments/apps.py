@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,16 +9,8 @@ class AppointmentsConfig(AppConfig):
     def ready(self) -> None:
         from core import schedules as core_schedules
 
-        from . import eligibility, notifications, schedules
+        from . import schedules
 
+        # The SQL functions the statements call (the booking rule, the outbox's recipients
+        # and its insert) are made by migrations (0020_sql_functions), not here.
         core_schedules.register(*schedules.SCHEDULES)
-
-        # After every `migrate` (and the flush of a transactional test): the booking rule's
-        # SQL functions as eligibility.sql writes them, once the tables they read exist.
-        post_migrate.connect(
-            eligibility.install, sender=self, dispatch_uid="appointments.eligibility.install"
-        )
-        # And who is written to about an appointment (outbox.sql).
-        post_migrate.connect(
-            notifications.install, sender=self, dispatch_uid="appointments.notifications.install"
-        )

@@ -120,7 +120,7 @@ def _run_in_chunks(sql: str, params: dict, clock=None) -> int:
             params = {**params, "now": clock()}
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, {**params, "chunk": CHUNK})
-            (count,) = cursor.fetchone()
+            count = cursor.fetchone()[0]  # the rows claimed (then, for some, the messages)
         total += count
         if count < CHUNK:
             return total

@@ -8,12 +8,11 @@ from django.utils import timezone
 
 from core import sql
 
-from ..models import Appointment, OutboxMessage
+from ..models import Appointment
 
 REMINDERS = sql.load(
     Path(__file__).with_name("reminders.sql"),
     AppointmentStatus=Appointment.Status,
-    OutboxStatus=OutboxMessage.Status,
 )
 
 
@@ -24,4 +23,5 @@ def booking_reminders_enqueue(*, now: datetime | None = None) -> int:
     (none for an appointment reminded already). The outbox sweep sends them."""
     with connection.cursor() as cursor:
         cursor.execute(REMINDERS.sql, {"now": now or timezone.now()})
-        return cursor.rowcount
+        (written,) = cursor.fetchone()
+        return written

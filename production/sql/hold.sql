@@ -24,22 +24,23 @@ WITH picked AS (
     FROM moved JOIN picked ON picked.id = moved.id
     RETURNING id, file_id
 ), told AS (
-    INSERT INTO appointments_outboxmessage
-        (channel, kind, appointment_id, recipient, language, payload, status, attempts,
-         next_attempt_at, last_error, created_at, idempotency_key)
-    SELECT r.channel, :kind, moved.appointment_id, r.recipient, r.language,
-           jsonb_build_object(
-               'file_reference', moved.reference, 'suspended', true,
-               'reopens_at', (SELECT reopens_at FROM appointments_suspension
-                              WHERE id = :suspension)
-           ),
-           {OutboxStatus.PENDING}, 0, :now, '', :now,
-           'file:' || events.file_id || ':on_hold:' || events.id
-    FROM events
-    JOIN moved ON moved.id = events.file_id
-    CROSS JOIN LATERAL epassport_outbox_recipients(moved.appointment_id) r
-    WHERE :kind IS NOT NULL AND moved.appointment_id IS NOT NULL
-    ORDER BY events.id, r.channel
-    ON CONFLICT (idempotency_key, channel) DO NOTHING
+    -- The outbox's one insert (epassport_outbox_enqueue), in the order of the events.
+    SELECT m.id
+    FROM (
+        SELECT events.id, events.file_id, moved.appointment_id, moved.reference
+        FROM events JOIN moved ON moved.id = events.file_id
+        WHERE :kind IS NOT NULL AND moved.appointment_id IS NOT NULL
+        ORDER BY events.id
+    ) e
+    CROSS JOIN LATERAL epassport_outbox_enqueue(
+        :kind, e.appointment_id,
+        jsonb_build_object(
+            'file_reference', e.reference, 'suspended', true,
+            'reopens_at', (SELECT reopens_at FROM appointments_suspension
+                           WHERE id = :suspension)
+        ),
+        :now, 'file:' || e.file_id || ':on_hold:' || e.id
+    ) AS m (id)
 )
-SELECT count(*) FROM events
+-- told is a plain SELECT: PostgreSQL runs it only if the statement reads it.
+SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM told)
