@@ -35,7 +35,12 @@ from pathlib import Path
 
 class Fragment(str):
     """A piece of SQL written into statements by a `{name}` marker: code, never a value
-    that came from outside."""
+    that came from outside. It may hold placeholders and markers of its own."""
+
+
+def fragment(path: Path) -> Fragment:
+    """A piece of SQL shared by several statements, from its own file."""
+    return Fragment(path.read_text())
 
 
 def columns(alias: str, names: Sequence[str]) -> Fragment:
@@ -97,13 +102,17 @@ def render(text: str, *, path: Path, **given: type[Enum] | Fragment) -> Statemen
     """The two forms of the statement `text` (the contents of `path`); see load()."""
     names: list[str] = []
     keyword, positional = [], []
-    for piece in _split(text):
-        kind, value = piece
+    pieces = list(_split(text))
+    while pieces:
+        kind, value = pieces.pop(0)
         if kind == "placeholder":
             if value not in names:
                 names.append(value)
             keyword.append(f"%({value})s")
             positional.append(f"${names.index(value) + 1}")
+        elif kind == "marker" and value[1] is None:
+            # A fragment is read as the statement is: its placeholders and enum markers too.
+            pieces[:0] = _split(_marker(value, path=path, given=given))
         elif kind == "marker":
             written = _marker(value, path=path, given=given)
             keyword.append(written.replace("%", "%%"))

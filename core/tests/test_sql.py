@@ -91,3 +91,11 @@ def test_load_reads_the_file(tmp_path):
     assert sql.load(path, Colour=Colour).sql == "SELECT 'red', %(x)s"
     with pytest.raises(sql.SQLFileError):
         sql.load(path)
+
+
+def test_a_fragment_is_read_as_the_statement_is(tmp_path):
+    path = tmp_path / "part.sql"
+    path.write_text("-- why\n:x = {Colour.RED}")
+    statement = render("SELECT {part}, :y", part=sql.fragment(path), Colour=Colour)
+    assert " ".join(statement.sql.split()) == "SELECT %(x)s = 'red', %(y)s"
+    assert statement.names == ("x", "y")

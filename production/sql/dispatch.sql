@@ -1,4 +1,4 @@
--- Take up to :limit queued files of one centre into its day's production batch, in the
+-- Take up to :chunk queued files of one centre into its day's production batch, in the
 -- dispatcher's priority order (Premium due date, then enrolment time), leaving the files of
 -- an office where a suspension is in force: they go `in_production`, one event each
 -- without author, and the batch counts them. The batch row is locked by the caller; its
@@ -9,8 +9,8 @@ WITH picked AS (
     FROM production_passportfile f
     WHERE f.centre_id = :centre AND f.status = {FileStatus.QUEUED}
       AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(f.office_id, :now))
-    ORDER BY f.due_date, f.created_at, f.id
-    LIMIT :limit
+    ORDER BY {queue_order}
+    LIMIT :chunk
     FOR UPDATE OF f SKIP LOCKED
 ), moved AS (
     -- By primary key, as an array: joined to the CTE instead, the planner guesses a hash

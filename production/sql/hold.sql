@@ -17,30 +17,18 @@ WITH picked AS (
     SET status = {FileStatus.ON_HOLD}, held_by_service = true, suspension_id = :suspension,
         updated_at = :now
     WHERE f.id = ANY (ARRAY(SELECT id FROM picked))
-    RETURNING f.id, f.appointment_id, f.reference
+    RETURNING f.id, f.appointment_id,
+    jsonb_build_object(
+        'file_reference', f.reference, 'suspended', true,
+        'reopens_at', (SELECT reopens_at FROM appointments_suspension WHERE id = :suspension)
+    ) AS payload
 ), events AS (
     INSERT INTO production_fileevent (file_id, from_status, to_status, by_id, at, note)
     SELECT moved.id, picked.status, {FileStatus.ON_HOLD}, NULL, :now, :note
     FROM moved JOIN picked ON picked.id = moved.id
-    RETURNING id, file_id
+    RETURNING id, file_id, to_status
 ), told AS (
-    -- The outbox's one insert (epassport_outbox_enqueue), in the order of the events.
-    SELECT m.id
-    FROM (
-        SELECT events.id, events.file_id, moved.appointment_id, moved.reference
-        FROM events JOIN moved ON moved.id = events.file_id
-        WHERE :kind IS NOT NULL AND moved.appointment_id IS NOT NULL
-        ORDER BY events.id
-    ) e
-    CROSS JOIN LATERAL epassport_outbox_enqueue(
-        :kind, e.appointment_id,
-        jsonb_build_object(
-            'file_reference', e.reference, 'suspended', true,
-            'reopens_at', (SELECT reopens_at FROM appointments_suspension
-                           WHERE id = :suspension)
-        ),
-        :now, 'file:' || e.file_id || ':on_hold:' || e.id
-    ) AS m (id)
+    {told}
 )
 -- told is a plain SELECT: PostgreSQL runs it only if the statement reads it.
 SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM told)

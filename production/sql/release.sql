@@ -9,7 +9,7 @@ WITH picked AS (
     FROM production_passportfile f
     WHERE f.held_by_service
       AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(f.office_id, :now))
-    ORDER BY f.due_date, f.created_at, f.id
+    ORDER BY {queue_order}
     LIMIT :chunk
     FOR UPDATE SKIP LOCKED
 ), moved AS (
@@ -17,25 +17,14 @@ WITH picked AS (
     UPDATE production_passportfile f
     SET status = {FileStatus.QUEUED}, held_by_service = false, updated_at = :now
     WHERE f.id = ANY (ARRAY(SELECT id FROM picked))
-    RETURNING f.id, f.appointment_id, f.reference
+    RETURNING f.id, f.appointment_id,
+    jsonb_build_object('file_reference', f.reference) AS payload
 ), events AS (
     INSERT INTO production_fileevent (file_id, from_status, to_status, by_id, at, note)
     SELECT moved.id, {FileStatus.ON_HOLD}, {FileStatus.QUEUED}, NULL, :now, :note FROM moved
-    RETURNING id, file_id
+    RETURNING id, file_id, to_status
 ), told AS (
-    -- The outbox's one insert (epassport_outbox_enqueue), in the order of the events.
-    SELECT m.id
-    FROM (
-        SELECT events.id, events.file_id, moved.appointment_id, moved.reference
-        FROM events JOIN moved ON moved.id = events.file_id
-        WHERE :kind IS NOT NULL AND moved.appointment_id IS NOT NULL
-        ORDER BY events.id
-    ) e
-    CROSS JOIN LATERAL epassport_outbox_enqueue(
-        :kind, e.appointment_id,
-        jsonb_build_object('file_reference', e.reference),
-        :now, 'file:' || e.file_id || ':queued:' || e.id
-    ) AS m (id)
+    {told}
 )
 -- told is a plain SELECT: PostgreSQL runs it only if the statement reads it.
 SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM told)

@@ -10,6 +10,7 @@ from appointments import messages as outbox_messages
 from appointments import services as appointment_services
 from appointments.models import OutboxMessage, Suspension
 from appointments.tests.factories import member
+from core import chunks
 from production import backlog
 from production.models import FileEvent, FileStatus
 from production.tests.factories import PassportFileFactory, applicant_file
@@ -107,7 +108,7 @@ def test_a_file_held_by_two_suspensions_in_turn_is_told_of_each(paris, bamako):
 
 @pytest.mark.django_db(transaction=True)
 def test_runs_at_once_over_many_chunks_tell_each_file_once(monkeypatch, paris, bamako):
-    monkeypatch.setattr(backlog, "CHUNK", 3)  # many chunks, so that the runs interleave
+    monkeypatch.setattr(chunks, "CHUNK", 3)  # many chunks, so that the runs interleave
     files = [applicant_file(paris.office, centre=bamako, status="queued") for _ in range(10)]
     suspension = Suspension.objects.create(starts_at=NOON - timedelta(days=1), message="Fermé.")
     suspension.offices.add(paris.office)
