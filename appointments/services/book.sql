@@ -1,9 +1,9 @@
 -- A booking in one statement (appointments/services/booking.py prepares it once per database
 -- connection and runs it on its own, without a transaction around it: one round trip): the
 -- appointment is inserted only if its slot is among the slots bookable at :now, by the one
--- rule of eligibility.sql. The seat itself is taken by the trigger of migration 0003 in the
--- same statement, and the check constraint slot_within_capacity refuses it when two bookings
--- race for the last seat. No appointment back (its id NULL): not bookable, and booking.py
+-- rule (epassport_bookable_slots, migration 0020_sql_functions). The seat itself is taken by
+-- the trigger of migration 0003 in the same statement, and the check constraint
+-- slot_within_capacity refuses it when two bookings race for the last seat. No appointment back (its id NULL): not bookable, and booking.py
 -- asks eligibility.verdict() why.
 --
 -- With contact verification, :status is `pending` (a hold, services/verification.py).

@@ -1,4 +1,4 @@
-"""The booking rule has two forms (eligibility.sql for the statement and the listings,
+"""The booking rule has two forms (its SQL functions for the statement and the listings,
 eligibility.verdict() for telling the applicant why): on every combination of suspension
 scope and timing, slot state and office state, the booking statement, the diagnosis, the
 free-slot listing, the home page's flags and booking_create itself give the same answer,
