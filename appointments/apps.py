@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,18 +10,10 @@ class AppointmentsConfig(AppConfig):
         from core import schedules as core_schedules
         from core.outbox import kinds as outbox_kinds
 
-        from . import eligibility, messages, notifications, schedules
+        from . import messages, schedules
 
+        # The SQL functions the statements call (the booking rule, the outbox's recipients
+        # and its insert) are made by migrations (0021_sql_functions), not here.
         core_schedules.register(*schedules.SCHEDULES)
         # What the booking messages say (the outbox sends them without knowing).
         outbox_kinds.register(*messages.KINDS)
-
-        # After every `migrate` (and the flush of a transactional test): the booking rule's
-        # SQL functions as eligibility.sql writes them, once the tables they read exist.
-        post_migrate.connect(
-            eligibility.install, sender=self, dispatch_uid="appointments.eligibility.install"
-        )
-        # And who is written to about an appointment (outbox.sql).
-        post_migrate.connect(
-            notifications.install, sender=self, dispatch_uid="appointments.notifications.install"
-        )

@@ -8,9 +8,10 @@ are for those appointments (`displaced=True`). A suspension is in force at an of
 moment when it began at or before that moment, has not reopened by then (no reopening date:
 until further notice) and concerns every office (none listed) or lists that one.
 
-- In SQL, `eligibility.sql` (the functions `epassport_suspensions_at` and
-  `epassport_bookable_slots`): what the booking statement (services/book.sql) and every
-  availability query (selectors, through the expressions `bookable` and `suspended`) use.
+- In SQL, the functions `epassport_suspensions_at` and `epassport_bookable_slots` (created
+  by migration 0021_sql_functions; a change is a new migration): what the booking statement
+  (services/book.sql) and every availability query (selectors, through the expressions
+  `bookable` and `suspended`) use.
 - In Python, `verdict()`: the same rule for one slot, naming the reason of a refusal
   (closed, suspended, past, full) so that the applicant is told why.
 
@@ -22,7 +23,6 @@ they agree. Change one, change the other: that test fails until you do.
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 
 from django.db import connections
 from django.db.models import BooleanField, DateTimeField, F, Func, Value
@@ -31,20 +31,6 @@ from django.db.models.query import RawQuerySet
 from core.models import Office
 
 from .models import Slot, Suspension
-
-SQL_FILE = Path(__file__).with_name("eligibility.sql")
-
-
-def install(*, using: str = "default", **_signal_kwargs) -> None:
-    """(Re)create the SQL functions of the rule: after every `migrate` (post_migrate), once
-    the tables they read exist (not after `migrate appointments zero`)."""
-    connection = connections[using]
-    tables = set(connection.introspection.table_names())
-    if not {"appointments_slot", "appointments_suspension"} <= tables:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(SQL_FILE.read_text())
-
 
 # The rule in SQL, as ORM expressions ------------------------------------------------------
 

@@ -12,7 +12,7 @@ Each event is written once. Its messages carry an idempotency key naming the eve
 one message per key and channel (the constraint outbox_idempotency_key_channel) and every
 insert says ON CONFLICT DO NOTHING: the same event written again, by a retried task, a
 second worker or a re-run, adds nothing. The channels are those the applicant has not
-turned off (the SQL function epassport_outbox_recipients, outbox.sql).
+turned off (the SQL function epassport_outbox_recipients, migration 0021_sql_functions).
 
 Codes first. A hold's code (a kind registered `first`) is worth something only while its
 hold lasts, 15 minutes, and at a reopening thousands of file notifications are queued ahead
@@ -33,28 +33,16 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from core import tasks
+from core import sql, tasks
 from core.logs import redact
 from core.outbox import kinds
 
 from .models import Appointment
 
 logger = logging.getLogger(__name__)
-
-SQL_FILE = Path(__file__).with_name("outbox.sql")
-
-
-def install(*, using: str = "default", **_signal_kwargs) -> None:
-    """(Re)create epassport_outbox_recipients after every `migrate` (post_migrate), once the
-    table it reads exists."""
-    conn = connections[using]
-    if "appointments_appointment" not in conn.introspection.table_names():
-        return
-    with conn.cursor() as cursor:
-        cursor.execute(SQL_FILE.read_text())
 
 
 def appointment_key(appointment_id: int, event: str, *details: object) -> str:
@@ -63,23 +51,29 @@ def appointment_key(appointment_id: int, event: str, *details: object) -> str:
     return ":".join(["appointment", str(appointment_id), event, *map(str, details)])
 
 
-# One statement for all the messages of an event, written by hand: this runs inside every
-# booking of a reopening rush, and the ORM's bulk_create costs five times its CPU here.
-_INSERT = """
-    INSERT INTO appointments_outboxmessage
-        (channel, kind, appointment_id, recipient, language, payload, status, attempts,
-         next_attempt_at, last_error, created_at, idempotency_key)
-    SELECT r.channel, $1, $2, r.recipient, r.language, $3, 'pending', 0, $4, '', $4, $5
-    FROM epassport_outbox_recipients(COALESCE($6, $2)) r
-    ON CONFLICT (idempotency_key, channel) DO NOTHING
-    RETURNING id
-"""
+# One statement for all the messages of an event, the outbox's one insert (the SQL function
+# epassport_outbox_enqueue, migration 0021_sql_functions, which the statements that write
+# messages with their change call too): this runs inside every booking of a reopening rush,
+# and the ORM's bulk_create costs five times its CPU here.
+_ENQUEUE = sql.render(
+    "SELECT id FROM epassport_outbox_enqueue(:kind, :appointment, :payload, :at, :key,"
+    " :recipients_of) AS id",
+    path=Path(__file__),
+)
 # Prepared once per database connection, as the booking statement is: planning it cost
 # more than running it (0.5 ms against 0.3), in every booking of a reopening rush.
-_PREPARE = (
-    "PREPARE epassport_enqueue (text, bigint, jsonb, timestamptz, text, bigint) AS " + _INSERT
+_PREPARE = _ENQUEUE.prepare(
+    "epassport_enqueue",
+    {
+        "kind": "text",
+        "appointment": "bigint",
+        "payload": "jsonb",
+        "at": "timestamptz",
+        "key": "text",
+        "recipients_of": "bigint",
+    },
 )
-_EXECUTE = "EXECUTE epassport_enqueue (%s, %s, %s, %s, %s, %s)"
+_EXECUTE = _ENQUEUE.execute("epassport_enqueue")
 
 
 def enqueue(
@@ -100,14 +94,16 @@ def enqueue(
     # The kinds each app registers (core.outbox.kinds): what a message says is its app's.
     if not kinds.registered(kind):
         raise ValueError(f"unknown notification kind {kind!r}")
-    params = [
-        kind,
-        appointment if isinstance(appointment, int) else appointment.pk,
-        json.dumps(payload or {}),
-        timezone.now(),  # the application's clock, as the ORM's defaults would use
-        key,
-        recipients_of,
-    ]
+    params = _ENQUEUE.args(
+        {
+            "kind": kind,
+            "appointment": appointment if isinstance(appointment, int) else appointment.pk,
+            "payload": json.dumps(payload or {}),
+            "at": timezone.now(),  # the application's clock, as the ORM's defaults would use
+            "key": key,
+            "recipients_of": recipients_of,
+        }
+    )
     with connection.cursor() as cursor:
         # A prepared statement lives as long as its database session (a rollback keeps
         # it): prepared once per connection, remembered on it.

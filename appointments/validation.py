@@ -16,6 +16,8 @@ E164_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
 IDENTITY_PATTERN = re.compile(r"^[A-Z0-9]{6,20}$")
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
 REFERENCE_PATTERN = re.compile(rf"^[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}$")
+# The longest reference worth reading (a file number is 12 characters with its hyphen).
+REFERENCE_MAX_LENGTH = 20
 # Every date a page, a form or the API accepts lies between these: a date outside is a typing
 # mistake, and near the ends of Python's calendar it would overflow once moved to a timezone
 # (9999-12-31 plus a day).
@@ -143,9 +145,15 @@ def clean_birth_date(value: date, *, today: date) -> date:
 
 
 def clean_reference(value: str) -> str:
-    """Accepts a reference typed or scanned with spaces, lower case or without its hyphen."""
-    compact = re.sub(r"[\s\-]", "", value or "").upper()
-    formatted = f"{compact[:4]}-{compact[4:]}"
-    if not REFERENCE_PATTERN.match(formatted):
-        raise ValidationError(_("Référence inconnue."), code="invalid_reference")
-    return formatted
+    """A reference as typed or scanned, the one reading of it for every page and endpoint
+    (booking, manage, counter, tracking): spaces, case and hyphens do not matter. A booking
+    reference (8 characters) comes back as ACDE-FGHJ, a passport file number (D and 10) as
+    DACDEF-GHJKM; anything else comes back without its spaces, in capitals, at most
+    REFERENCE_MAX_LENGTH characters (found if something is numbered so)."""
+    compact = re.sub(r"\s", "", value or "").upper()[:REFERENCE_MAX_LENGTH]
+    bare = compact.replace("-", "")
+    if len(bare) == 8:
+        return f"{bare[:4]}-{bare[4:]}"
+    if len(bare) == 11 and bare.startswith("D"):
+        return f"{bare[:6]}-{bare[6:]}"
+    return compact

@@ -29,24 +29,21 @@ from django.utils.translation import gettext
 
 from appointments import services as appointment_services
 from appointments.models import Suspension
+from core import chunks, sql
+from core.models import OutboxMessage
 
 from . import estimate, notifications, transitions
-from .models import Centre, FileStatus, ProductionBatch
+from .models import QUEUE_ORDER, Centre, FileStatus, ProductionBatch
 
-# Files per transaction. Each chunk's index scan starts at the head of the centre's queue,
-# where the entries of the files taken before stay until PostgreSQL may mark them dead: not
-# while an older transaction is open on the server (a backup, a forgotten session), so each
-# chunk then walks over more of them. bench/backlog.py, 1,000,000 files, with such a
-# transaction open: 2.2x the floor's time in chunks of 1,000, 1.3x in chunks of 5,000
-# (without: 1.36x and 1.30x); a chunk holds its files' locks for about 0.3 s.
-CHUNK = 5000
 _SQL = {
-    name: (Path(__file__).with_name("sql") / f"{name}.sql").read_text()
-    for name in (
-        "hold",
-        "release",
-        "dispatch",
-    )
+    name: sql.load(
+        Path(__file__).with_name("sql") / f"{name}.sql",
+        FileStatus=FileStatus,
+        OutboxStatus=OutboxMessage.Status,
+        queue_order=sql.columns("f", QUEUE_ORDER),
+        told=sql.fragment(Path(__file__).with_name("sql") / "told.sql"),
+    ).sql
+    for name in ("hold", "release", "dispatch")
 }
 
 S = FileStatus
@@ -111,18 +108,16 @@ def _office_suspended(office_id: int, at: datetime) -> bool:
 
 
 def _run_in_chunks(sql: str, params: dict, clock=None) -> int:
-    """Run a claiming statement (which returns how many rows it claimed) until it claims
-    nothing, each chunk its own transaction, at the moment the chunk runs (`clock`)."""
-    total = 0
-    while True:
-        if clock is not None:
-            params = {**params, "now": clock()}
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, {**params, "chunk": CHUNK})
-            (count,) = cursor.fetchone()
-        total += count
-        if count < CHUNK:
-            return total
+    """Run a claiming statement (which returns how many rows it claimed first) in chunks
+    (core.chunks), each at the moment it runs (`clock`)."""
+
+    def claim(size: int) -> int:
+        now = {"now": clock()} if clock is not None else {}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {**params, **now, "chunk": size})
+            return cursor.fetchone()[0]  # the rows claimed (then, for some, the messages)
+
+    return chunks.claim_in_chunks(claim)
 
 
 def backlog_hold(*, now: datetime, suspended: dict[int, Suspension]) -> int:
@@ -178,30 +173,27 @@ def backlog_dispatch_centre(*, centre: Centre, now: datetime, clock=None) -> int
     has begun at the centre since the run started (`clock`: the moment as the run goes on)."""
     note = gettext("Pris en production (lot du jour).")
     clock = clock or RunClock(now)
-    taken = 0
-    while True:
+
+    def claim(size: int) -> int:
         if _office_suspended(centre.office_id, clock()):
-            return taken
-        with transaction.atomic():
-            batch = _centre_day_batch(centre, now=now)
-            if batch is None:
-                return taken
-            room = batch.capacity - batch.size
-            if room <= 0:
-                return taken
-            params = {
-                "centre": centre.pk,
-                "batch": batch.pk,
-                "now": now,
-                "note": note,
-                "limit": min(CHUNK, room),
-            }
-            with connection.cursor() as cursor:
-                cursor.execute(_SQL["dispatch"], params)
-                (count,) = cursor.fetchone()
-        taken += count
-        if count < min(CHUNK, room):
-            return taken
+            return 0
+        batch = _centre_day_batch(centre, now=now)
+        if batch is None or batch.size >= batch.capacity:
+            return 0
+        # A chunk that fills the batch claims fewer than `size`: the loop ends, as it should.
+        params = {
+            "centre": centre.pk,
+            "batch": batch.pk,
+            "now": now,
+            "note": note,
+            "chunk": min(size, batch.capacity - batch.size),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_SQL["dispatch"], params)
+            (count,) = cursor.fetchone()
+        return count
+
+    return chunks.claim_in_chunks(claim)
 
 
 def backlog_dispatch(

@@ -31,8 +31,8 @@ from appointments.waiting_room import LineFigures, line_figures
 from core.access import StaffScope
 from core.models import Office
 
-from .models import BacklogSnapshot, FileEvent, FileStatus, PassportFile, ProductionBatch
-from .selectors import WAITING, credited_offices
+from .models import WAITING, BacklogSnapshot, FileEvent, FileStatus, PassportFile, ProductionBatch
+from .selectors import credited_offices
 
 # The backlog: the files waiting for production (on hold, received at the office, queued).
 BACKLOG = WAITING

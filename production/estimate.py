@@ -20,6 +20,7 @@ import time as clock
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import ceil
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -28,9 +29,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from appointments.models import Closure, OpeningHours, Suspension
+from core import sql
 from core.models import Office
 
-from .models import Centre, FileStatus, PassportFile, ProductionBatch
+from .models import QUEUE_ORDER, WAITING, Centre, FileStatus, PassportFile, ProductionBatch
 
 HORIZON_DAYS = 400  # no estimate further than this: the page says "not known yet"
 QueueKey = tuple[date, datetime, int]  # the dispatcher's order: due date, enrolment, id
@@ -168,29 +170,19 @@ def office_calendars(
     return calendars
 
 
-# The first file of each batch from today on: the queue in the dispatcher's order
-# (production/sql/dispatch.sql, files of a suspended office left aside as it leaves them),
-# every `cap`-th file after the `room` today's batch can still take.
-_BATCH_STARTS = """
-SELECT q.centre_id, q.due_date, q.created_at, q.id
-FROM (
-    SELECT f.centre_id, f.due_date, f.created_at, f.id,
-           row_number() OVER (
-               PARTITION BY f.centre_id ORDER BY f.due_date, f.created_at, f.id
-           ) - 1 AS position
-    FROM production_passportfile f
-    WHERE f.status = 'queued'
-      -- The offices under a suspension, found once each rather than once per file.
-      AND f.office_id <> ALL (ARRAY(
-          SELECT o.id FROM appointments_office o
-          WHERE EXISTS (SELECT 1 FROM epassport_suspensions_at(o.id, %(now)s))
-      ))
-) q
-JOIN unnest(%(centres)s::bigint[], %(rooms)s::int[], %(caps)s::int[]) AS p(centre_id, room, cap)
-  ON p.centre_id = q.centre_id
-WHERE q.position >= p.room AND (q.position - p.room) %% p.cap = 0
-ORDER BY q.centre_id, q.position
-"""
+# The first file of each batch from today on (sql/batch_starts.sql), by its key in the
+# queue's order.
+_BATCH_STARTS = sql.load(
+    Path(__file__).with_name("sql") / "batch_starts.sql",
+    FileStatus=FileStatus,
+    queue_f=sql.columns("f", QUEUE_ORDER),
+    queue_q=sql.columns("q", QUEUE_ORDER),
+)
+
+
+def queue_key(file: PassportFile) -> tuple:
+    """A file's place in its centre's queue, comparable with the keys of _BATCH_STARTS."""
+    return tuple(getattr(file, name) for name in QUEUE_ORDER)
 
 
 def _queues(now: datetime, calendars: dict[int, OfficeCalendar]) -> dict[int, CentreQueue]:
@@ -221,9 +213,9 @@ def _queues(now: datetime, calendars: dict[int, OfficeCalendar]) -> dict[int, Ce
         "caps": [queues[pk].capacity for pk in ids],
     }
     with connection.cursor() as cursor:
-        cursor.execute(_BATCH_STARTS, params)
-        for centre_id, due_date, created_at, pk in cursor.fetchall():
-            queues[centre_id].starts.append((due_date, created_at, pk))
+        cursor.execute(_BATCH_STARTS.sql, params)
+        for centre_id, *key in cursor.fetchall():
+            queues[centre_id].starts.append(tuple(key))
     return queues
 
 
@@ -292,8 +284,6 @@ def schedule_forget() -> None:
 
 # The estimate ----------------------------------------------------------------------------
 
-WAITING = (FileStatus.ENROLLED, FileStatus.QUEUED, FileStatus.ON_HOLD)
-
 
 @dataclass(frozen=True)
 class Estimate:
@@ -311,7 +301,7 @@ def _waiting_batch_day(file: PassportFile, plan: Schedule) -> date:
     if queue is None:
         raise Unknown()
     calendar = plan.calendars[queue.office_id]
-    index = queue.batch_index((file.due_date, file.created_at, file.pk))
+    index = queue.batch_index(queue_key(file))
     if index == 0:
         day = queue.today
     else:

@@ -42,8 +42,7 @@ from appointments.models import Appointment
 from core import clients
 from core.health import HEARTBEAT_KEY
 from core.models import Office, OutboxMessage
-from production.models import PassportFile
-from production.selectors import WAITING
+from production.models import WAITING, PassportFile
 
 # Counters and histograms without their `_created` series (the time each was created): half
 # the lines of a scrape, and nothing the figures to watch use.

@@ -54,6 +54,18 @@ class FileStatus(models.TextChoices):
     REJECTED = "rejected", _("rejeté")
 
 
+# The files that wait for production: received at the office, queued, or on hold (the
+# dashboard's backlog, the public status page, the tracking estimate, the metrics).
+WAITING = (FileStatus.ON_HOLD, FileStatus.ENROLLED, FileStatus.QUEUED)
+
+# The order in which a centre takes its queued files into production: the Premium promise
+# first (due date), then the time of enrolment, the id to break ties. Its one home: the
+# dispatcher and the release of held files take them in it (sql/dispatch.sql, release.sql),
+# the tracking estimate counts a file's place in it (estimate.py, sql/batch_starts.sql) and
+# the index file_queue_order serves it.
+QUEUE_ORDER = ("due_date", "created_at", "id")
+
+
 class ProductionBatch(models.Model):
     """The files a centre takes into production on one of its local days (the backlog
     dispatcher fills it): never more than its capacity, a check constraint."""
@@ -186,7 +198,7 @@ class PassportFile(models.Model):
             models.Index(fields=["centre", "status"], name="file_centre_status"),
             # The dispatcher's queue of a centre, in its priority order.
             models.Index(
-                fields=["centre", "due_date", "created_at", "id"],
+                fields=["centre", *QUEUE_ORDER],
                 condition=Q(status="queued"),
                 name="file_queue_order",
             ),

@@ -20,16 +20,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from appointments import services as appointment_services
+from core import chunks, sql
 
 from .models import FileStatus
 
-# Files per transaction (their appointments are erased in the same one).
-CHUNK = 2000
-ERASE_FILES_SQL = (Path(__file__).with_name("sql") / "erase_files.sql").read_text()
+ERASE_FILES = sql.load(Path(__file__).with_name("sql") / "erase_files.sql")
 # Each end of a file, and the setting of the days its identity data is kept after it.
 ENDS = {
     FileStatus.DELIVERED: "RETENTION_FILE_DAYS",
@@ -55,26 +54,22 @@ def files_erase_ended(*, status: str, now: datetime | None = None, days: int | N
     setting) ago, and their appointments; returns how many files were erased."""
     now = now or timezone.now()
     days = getattr(settings, ENDS[status]) if days is None else days
-    params = {
-        "status": status,
-        "cutoff": now - timedelta(days=days),
-        "now": now,
-        "chunk": CHUNK,
-        "after": 0,
-    }
-    total = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(ERASE_FILES_SQL, params)
+    params = {"status": status, "cutoff": now - timedelta(days=days), "now": now, "after": 0}
+
+    def claim(size: int) -> int:
+        # Their appointments are erased in the chunk's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(ERASE_FILES.sql, {**params, "chunk": size})
             rows = cursor.fetchall()
-            appointment_services.appointments_erase(
-                ids=[appointment for _file, appointment in rows if appointment is not None],
-                now=now,
-            )
-        total += len(rows)
-        if len(rows) < CHUNK:
-            return total
-        params["after"] = max(file for file, _appointment in rows)
+        appointment_services.appointments_erase(
+            ids=[appointment for _file, appointment in rows if appointment is not None],
+            now=now,
+        )
+        if rows:
+            params["after"] = max(file for file, _appointment in rows)
+        return len(rows)
+
+    return chunks.claim_in_chunks(claim)
 
 
 def retention_run(*, now: datetime | None = None) -> RetentionRun:

@@ -16,7 +16,7 @@ from appointments.selectors import OfficeNow, offices_now, utc_offset_label
 from core.access import StaffScope, staff_scope
 from core.models import Office
 
-from .models import FileEvent, FileStatus, PassportFile
+from .models import WAITING, FileEvent, FileStatus, PassportFile
 
 
 def files_in_scope(scope: StaffScope) -> QuerySet[PassportFile]:
@@ -104,8 +104,6 @@ def agenda(*, office: Office, day: date) -> QuerySet[Appointment]:
 
 # The public status page: aggregate figures only, never a file's name, number or identity.
 
-# A file is waiting while it is on hold, received at the office or queued for production.
-WAITING = (FileStatus.ON_HOLD, FileStatus.ENROLLED, FileStatus.QUEUED)
 # A passport is produced when it passes quality control: ready at the centre where it was
 # enrolled, or in transit in a mission's pouch (a failed check, back to production, is not).
 PRODUCED = (FileStatus.READY, FileStatus.IN_TRANSIT)

@@ -69,10 +69,7 @@ def agenda(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def appointment_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    try:
-        reference = clean_reference(reference)
-    except Exception:  # a malformed reference is simply not found
-        raise Http404("bad reference") from None
+    reference = clean_reference(reference)
     appointment = get_object_or_404(Appointment, reference=reference)
     try:
         if action == "check-in":
@@ -99,13 +96,10 @@ def appointment_action(request: HttpRequest, reference: str, action: str) -> Htt
 def find(request: HttpRequest) -> HttpResponse:
     """Check-in desk: a reference typed or the text of the convocation's QR code."""
     query = request.GET.get("q", "")
-    try:
-        reference = clean_reference(query)
-    except Exception:
-        messages.error(request, _("Référence inconnue."))
-        return redirect("staff:home")
     appointment = (
-        Appointment.objects.filter(reference=reference).select_related("office", "slot").first()
+        Appointment.objects.filter(reference=clean_reference(query))
+        .select_related("office", "slot")
+        .first()
     )
     if appointment is None or not access.staff_scope(request.user).works_at_counter(
         appointment.office_id

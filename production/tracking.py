@@ -15,7 +15,6 @@ budget. The ask answers the same whether the reference exists or not.
 """
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -31,7 +30,7 @@ from redis.exceptions import RedisError
 
 from appointments import notifications
 from appointments.models import Appointment
-from appointments.validation import REFERENCE_PATTERN
+from appointments.validation import REFERENCE_PATTERN, clean_reference
 from core import clients
 from core.models import Office
 
@@ -41,7 +40,6 @@ from .models import FileStatus, PassportFile
 logger = logging.getLogger(__name__)
 
 TRACK_GROUP = "track"
-REFERENCE_MAX_LENGTH = 20
 
 # Each status in plain words, for the applicant.
 FILE_LABELS = {
@@ -99,18 +97,6 @@ class Tracked:
     @property
     def estimated_ready_date(self) -> date | None:
         return self.estimate.ready_on if self.estimate else None
-
-
-def clean_reference(value: str) -> str:
-    """A reference as typed or scanned: spaces and case do not matter, nor the hyphen of a
-    booking reference (ACDE-FGHJ) or of a file number (DACDEF-GHJKM)."""
-    compact = re.sub(r"\s", "", value or "").upper()[:REFERENCE_MAX_LENGTH]
-    if "-" not in compact:
-        if len(compact) == 8:
-            return f"{compact[:4]}-{compact[4:]}"
-        if len(compact) == 11 and compact.startswith("D"):
-            return f"{compact[:6]}-{compact[6:]}"
-    return compact
 
 
 def rate_limited(request: HttpRequest, *, reference: str) -> bool:

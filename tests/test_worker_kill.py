@@ -48,8 +48,9 @@ HANGING_WORKER = """
 import os, sys, time
 import django
 django.setup()
+from core import chunks
 from production import backlog
-backlog.CHUNK = 10
+chunks.CHUNK = 10
 real, calls = backlog._centre_day_batch, []
 def batch_then_hang_once(centre, *, now):
     batch = real(centre, now=now)

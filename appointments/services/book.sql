@@ -1,12 +1,12 @@
 -- A booking in one statement (appointments/services/booking.py prepares it once per database
 -- connection and runs it on its own, without a transaction around it: one round trip): the
 -- appointment is inserted only if its slot is among the slots bookable at :now, by the one
--- rule of eligibility.sql. The seat itself is taken by the trigger of migration 0003 in the
--- same statement, and the check constraint slot_within_capacity refuses it when two bookings
--- race for the last seat. No appointment back (its id NULL): not bookable, and booking.py
+-- rule (epassport_bookable_slots, migration 0021_sql_functions). The seat itself is taken by
+-- the trigger of migration 0003 in the same statement, and the check constraint
+-- slot_within_capacity refuses it when two bookings race for the last seat. No appointment back (its id NULL): not bookable, and booking.py
 -- asks eligibility.verdict() why.
 --
--- With contact verification, :status is 'pending' (a hold, services/verification.py).
+-- With contact verification, :status is `pending` (a hold, services/verification.py).
 -- `replaced` is the identity's booked appointment, if any: the code of a hold goes to its
 -- contacts. When no seat is left, booking.py first expires the slot's lapsed holds (an
 -- UPDATE here, in every booking, cost 0.35 ms of PostgreSQL's CPU for its executor alone,
@@ -29,18 +29,20 @@
 -- open and commit): the proof-of-work solution used up (:challenge, '' when off; a second use
 -- breaks the unique key of appointments_usedchallenge, and the whole booking with it), and
 -- its messages in the outbox (:kind, :payload, the idempotency key of
--- notifications.appointment_key), to the recipients of epassport_outbox_recipients (the
--- booking it would replace) or epassport_outbox_channels (the new appointment's own contacts,
--- which this statement's snapshot does not see yet: outbox.sql).
+-- notifications.appointment_key) by the outbox's one insert, epassport_outbox_enqueue
+-- (migration 0021_sql_functions), to the contacts of the booking it would replace or to the
+-- new appointment's own: the function is VOLATILE, so it sees the row this statement has
+-- just inserted, which the statement's own snapshot does not.
 --
--- :name placeholders become $1, $2, ... in the order of booking._PARAMS. The column list
--- must name every column of appointments_appointment but its id (test_eligibility.py).
+-- core.sql makes the :name placeholders $1, $2, ... for the PREPARE of booking.py. The
+-- column list must name every column of appointments_appointment but its id
+-- (test_eligibility.py).
 WITH slot AS (
     SELECT s.id, s.office_id FROM epassport_bookable_slots(:now) s WHERE s.id = :slot
 ), replaced AS (
     SELECT a.id FROM appointments_appointment a
-    WHERE :status = 'pending' AND a.national_id = :national_id
-      AND a.status IN ('booked', 'checked_in')
+    WHERE :status = {AppointmentStatus.PENDING} AND a.national_id = :national_id
+      AND a.status IN ({AppointmentStatus.BOOKED}, {AppointmentStatus.CHECKED_IN})
     LIMIT 1
 ), guessed AS (
     SELECT r.id FROM replaced r
@@ -71,20 +73,12 @@ WITH slot AS (
     INSERT INTO appointments_usedchallenge (signature, expires_at)
     SELECT :challenge, to_timestamp(:challenge_expires) FROM booked WHERE :challenge <> ''
 ), sent AS (
-    INSERT INTO appointments_outboxmessage
-        (channel, kind, appointment_id, recipient, language, payload, status, attempts,
-         next_attempt_at, last_error, created_at, idempotency_key)
-    SELECT r.channel, :kind, b.id, r.recipient, r.language, :payload, 'pending', 0,
-           :created_at, '', :created_at, 'appointment:' || b.id || ':' || :event
+    SELECT m.id
     FROM booked b
-    CROSS JOIN LATERAL (
-        SELECT * FROM epassport_outbox_recipients(b.replaces_id) WHERE b.replaces_id IS NOT NULL
-        UNION ALL
-        SELECT * FROM epassport_outbox_channels(:email, :phone, :language, true, true)
-        WHERE b.replaces_id IS NULL
-    ) r
-    ON CONFLICT (idempotency_key, channel) DO NOTHING
-    RETURNING id
+    CROSS JOIN LATERAL epassport_outbox_enqueue(
+        :kind, b.id, :payload, :created_at, 'appointment:' || b.id || ':' || :event,
+        b.replaces_id
+    ) AS m (id)
 )
 SELECT b.id, b.replaces_id, s.id, s.office_id, s.starts_at, s.ends_at, s.capacity, s.booked,
        s.reserved, s.is_open, ARRAY(SELECT id FROM sent ORDER BY id),

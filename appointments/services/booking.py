@@ -12,7 +12,6 @@ services/verification.py.
 import contextlib
 import hashlib
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,8 +24,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import sql
 from core.errors import DomainError, NotFound
-from core.models import Office
+from core.models import Office, OutboxMessage
 
 from .. import eligibility, notifications, protection, selectors
 from ..errors import (
@@ -179,50 +179,47 @@ def slot_for_booking(*, slot_id: int, office: Office | None = None) -> Slot:
 
 # The booking statement ----------------------------------------------------------------------
 
-# Its parameters, in the order of $1, $2, ... and their types. Written in SQL (book.sql) and
-# prepared once per database connection because it runs for every request of a reopening
-# rush: the ORM's create() and separate checks cost four times the CPU, and planning this
-# statement costs more than running it. It runs alone, outside any transaction (in one of
-# the caller's, if any, under a savepoint): with the messages and the challenge in the same
-# statement, BEGIN and COMMIT would be two more round trips to PostgreSQL per booking.
-_PARAMS = [
-    ("reference", "text"),
-    ("status", "text"),
-    ("hold_expires_at", "timestamptz"),
-    ("code_hash", "text"),
-    ("surname", "text"),
-    ("given_names", "text"),
-    ("birth_date", "date"),
-    ("national_id", "text"),
-    ("email", "text"),
-    ("phone", "text"),
-    ("language", "text"),
-    ("token_hash", "text"),
-    ("created_at", "timestamptz"),
-    ("slot", "bigint"),
-    ("now", "timestamptz"),
-    ("email_key", "text"),
-    ("network", "text"),
-    ("network_cap", "integer"),
-    ("admission_ticket", "bigint"),
-    ("failure_cap", "integer"),
-    ("challenge", "text"),
-    ("challenge_expires", "double precision"),
-    ("kind", "text"),
-    ("payload", "jsonb"),
-    ("event", "text"),
-]
-_POSITION = {name: index for index, (name, _kind) in enumerate(_PARAMS, start=1)}
-SQL_FILE = Path(__file__).with_name("book.sql")
-BOOK_SQL = re.sub(
-    r"(?<!:):([a-z_]+)",
-    lambda match: f"${_POSITION[match[1]]}",
-    "\n".join(line for line in SQL_FILE.read_text().splitlines() if not line.startswith("--")),
+# Written in SQL (book.sql) and prepared once per database connection because it runs for
+# every request of a reopening rush: the ORM's create() and separate checks cost four times
+# the CPU, and planning this statement costs more than running it. It runs alone, outside
+# any transaction (in one of the caller's, if any, under a savepoint): with the messages and
+# the challenge in the same statement, BEGIN and COMMIT would be two more round trips to
+# PostgreSQL per booking. Its parameters and their types (core.sql numbers them $1, $2, ...
+# in the order the statement first names them):
+_TYPES = {
+    "reference": "text",
+    "status": "text",
+    "hold_expires_at": "timestamptz",
+    "code_hash": "text",
+    "surname": "text",
+    "given_names": "text",
+    "birth_date": "date",
+    "national_id": "text",
+    "email": "text",
+    "phone": "text",
+    "language": "text",
+    "token_hash": "text",
+    "created_at": "timestamptz",
+    "slot": "bigint",
+    "now": "timestamptz",
+    "email_key": "text",
+    "network": "text",
+    "network_cap": "integer",
+    "admission_ticket": "bigint",
+    "failure_cap": "integer",
+    "challenge": "text",
+    "challenge_expires": "double precision",
+    "kind": "text",
+    "payload": "jsonb",
+    "event": "text",
+}
+BOOK = sql.load(
+    Path(__file__).with_name("book.sql"),
+    AppointmentStatus=Appointment.Status,
+    OutboxStatus=OutboxMessage.Status,
 )
-_PREPARE = "PREPARE epassport_book ({}) AS {}".format(
-    ", ".join(kind for _name, kind in _PARAMS), BOOK_SQL
-)
-_EXECUTE = "EXECUTE epassport_book ({})".format(", ".join(["%s"] * len(_PARAMS)))
+_PREPARE = BOOK.prepare("epassport_book", _TYPES)
+_EXECUTE = BOOK.execute("epassport_book")
 
 
 def _execute_book(cursor, params: dict) -> tuple | None:
@@ -232,7 +229,7 @@ def _execute_book(cursor, params: dict) -> tuple | None:
     if getattr(connection, "_epassport_book_prepared_on", None) is not raw:
         cursor.execute(_PREPARE)
         connection._epassport_book_prepared_on = raw
-    cursor.execute(_EXECUTE, [params[name] for name, _kind in _PARAMS])
+    cursor.execute(_EXECUTE, BOOK.args(params))
     return cursor.fetchone()
 
 

@@ -15,6 +15,7 @@ reopening, and their rebooking.
   makes them `booked`.
 """
 
+import functools
 import math
 from collections import Counter
 from datetime import date, datetime, time, timedelta
@@ -26,13 +27,13 @@ from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from core import chunks, sql
 from core.models import Office
 
 from .. import eligibility, notifications, transitions
 from ..models import Appointment, Slot, Suspension
 
-CHUNK = 500
-REBOOK_SQL = Path(__file__).with_name("rebook.sql").read_text()
+REBOOK = sql.load(Path(__file__).with_name("rebook.sql"), AppointmentStatus=Appointment.Status)
 # The move rebook.sql makes: the table of moves must allow it (checked at import).
 assert transitions.allowed(
     start=Appointment.Status.DISPLACED, to=Appointment.Status.BOOKED, action=transitions.REBOOK
@@ -108,9 +109,10 @@ def _offices_to_rebook(*, now: datetime) -> list[int]:
     )
 
 
-def _rebook_chunk(*, office_id: int, now: datetime) -> int:
-    """One chunk, in one transaction; a seat taken by a booking at the same moment makes the
-    database refuse the statement (slot_within_capacity): it is tried again."""
+def _rebook_chunk(size: int, *, office_id: int, now: datetime) -> int:
+    """One chunk, in the caller's transaction; a seat taken by a booking at the same moment
+    makes the database refuse the statement (slot_within_capacity): it is tried again, in a
+    savepoint."""
     for _attempt in range(3):
         try:
             with (
@@ -118,7 +120,7 @@ def _rebook_chunk(*, office_id: int, now: datetime) -> int:
                 transitions.recorded(action=transitions.REBOOK, at=now),
                 connection.cursor() as cursor,
             ):
-                cursor.execute(REBOOK_SQL, {"office": office_id, "now": now, "chunk": CHUNK})
+                cursor.execute(REBOOK.sql, {"office": office_id, "now": now, "chunk": size})
                 rows = cursor.fetchall()
                 # The seats they took were held back for them: no longer.
                 for slot_id, taken in Counter(slot_id for _a, slot_id, _t in rows).items():
@@ -146,11 +148,9 @@ def displaced_rebook(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     rebooked = 0
     for office_id in _offices_to_rebook(now=now):
-        while True:
-            count = _rebook_chunk(office_id=office_id, now=now)
-            rebooked += count
-            if count < CHUNK:
-                break
+        rebooked += chunks.claim_in_chunks(
+            functools.partial(_rebook_chunk, office_id=office_id, now=now)
+        )
         if not Appointment.objects.filter(
             office_id=office_id, status=Appointment.Status.DISPLACED, erased_at__isnull=True
         ).exists():

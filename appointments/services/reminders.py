@@ -6,7 +6,14 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
-REMINDERS_SQL = Path(__file__).with_name("reminders.sql").read_text()
+from core import sql
+
+from ..models import Appointment
+
+REMINDERS = sql.load(
+    Path(__file__).with_name("reminders.sql"),
+    AppointmentStatus=Appointment.Status,
+)
 
 
 @transaction.atomic
@@ -15,5 +22,6 @@ def booking_reminders_enqueue(*, now: datetime | None = None) -> int:
     of its office, in one statement (reminders.sql); returns how many messages were written
     (none for an appointment reminded already). The outbox sweep sends them."""
     with connection.cursor() as cursor:
-        cursor.execute(REMINDERS_SQL, {"now": now or timezone.now()})
-        return cursor.rowcount
+        cursor.execute(REMINDERS.sql, {"now": now or timezone.now()})
+        (written,) = cursor.fetchone()
+        return written

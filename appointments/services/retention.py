@@ -18,13 +18,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-# Appointments per transaction: each chunk holds its rows' locks for a few milliseconds.
-CHUNK = 2000
-PICK_SQL = Path(__file__).with_name("retention_pick.sql").read_text()
-ERASE_SQL = Path(__file__).with_name("retention_erase.sql").read_text()
+from core import chunks, sql
+from core.models import OutboxMessage
+
+from ..models import Appointment
+
+_STATUSES = {"AppointmentStatus": Appointment.Status, "OutboxStatus": OutboxMessage.Status}
+PICK = sql.load(Path(__file__).with_name("retention_pick.sql"), **_STATUSES)
+ERASE = sql.load(Path(__file__).with_name("retention_erase.sql"), **_STATUSES)
 
 
 def appointments_erase(*, ids: Sequence[int], now: datetime) -> int:
@@ -34,7 +38,7 @@ def appointments_erase(*, ids: Sequence[int], now: datetime) -> int:
     if not ids:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(ERASE_SQL, {"ids": list(ids), "now": now})
+        cursor.execute(ERASE.sql, {"ids": list(ids), "now": now})
         erased, _messages = cursor.fetchone()
     return erased
 
@@ -48,13 +52,18 @@ def appointments_erase_expired(*, now: datetime | None = None, days: int | None 
     were erased."""
     now = now or timezone.now()
     days = settings.RETENTION_APPOINTMENT_DAYS if days is None else days
-    params = {"cutoff": now - timedelta(days=days), "now": now, "chunk": CHUNK, "after": 0}
-    total = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(PICK_SQL, params)
+    params = {"cutoff": now - timedelta(days=days), "now": now, "after": 0}
+    erased = 0
+
+    def claim(size: int) -> int:
+        nonlocal erased
+        with connection.cursor() as cursor:
+            cursor.execute(PICK.sql, {**params, "chunk": size})
             ids = [row[0] for row in cursor.fetchall()]
-            total += appointments_erase(ids=ids, now=now)
-        if len(ids) < CHUNK:
-            return total
-        params["after"] = ids[-1]
+        erased += appointments_erase(ids=ids, now=now)
+        if ids:
+            params["after"] = ids[-1]
+        return len(ids)
+
+    chunks.claim_in_chunks(claim)
+    return erased

@@ -1,5 +1,5 @@
--- The next %(chunk)s appointments (after id %(after)s, in id order) whose identity may be
--- erased at %(now)s: their slot ended before %(cutoff)s (RETENTION_APPOINTMENT_DAYS ago) and
+-- The next :chunk appointments (after id :after, in id order) whose identity may be
+-- erased at :now: their slot ended before :cutoff (RETENTION_APPOINTMENT_DAYS ago) and
 -- they led to no passport file (`enrolled` ones are erased with their file, by
 -- production.retention). A displaced appointment waits for a new time (the backlog rebooks
 -- it once booking is open at its office, however long a suspension lasts): it is erased only
@@ -13,17 +13,17 @@ FROM appointments_appointment a
 JOIN appointments_slot s ON s.id = a.slot_id
 JOIN appointments_office o ON o.id = a.office_id
 WHERE a.erased_at IS NULL
-  AND a.id > %(after)s
-  AND s.ends_at < %(cutoff)s
-  AND a.status <> 'enrolled'
+  AND a.id > :after
+  AND s.ends_at < :cutoff
+  AND a.status <> {AppointmentStatus.ENROLLED}
   AND (
-    a.status <> 'displaced'
-    OR (NOT o.active AND o.deactivated_at < %(cutoff)s)
+    a.status <> {AppointmentStatus.DISPLACED}
+    OR (NOT o.active AND o.deactivated_at < :cutoff)
     OR EXISTS (
         SELECT 1 FROM appointments_appointment b
-        WHERE b.national_id = a.national_id AND b.status IN ('booked', 'checked_in')
+        WHERE b.national_id = a.national_id AND b.status IN ({AppointmentStatus.BOOKED}, {AppointmentStatus.CHECKED_IN})
     )
   )
 ORDER BY a.id
-LIMIT %(chunk)s
+LIMIT :chunk
 FOR UPDATE OF a SKIP LOCKED

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import chunks, sql
 from core.errors import DomainError
 
 from .. import notifications, transitions
@@ -41,11 +42,7 @@ LAST_TRY_FAILED = _(
     "Ce code n’est pas le bon et c’était le dernier essai : la place a été libérée. "
     "Réservez à nouveau."
 )
-EXPIRE_SQL = "\n".join(
-    line
-    for line in Path(__file__).with_name("expire.sql").read_text().splitlines()
-    if not line.startswith("--")
-)
+EXPIRE = sql.load(Path(__file__).with_name("expire.sql"), AppointmentStatus=Appointment.Status)
 # The move expire.sql makes: the table of moves must allow it (checked at import).
 assert transitions.allowed(
     start=Appointment.Status.PENDING, to=Appointment.Status.EXPIRED, action=transitions.EXPIRE
@@ -177,24 +174,23 @@ def _cancel_replaced(hold: Appointment, *, now: datetime) -> Appointment | None:
     return replaced
 
 
-def holds_expire(*, now: datetime | None = None, chunk: int = 500) -> int:
+def holds_expire(*, now: datetime | None = None, chunk: int | None = None) -> int:
     """Expire every pending hold lapsed by `now`, freeing its seat; returns how many. In
-    chunks of `chunk`, each its own short transaction; rows another transaction holds (a
-    confirmation under way) are skipped, not waited for: the next run takes them if they
-    are still pending then. Idempotent; several may run at once."""
+    chunks (core.chunks; `chunk` rows each, by default its size), each its own short
+    transaction; rows another transaction holds (a confirmation under way) are skipped, not
+    waited for: the next run takes them if they are still pending then. Idempotent; several
+    may run at once."""
     now = now or timezone.now()
-    total = 0
-    while True:
+
+    def claim(size: int) -> int:
         with (
-            transaction.atomic(),
             transitions.recorded(action=transitions.EXPIRE, at=now),
             connection.cursor() as cursor,
         ):
-            cursor.execute(EXPIRE_SQL, {"now": now, "chunk": chunk})
-            count = cursor.rowcount
-        total += count
-        if count < chunk:
-            return total
+            cursor.execute(EXPIRE.sql, {"now": now, "chunk": size})
+            return cursor.rowcount
+
+    return chunks.claim_in_chunks(claim, size=chunk)
 
 
 def holds_release(*, slots) -> int:

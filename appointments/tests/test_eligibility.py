@@ -1,4 +1,4 @@
-"""The booking rule has two forms (eligibility.sql for the statement and the listings,
+"""The booking rule has two forms (its SQL functions for the statement and the listings,
 eligibility.verdict() for telling the applicant why): on every combination of suspension
 scope and timing, slot state and office state, the booking statement, the diagnosis, the
 free-slot listing, the home page's flags and booking_create itself give the same answer,
@@ -186,7 +186,7 @@ def test_the_suspension_named_is_the_one_reopening_last_in_both_forms():
 
 def test_the_statement_inserts_every_column_of_an_appointment():
     columns = re.search(
-        r"INSERT INTO appointments_appointment\s*\(([^)]*)\)", booking.BOOK_SQL
+        r"INSERT INTO appointments_appointment\s*\(([^)]*)\)", booking.BOOK.positional
     ).group(1)
     inserted = {name.strip() for name in columns.split(",")}
     concrete = {f.column for f in Appointment._meta.concrete_fields if not f.primary_key}
@@ -194,11 +194,9 @@ def test_the_statement_inserts_every_column_of_an_appointment():
 
 
 def test_the_statement_takes_exactly_its_declared_parameters():
-    source = booking.SQL_FILE.read_text()
-    named = set(re.findall(r"(?<!:):([a-z_]+)", re.sub(r"--[^\n]*", "", source)))
-    assert named == {name for name, _kind in booking._PARAMS}
-    numbers = {int(n) for n in re.findall(r"\$(\d+)", booking.BOOK_SQL)}
-    assert numbers == set(range(1, len(booking._PARAMS) + 1))
+    assert set(booking.BOOK.names) == set(booking._TYPES)
+    numbers = {int(n) for n in re.findall(r"\$(\d+)", booking.BOOK.positional)}
+    assert numbers == set(range(1, len(booking._TYPES) + 1))
 
 
 def test_the_rule_is_inlined_into_the_queries_that_use_it():

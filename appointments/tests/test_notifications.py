@@ -112,6 +112,18 @@ def test_through_the_api_a_booking_its_move_and_its_cancellation_are_each_told_o
     )
 
 
+def test_the_booking_statement_writes_to_the_contacts_of_the_appointment_it_inserts(api):
+    """epassport_outbox_enqueue reads the recipients of an appointment the calling statement
+    has just inserted (it is VOLATILE: the statement's own snapshot would not see it)."""
+    body = api_book(api, slot_at(paris_consulate(), 9)).json()
+    appointment = Appointment.objects.get(reference=body["reference"])
+    sent = OutboxMessage.objects.filter(appointment=appointment, kind="booking_confirmed")
+    assert sorted(sent.values_list("channel", "recipient", "language")) == [
+        ("email", appointment.email, appointment.language),
+        ("sms", appointment.phone, appointment.language),
+    ]
+
+
 def test_through_the_pages_a_booking_its_move_and_its_cancellation_are_each_told_once(client):
     office = paris_consulate()
     first, second = slot_at(office, 9), slot_at(office, 10)

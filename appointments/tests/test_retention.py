@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from appointments import services
 from appointments.models import Appointment, Slot
-from appointments.services import retention
 from appointments.tests.factories import (
     CentreOfficeFactory,
     SlotFactory,
@@ -22,6 +21,7 @@ from appointments.tests.factories import (
     member,
     move,
 )
+from core import chunks
 from core.models import Office, OutboxMessage
 from core.outbox.delivery import outbox_retry
 from tests.support import run_together
@@ -271,7 +271,7 @@ def test_the_database_refuses_a_half_erased_appointment_and_accepts_erased_ones(
 def test_erasing_is_set_based_walks_every_chunk_and_costs_a_few_queries_per_chunk(
     monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr(retention, "CHUNK", 4)
+    monkeypatch.setattr(chunks, "CHUNK", 4)
     office = CentreOfficeFactory()
     appointments = [book_ago(100, office)[0] for _ in range(10)]
     # Kept ones between them: the walk goes on past them.
@@ -287,7 +287,7 @@ def test_erasing_is_set_based_walks_every_chunk_and_costs_a_few_queries_per_chun
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_erase_each_appointment_once(monkeypatch):
-    monkeypatch.setattr(retention, "CHUNK", 3)
+    monkeypatch.setattr(chunks, "CHUNK", 3)
     office = CentreOfficeFactory()
     appointments = [book_ago(100, office)[0] for _ in range(24)]
     move(Appointment.objects.filter(pk__in=[a.pk for a in appointments]), "cancelled")

@@ -1,4 +1,4 @@
--- Take up to %(limit)s queued files of one centre into its day's production batch, in the
+-- Take up to :chunk queued files of one centre into its day's production batch, in the
 -- dispatcher's priority order (Premium due date, then enrolment time), leaving the files of
 -- an office where a suspension is in force: they go `in_production`, one event each
 -- without author, and the batch counts them. The batch row is locked by the caller; its
@@ -7,23 +7,23 @@
 WITH picked AS (
     SELECT f.id
     FROM production_passportfile f
-    WHERE f.centre_id = %(centre)s AND f.status = 'queued'
-      AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(f.office_id, %(now)s))
-    ORDER BY f.due_date, f.created_at, f.id
-    LIMIT %(limit)s
+    WHERE f.centre_id = :centre AND f.status = {FileStatus.QUEUED}
+      AND NOT EXISTS (SELECT 1 FROM epassport_suspensions_at(f.office_id, :now))
+    ORDER BY {queue_order}
+    LIMIT :chunk
     FOR UPDATE OF f SKIP LOCKED
 ), moved AS (
     -- By primary key, as an array: joined to the CTE instead, the planner guesses a hash
     -- join over a sequential scan of every file, once per chunk (bench/backlog.py).
     UPDATE production_passportfile f
-    SET status = 'in_production', batch_id = %(batch)s, updated_at = %(now)s
+    SET status = {FileStatus.IN_PRODUCTION}, batch_id = :batch, updated_at = :now
     WHERE f.id = ANY (ARRAY(SELECT id FROM picked))
     RETURNING f.id
 ), events AS (
     INSERT INTO production_fileevent (file_id, from_status, to_status, by_id, at, note)
-    SELECT moved.id, 'queued', 'in_production', NULL, %(now)s, %(note)s FROM moved
+    SELECT moved.id, {FileStatus.QUEUED}, {FileStatus.IN_PRODUCTION}, NULL, :now, :note FROM moved
 )
 UPDATE production_productionbatch
 SET size = size + (SELECT count(*) FROM moved)
-WHERE id = %(batch)s
+WHERE id = :batch
 RETURNING (SELECT count(*) FROM moved)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from appointments import services
 from appointments.models import Suspension
 from appointments.tests.factories import member
+from core import chunks
 from production import backlog
 from production.models import FileEvent, FileStatus, PassportFile, ProductionBatch
 from production.tests.factories import CentreFactory, PassportFileFactory
@@ -131,7 +132,7 @@ def test_a_suspended_centre_dispatches_nothing(bamako):
 def test_a_suspension_beginning_during_a_run_stops_its_next_chunk(bamako, monkeypatch):
     """A run reads the suspensions as it goes: one that begins while it dispatches stops the
     next chunk at that centre, and the files left are held, not sent to production."""
-    monkeypatch.setattr(backlog, "CHUNK", 2)
+    monkeypatch.setattr(chunks, "CHUNK", 2)
     queued(bamako, 5)
     suspension = Suspension.objects.create(
         starts_at=NOON + timedelta(minutes=1), message="Panne de l'imprimante."
@@ -158,7 +159,7 @@ def test_a_run_clock_moves_with_time():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_at_once_take_every_file_once_within_capacity(monkeypatch):
-    monkeypatch.setattr(backlog, "CHUNK", 7)  # many chunks, so that the runs interleave
+    monkeypatch.setattr(chunks, "CHUNK", 7)  # many chunks, so that the runs interleave
     centres = [CentreFactory(daily_capacity=40, office__code=f"centre-{n}") for n in range(3)]
     for centre in centres:
         queued(centre, 50)

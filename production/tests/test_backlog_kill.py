@@ -27,8 +27,9 @@ import sys, time
 from datetime import datetime
 import django
 django.setup()
+from core import chunks
 from production import backlog
-backlog.CHUNK = 10
+chunks.CHUNK = 10
 real = backlog._centre_day_batch
 calls = []
 def batch_then_hang(centre, *, now):

@@ -9,6 +9,7 @@ import pytest
 from appointments import services as appointment_services
 from appointments.models import Suspension
 from appointments.tests.factories import member
+from core import chunks
 from core.models import OutboxMessage
 from core.outbox import kinds as outbox_messages
 from production import backlog
@@ -110,7 +111,7 @@ def test_a_file_held_by_two_suspensions_in_turn_is_told_of_each(paris, bamako):
 
 @pytest.mark.django_db(transaction=True)
 def test_runs_at_once_over_many_chunks_tell_each_file_once(monkeypatch, paris, bamako):
-    monkeypatch.setattr(backlog, "CHUNK", 3)  # many chunks, so that the runs interleave
+    monkeypatch.setattr(chunks, "CHUNK", 3)  # many chunks, so that the runs interleave
     files = [applicant_file(paris.office, centre=bamako, status="queued") for _ in range(10)]
     suspension = Suspension.objects.create(starts_at=NOON - timedelta(days=1), message="Fermé.")
     suspension.offices.add(paris.office)

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from appointments.models import Appointment
 from appointments.tests.factories import book, member, move
+from core import chunks
 from core.models import OutboxMessage
 from production import retention, tasks
 from production.models import FileEvent, FileStatus, FileView, PassportFile
@@ -196,7 +197,7 @@ def test_the_command_runs_it_by_hand():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_erase_each_file_and_appointment_once(monkeypatch):
-    monkeypatch.setattr(retention, "CHUNK", 2)
+    monkeypatch.setattr(chunks, "CHUNK", 2)
     files = [delivered(800) for _ in range(9)]
     appointments = [old_cancelled_appointment() for _ in range(5)]
     now = timezone.now()
