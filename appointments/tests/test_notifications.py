@@ -117,7 +117,7 @@ def test_the_booking_statement_writes_to_the_contacts_of_the_appointment_it_inse
     has just inserted (it is VOLATILE: the statement's own snapshot would not see it)."""
     body = api_book(api, slot_at(paris_consulate(), 9)).json()
     appointment = Appointment.objects.get(reference=body["reference"])
-    sent = OutboxMessage.objects.filter(appointment=appointment, kind="booking_confirmed")
+    sent = OutboxMessage.objects.filter(appointment_id=appointment.pk, kind="booking_confirmed")
     assert sorted(sent.values_list("channel", "recipient", "language")) == [
         ("email", appointment.email, appointment.language),
         ("sms", appointment.phone, appointment.language),
