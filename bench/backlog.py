@@ -20,7 +20,7 @@ measured in the same run on an identical copy.
      production.backlog.backlog_run at once on the copy (bench/backlog_worker.py), timed
      from the first start to the last end, once each has set Django up and connected;
 
-   ``--chunk`` gives the dispatcher another chunk size than its own (production.backlog.CHUNK);
+   ``--chunk`` gives the dispatcher another chunk size than its own (core.chunks.CHUNK);
    ``--rounds`` runs every phase that many times, in alternating order, on fresh copies;
    a phase's figure is its best round;
 3. after each phase, checks exactly-once in SQL on the result (bench/backlog_verify.sql):
@@ -38,9 +38,9 @@ to the floor of the same run, never a bare figure.
 
 Measured on 2 cores (PostgreSQL 15, shared_buffers 128 MB), machine quiet: 100,000 files,
 floor 22,500 files/s, dispatcher x1 1.15x its time, x2 0.70x; 1,000,000 files, floor 23,500
-files/s, x1 1.30x, x2 0.71x. Two findings are behind production/sql/dispatch.sql and
-production.backlog.CHUNK: the picked files, updated through a join with the CTE, were found
-by a hash join over a sequential scan of every file, once per chunk (the planner's choice
+files/s, x1 1.30x, x2 0.71x. Two findings are behind production/sql/dispatch.sql and the
+chunk size (core.chunks.CHUNK): the picked files, updated through a join with the CTE, were
+found by a hash join over a sequential scan of every file, once per chunk (the planner's choice
 for a table of 100,000 files: x1 1.60x, 1.31x once updated by primary key); and while an
 older transaction is open anywhere on the server, the queue's index keeps the entries of
 the files already taken, over which each chunk walks from the head of the queue (1,000,000
@@ -81,7 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers", default="1,2", help="dispatcher processes per phase, comma-separated (1,2)"
     )
     parser.add_argument(
-        "--chunk", type=int, default=None, help="production.backlog.CHUNK to try (its own)"
+        "--chunk", type=int, default=None, help="core.chunks.CHUNK to try (its own)"
     )
     parser.add_argument("--rounds", type=int, default=1, help="runs of every phase (1)")
     parser.add_argument(
@@ -142,7 +142,7 @@ def set_up(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 def chunk_size() -> int:
-    from production.backlog import CHUNK
+    from core.chunks import CHUNK
 
     return CHUNK
 

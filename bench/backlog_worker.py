@@ -23,10 +23,11 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
+    from core import chunks
     from production import backlog
 
     if chunk := os.environ.get("BENCH_BACKLOG_CHUNK"):  # --chunk: another size to try
-        backlog.CHUNK = int(chunk)
+        chunks.CHUNK = int(chunk)
     connection.ensure_connection()
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":

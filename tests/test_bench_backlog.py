@@ -120,3 +120,9 @@ def test_the_command_alternates_its_phases_and_sets_the_goal_by_size():
     ]
     with pytest.raises(SystemExit):  # the database is dropped: only a benchmark's
         backlog.parse_args(["--database-url", "postgres://postgres@127.0.0.1/epassport"])
+
+
+def test_the_chunk_size_printed_is_the_one_the_dispatcher_uses():
+    from core import chunks
+
+    assert backlog.chunk_size() == chunks.CHUNK
