@@ -5,8 +5,8 @@ makes (`recorded`).
 PostgreSQL keeps both (migration 0019): a trigger on the appointments refuses a change of
 status that is not in the table (constraint `appointment_move_allowed`) and writes, for every
 change it lets through, an AppointmentEvent (from, to, when, who, action, why), whichever
-path made it: a service through the ORM, a statement of its own (services/expire.sql,
-services/rebook.sql) or a statement typed by hand. Who and why are what the transaction
+path made it: a service through the ORM, a statement of its own
+(services/rebook.sql) or a statement typed by hand. Who and why are what the transaction
 said with `recorded` (transaction-local settings of PostgreSQL); a move made without it has
 the action `system`, which no move of the table allows: every path that changes a status
 names its action. The booking itself is no move: it is the appointment's row and its

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from .. import notifications, transitions
 from ..errors import TooManyHolds
@@ -43,8 +43,19 @@ def expire_lapsed(*, now: datetime, **bound: object) -> int:
     lapsed = _pending(**bound).filter(hold_expires_at__lte=now)
     if not lapsed.exists():  # the usual case: a refusal reads, it does not write
         return 0
+    return holds_end(lapsed, now=now)
+
+
+def holds_end(holds: QuerySet, *, now: datetime) -> int:
+    """End these holds without their code (those still pending: one that a confirmation took
+    meanwhile is left to it); returns how many ended. The one way a hold lapses, whatever
+    ends it: its time (holds_expire, and a booking that finds a bound spent), its last wrong
+    code, or the closure of its slot. The seat and network triggers give back what each
+    held; each leaves its event."""
     with transaction.atomic(), transitions.recorded(action=transitions.EXPIRE, at=now):
-        return lapsed.update(status=Appointment.Status.EXPIRED, updated_at=timezone.now())
+        return holds.filter(status=Appointment.Status.PENDING).update(
+            status=Appointment.Status.EXPIRED, updated_at=now
+        )
 
 
 def too_many_holds(*, now: datetime, **bound: object) -> TooManyHolds:

@@ -21,14 +21,13 @@ is stored: services/codes.py). What is guaranteed, by PostgreSQL rather than by 
 
 import hmac
 from datetime import datetime
-from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core import chunks, sql
+from core import chunks
 from core.errors import DomainError
 
 from .. import notifications, transitions
@@ -36,16 +35,12 @@ from ..errors import AlreadyBooked, HoldExpired, SlotFull, WrongCode
 from ..models import Appointment
 from .booking import _constraint_of, slot_refusal
 from .codes import CODE_MAX_ATTEMPTS, hash_code
+from .holds import holds_end
 from .manage import booking_changeable
 
 LAST_TRY_FAILED = _(
     "Ce code n’est pas le bon et c’était le dernier essai : la place a été libérée. "
     "Réservez à nouveau."
-)
-EXPIRE = sql.load(Path(__file__).with_name("expire.sql"), AppointmentStatus=Appointment.Status)
-# The move expire.sql makes: the table of moves must allow it (checked at import).
-assert transitions.allowed(
-    start=Appointment.Status.PENDING, to=Appointment.Status.EXPIRED, action=transitions.EXPIRE
 )
 
 
@@ -145,10 +140,7 @@ def _wrong_try(hold: Appointment, *, now: datetime) -> WrongCode:
 
 def _release(hold: Appointment, *, now: datetime) -> None:
     """Expire a hold whose row the transaction has locked; the trigger frees its seat."""
-    with transitions.recorded(action=transitions.EXPIRE, at=now):
-        Appointment.objects.filter(pk=hold.pk, status=Appointment.Status.PENDING).update(
-            status=Appointment.Status.EXPIRED, updated_at=now
-        )
+    holds_end(Appointment.objects.filter(pk=hold.pk), now=now)
     hold.status = Appointment.Status.EXPIRED
 
 
@@ -177,26 +169,24 @@ def _cancel_replaced(hold: Appointment, *, now: datetime) -> Appointment | None:
 def holds_expire(*, now: datetime | None = None, chunk: int | None = None) -> int:
     """Expire every pending hold lapsed by `now`, freeing its seat; returns how many. In
     chunks (core.chunks; `chunk` rows each, by default its size), each its own short
-    transaction; rows another transaction holds (a confirmation under way) are skipped, not
-    waited for: the next run takes them if they are still pending then. Idempotent; several
-    may run at once."""
+    transaction, the first lapsed first; rows another transaction holds (a confirmation
+    under way) are skipped, not waited for: the next run takes them if they are still
+    pending then. Idempotent; several may run at once."""
     now = now or timezone.now()
+    lapsed = Appointment.objects.filter(
+        status=Appointment.Status.PENDING, hold_expires_at__lte=now
+    ).order_by("hold_expires_at", "pk")
 
     def claim(size: int) -> int:
-        with (
-            transitions.recorded(action=transitions.EXPIRE, at=now),
-            connection.cursor() as cursor,
-        ):
-            cursor.execute(EXPIRE.sql, {"now": now, "chunk": size})
-            return cursor.rowcount
+        free = lapsed.select_for_update(skip_locked=True)  # a confirmation holds its row
+        taken = list(free.values_list("pk", flat=True)[:size])
+        holds_end(Appointment.objects.filter(pk__in=taken), now=now)
+        return len(taken)
 
     return chunks.claim_in_chunks(claim, size=chunk)
 
 
-def holds_release(*, slots) -> int:
+def holds_release(*, slots, now: datetime | None = None) -> int:
     """Expire the pending holds of these slots now (a closure or suspension closes them);
     returns how many."""
-    with transaction.atomic(), transitions.recorded(action=transitions.EXPIRE):
-        return Appointment.objects.filter(
-            slot__in=slots, status=Appointment.Status.PENDING
-        ).update(status=Appointment.Status.EXPIRED, updated_at=timezone.now())
+    return holds_end(Appointment.objects.filter(slot__in=slots), now=now or timezone.now())

@@ -102,7 +102,7 @@ def test_the_counter_moves_name_the_agent():
 
 
 def test_the_statements_of_the_services_leave_events_too():
-    # expire.sql (lapsed holds) and a closure (displace), with no person behind them.
+    # The expiry of lapsed holds and a closure (displace), with no person behind them.
     now = timezone.now()
     slot = SlotFactory(starts_at=now + timedelta(days=2))
     hold, _t = services.booking_create(slot=slot, applicant=applicant(), verify=True, now=now)
