@@ -248,7 +248,9 @@ def closure_delete(*, closure: Closure) -> None:
 
 @transaction.atomic
 def closure_remove(*, closure: Closure) -> None:
-    """Remove a closure and reopen its slots, except those inside another closure."""
+    """Remove a closure and reopen its slots, except those inside another closure; the
+    slots never made for its days (a public holiday is closed before they are) are made
+    now, so the days are offered at once rather than after the nightly generation."""
     offices = [closure.office] if closure.office_id else list(Office.objects.all())
     first, last = closure.start_date, closure.end_date
     closure.delete()
@@ -262,3 +264,4 @@ def closure_remove(*, closure: Closure) -> None:
         if still_closed:
             slots = slots.exclude(still_closed)
         slots.update(is_open=True)
+    slots_generate(offices=Office.objects.filter(pk__in=[o.pk for o in offices], active=True))

@@ -121,7 +121,7 @@ def test_an_administrator_reopens_a_holiday_and_the_sync_leaves_it_open(client, 
     assert (override.office, override.date, override.name) == (paris, date(2026, 12, 25), "Noël")
     assert services.holidays_sync(today=date(2026, 12, 1)) == 0
     assert not Closure.objects.filter(office=paris, start_date=date(2026, 12, 25)).exists()
-    services.slots_generate(today=date(2026, 12, 1))  # the night after: its slots are made
+    # Its slots, never made while it was closed, are made at once: the day is offered.
     assert date(2026, 12, 25) in offered(paris, date(2026, 12, 1), date(2026, 12, 31))
 
     # Deleting the override gives the day back to the calendar, closed at once.
