@@ -185,16 +185,11 @@ def shown_suspension(suspensions: list[Suspension]) -> Suspension | None:
 
 def offices_now(*, now: datetime | None = None) -> dict[str, list[OfficeNow]]:
     """Active offices grouped by kind, each with its local time and the suspension in force
-    there now: one query, and one more for the suspensions when an office is suspended."""
+    there now: two queries in all, whatever the number of offices and suspensions."""
     now = now or timezone.now()
     groups: dict[str, list[OfficeNow]] = {kind: [] for kind in Office.Kind.values}
-    offices = list(offices_with_free_slots(now=now))
-    in_force = (
-        eligibility.suspensions_around(moments=[now])
-        if any(office.suspended_now for office in offices)
-        else []
-    )
-    for office in offices:
+    in_force = eligibility.suspensions_around(moments=[now])
+    for office in offices_with_free_slots(now=now):
         local = now.astimezone(office.timezone)
         suspension = shown_suspension(
             [s.suspension for s in in_force if s.in_force(office_id=office.pk, at=now)]

@@ -36,8 +36,12 @@ NAME_LENGTH = Closure._meta.get_field("reason").max_length
 
 
 def _language(supported: tuple[str, ...], prefix: str) -> str | None:
-    """The package's first language of a country that is French (`fr`, `fr_SN`) or English;
-    None: the country's own."""
+    """The package's language for a country's names in French (`fr`, else `fr_SN`...) or in
+    English (`en_US`, the same names everywhere, rather than `en_CI`); None: the country's
+    own."""
+    preferred = {"fr": "fr", "en": "en_US"}[prefix]
+    if preferred in supported:
+        return preferred
     return next((code for code in supported if code.split("_")[0] == prefix), None)
 
 

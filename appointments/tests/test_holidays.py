@@ -191,18 +191,21 @@ def test_the_database_keeps_one_holiday_closure_per_office_and_day(paris):
         holiday(None, date(2026, 12, 26)).save()  # a holiday is one office's: its country's
 
 
-def test_the_sync_is_a_periodic_task_before_the_slot_generation():
-    from epassport.celery import app
+def test_the_sync_is_a_periodic_task_before_the_slot_generation(paris, freeze):
+    from appointments import tasks
 
     schedules = {schedule.name: schedule for schedule in SCHEDULES}
     holidays = schedules["public holidays"]
-    assert holidays.task == "appointments.holidays_sync"
-    assert holidays.task in app.tasks
+    assert holidays.task == tasks.holidays_sync.name == "appointments.holidays_sync"
+    freeze("2026-12-01T06:00:00Z")
+    assert tasks.holidays_sync.apply().get() == 2  # Christmas and New Year's Day in Paris
+    # Each night the holidays are closed before the slots of the new day are made.
     slots = schedules["slot generation"]
-    assert (holidays.crontab["hour"], holidays.crontab["minute"]) < (
-        slots.crontab["hour"],
-        slots.crontab["minute"],
-    )
+    assert minute_of_day(holidays.crontab) < minute_of_day(slots.crontab)
+
+
+def minute_of_day(crontab: dict) -> int:
+    return int(crontab["hour"]) * 60 + int(crontab["minute"])
 
 
 def test_the_tracking_estimate_counts_a_holiday_as_a_day_off(bamako, freeze):
