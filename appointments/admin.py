@@ -11,6 +11,7 @@ from .models import (
     Appointment,
     AppointmentView,
     Closure,
+    HolidayOverride,
     OpeningHours,
     Slot,
     Suspension,
@@ -59,15 +60,16 @@ class BoundedDatesAdminMixin:
 class ClosureAdmin(BoundedDatesAdminMixin, admin.ModelAdmin):
     """Closures go through the service: their slots close and the appointments booked in
     them become `displaced`. A closure is not edited once saved: delete it (its slots
-    reopen) and create another."""
+    reopen) and create another. Deleting a public holiday's closure keeps the office open
+    that day (a *jour férié maintenu ouvert*, which the holidays' sync respects)."""
 
-    list_display = ["start_date", "end_date", "office", "reason"]
-    list_filter = ["office"]
+    list_display = ["start_date", "end_date", "office", "reason", "source"]
+    list_filter = ["source", "office"]
     date_hierarchy = "start_date"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
-            return ["office", "start_date", "end_date", "reason", "reason_en"]
+            return ["office", "start_date", "end_date", "reason", "reason_en", "source"]
         return []
 
     def save_model(self, request, obj, form, change):
@@ -93,6 +95,32 @@ class ClosureAdmin(BoundedDatesAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for closure in queryset:
             services.closure_delete(closure=closure)
+
+
+@admin.register(HolidayOverride)
+class HolidayOverrideAdmin(BoundedDatesAdminMixin, admin.ModelAdmin):
+    """Public holidays on which an office stays open. Made by deleting a holiday's closure,
+    or here beforehand; deleting one closes the day again (at once within the horizon)."""
+
+    list_display = ["date", "office", "name", "created_at"]
+    list_filter = ["office"]
+    date_hierarchy = "date"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["office", "date", "name"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        override = services.holiday_keep_open(office=obj.office, day=obj.date, name=obj.name)
+        obj.pk = override.pk
+
+    def delete_model(self, request, obj):
+        services.holiday_override_delete(override=obj)
+
+    def delete_queryset(self, request, queryset):
+        for override in queryset.select_related("office"):
+            services.holiday_override_delete(override=override)
 
 
 @admin.register(Suspension)

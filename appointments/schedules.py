@@ -1,6 +1,6 @@
 """The default periodic tasks of the appointments app, registered with core.schedules by
-AppointmentsConfig.ready(): expiring holds, reminders, slot generation (the outbox's sweep
-is core's)."""
+AppointmentsConfig.ready(): expiring holds, reminders, public holidays, slot generation (the
+outbox's sweep is core's)."""
 
 from core.schedules import DefaultSchedule
 
@@ -26,6 +26,20 @@ SCHEDULES = [
         expire_seconds=3000,
         description="Reminds, by email and SMS, the applicants whose appointment is on the "
         "next day of their office (each once).",
+    ),
+    DefaultSchedule(
+        name="public holidays",
+        task="appointments.holidays_sync",
+        crontab={
+            "minute": "5",
+            "hour": "2",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+        },
+        description="Closes each office on its country's public holidays (the holidays "
+        "package) over the next 90 days, before the slot generation reaches them; the "
+        "holidays an administrator kept open stay open.",
     ),
     DefaultSchedule(
         name="slot generation",

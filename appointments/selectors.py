@@ -158,26 +158,53 @@ def utc_offset_label(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class OfficeNow:
-    """An office as the home page shows it: its local time now and whether booking is open."""
+    """An office as the home and status pages show it: its local time now, whether booking
+    is open, and the suspension in force there now, if any, with its reopening."""
 
     office: Office
     local_time: datetime
     offset_label: str
     booking_open: bool
+    suspension: Suspension | None = None  # shown with its message and reopening
+    reopens_offset_label: str = ""  # of the planned reopening, in the office's timezone
+
+
+def shown_suspension(suspensions: list[Suspension]) -> Suspension | None:
+    """Of the suspensions in force at an office, the one suspension_at names: with no
+    reopening date first, else the one reopening last (the lowest id on a tie)."""
+    return min(
+        suspensions,
+        key=lambda s: (
+            s.reopens_at is not None,
+            -s.reopens_at.timestamp() if s.reopens_at else 0,
+            s.pk,
+        ),
+        default=None,
+    )
 
 
 def offices_now(*, now: datetime | None = None) -> dict[str, list[OfficeNow]]:
-    """Active offices grouped by kind, each with its local time; one query in all."""
+    """Active offices grouped by kind, each with its local time and the suspension in force
+    there now: two queries in all, whatever the number of offices and suspensions."""
     now = now or timezone.now()
     groups: dict[str, list[OfficeNow]] = {kind: [] for kind in Office.Kind.values}
+    in_force = eligibility.suspensions_around(moments=[now])
     for office in offices_with_free_slots(now=now):
         local = now.astimezone(office.timezone)
+        suspension = shown_suspension(
+            [s.suspension for s in in_force if s.in_force(office_id=office.pk, at=now)]
+        )
+        reopens = suspension.reopens_at if suspension else None
         groups[office.kind].append(
             OfficeNow(
                 office=office,
                 local_time=local,
                 offset_label=utc_offset_label(local),
                 booking_open=office.has_free_slot and not office.suspended_now,
+                suspension=suspension,
+                reopens_offset_label=(
+                    utc_offset_label(reopens.astimezone(office.timezone)) if reopens else ""
+                ),
             )
         )
     return groups

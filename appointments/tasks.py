@@ -9,6 +9,15 @@ def slots_generate() -> int:
     return services.slots_generate()
 
 
+@shared_task(name="appointments.holidays_sync", ignore_result=True)
+def holidays_sync() -> int:
+    """Close the public holidays of the booking horizon and a month more (beat, daily, before
+    the slot generation). Idempotent; the holidays an administrator kept open stay open."""
+    from . import services
+
+    return services.holidays_sync()
+
+
 @shared_task(name="appointments.booking_reminders", ignore_result=True)
 def booking_reminders() -> int:
     """Write the reminders of tomorrow's appointments (run by beat every hour; idempotent)."""

@@ -18,6 +18,8 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import console
+
 
 class BaseSmsBackend:
     def send(self, to: str, text: str) -> None:
@@ -26,17 +28,17 @@ class BaseSmsBackend:
 
 
 class ConsoleBackend(BaseSmsBackend):
-    """Prints each SMS (development only): whole, manage link and token included, for the
-    developer to follow. It is a way of delivering, not a log; under a Celery worker, whose
-    output goes through logging, the line comes out cleaned like every log line
-    (core/logs.py). Never where real applicants' messages flow."""
+    """Prints one line per SMS (development only): the number masked, the kind of message
+    and its code where it has one (core/console.py). It is a way of delivering, not a log;
+    under a Celery worker, whose output goes through logging, the line comes out cleaned
+    like every log line (core/logs.py). Never where real applicants' messages flow."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
     def send(self, to: str, text: str) -> None:
         stream = self.stream or sys.stdout
-        stream.write(f"SMS to {to}: {text}\n")
+        stream.write(console.sms_line(to, text) + "\n")
         stream.flush()
 
 

@@ -96,7 +96,8 @@ def seed_reopening(
 ) -> Reopening:
     """Suspend the service since a week ago with `files` files waiting and `appointments`
     appointments displaced (topped up: those of a previous run count), reopening in
-    `reopens_in`. Expects the reference demo data (demo.seed.seed)."""
+    `reopens_in` (rounded up to a whole minute). Expects the reference demo data
+    (demo.seed.seed)."""
     admin = get_user_model().objects.get(username=ADMIN_USERNAME)
     replaced = _end_previous(by=admin)
     now = timezone.now()
@@ -121,7 +122,7 @@ def seed_reopening(
     suspension = appointment_services.suspension_create(
         by=admin,
         starts_at=starts_at,
-        reopens_at=timezone.now() + reopens_in,
+        reopens_at=on_the_minute(timezone.now() + reopens_in),
         office_codes=None,
         message_fr=MESSAGE_FR,
         message_en=MESSAGE_EN,
@@ -137,6 +138,13 @@ def seed_reopening(
         held=PassportFile.objects.filter(held_by_service=True).count(),
         centres=_centres_backlog(),
     )
+
+
+def on_the_minute(moment: datetime) -> datetime:
+    """The first whole minute at or after `moment`: reopening times are announced to the
+    minute, so the demo reopens when it says (not at 12:50:46 when it shows 12:50)."""
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 def _scenario_appointment_ids():

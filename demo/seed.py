@@ -4,7 +4,7 @@ own steps to `seed()`."""
 
 from django.db import transaction
 
-from appointments.services import slots_generate
+from appointments.services import holidays_sync, slots_generate
 
 from . import files, offices, staff
 from .staff import Credential
@@ -14,6 +14,7 @@ from .staff import Credential
 def seed() -> list[Credential]:
     """Bring the demo data to its reference state; returns the logins to print."""
     offices.seed_offices()
+    holidays_sync()  # before the slots: a holiday's are never made, so never booked
     slots_generate(days=60)
     credentials = [staff.seed_administrator(), *staff.seed_staff()]
     files.seed_files()

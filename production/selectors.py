@@ -10,9 +10,8 @@ from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
-from appointments import eligibility
 from appointments.models import Appointment, Suspension
-from appointments.selectors import OfficeNow, offices_now, utc_offset_label
+from appointments.selectors import OfficeNow, offices_now
 from core.access import StaffScope, staff_scope
 from core.models import Office
 
@@ -195,58 +194,29 @@ def production_figures(*, now: datetime) -> dict[int, Figures]:
 class OfficeStatus:
     """An office on the public status page: open or suspended, and its figures."""
 
-    place: OfficeNow  # the office, annotated with has_free_slot, and its local time now
-    suspension: Suspension | None  # the one in force now, shown with its message
-    reopens_offset_label: str  # of the planned reopening, in the office's timezone
+    place: OfficeNow  # the office with has_free_slot, its local time, its suspension now
     figures: Figures
 
     @property
     def office(self) -> Office:
         return self.place.office
 
-
-def _shown(suspensions: list[Suspension]) -> Suspension | None:
-    """Of the suspensions in force at an office, the one appointments.selectors.suspension_at
-    names: with no reopening date first, else the one reopening last (the lowest id on a
-    tie)."""
-    return min(
-        suspensions,
-        key=lambda s: (
-            s.reopens_at is not None,
-            -s.reopens_at.timestamp() if s.reopens_at else 0,
-            s.pk,
-        ),
-        default=None,
-    )
+    @property
+    def suspension(self) -> Suspension | None:
+        """The one in force now, shown with its message (appointments.selectors)."""
+        return self.place.suspension
 
 
 def public_status(*, now: datetime | None = None) -> dict[str, list[OfficeStatus]]:
     """Every active office, grouped by kind as on the home page, with whether the Premium
-    service is suspended there now and its production figures: four queries in all,
+    service is suspended there now and its production figures: four queries at most,
     whatever the number of offices, suspensions and files."""
     now = now or timezone.now()
-    groups = offices_now(now=now)
-    # The suspensions in force now, with the offices each concerns (eligibility.py): one
-    # query rather than suspension_at() for each office.
-    in_force = eligibility.suspensions_around(moments=[now])
     figures = production_figures(now=now)
-    statuses: dict[str, list[OfficeStatus]] = {}
-    for kind, places in groups.items():
-        statuses[kind] = []
-        for place in places:
-            office = place.office
-            suspension = _shown(
-                [s.suspension for s in in_force if s.in_force(office_id=office.pk, at=now)]
-            )
-            reopens = suspension.reopens_at if suspension else None
-            statuses[kind].append(
-                OfficeStatus(
-                    place=place,
-                    suspension=suspension,
-                    reopens_offset_label=(
-                        utc_offset_label(reopens.astimezone(office.timezone)) if reopens else ""
-                    ),
-                    figures=figures.get(office.pk, Figures()),
-                )
-            )
-    return statuses
+    return {
+        kind: [
+            OfficeStatus(place=place, figures=figures.get(place.office.pk, Figures()))
+            for place in places
+        ]
+        for kind, places in offices_now(now=now).items()
+    }

@@ -91,3 +91,25 @@ def test_an_applicant_follows_the_link_to_the_status_page(live_server, page):
     page.wait_for_url(live_server.url + "/en/statut/")
     assert page.get_by_role("heading", level=1).inner_text() == "Premium service status"
     assert hosts == {urlsplit(live_server.url).netloc}
+
+
+def test_no_page_request_fails_the_favicon_included(live_server, page):
+    paris = paris_consulate()
+    SlotFactory(office=paris)
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on(
+        "response",
+        lambda response: (
+            failed.append(f"{response.status} {response.url}") if response.status >= 400 else None
+        ),
+    )
+    for path in ["/", "/statut/", "/suivi/", f"/bureaux/{paris.code}/"]:
+        page.goto(live_server.url + path)
+        icon = page.locator('link[rel="icon"]').get_attribute("href")
+        answer = page.request.get(live_server.url + icon)
+        assert answer.status == 200
+        assert answer.headers["content-type"].startswith("image/")
+    root = page.request.get(live_server.url + "/favicon.ico")
+    assert root.status == 200
+    assert failed == []

@@ -9,7 +9,7 @@ from .appointment import (
     HoldNetwork,
     UsedChallenge,
 )
-from .calendar import Closure, OpeningHours, Slot, Suspension, Weekday
+from .calendar import Closure, HolidayOverride, OpeningHours, Slot, Suspension, Weekday
 from .waiting import WaitingLine, WaitingNetwork, WaitingTicket
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "AppointmentView",
     "Closure",
     "HoldNetwork",
+    "HolidayOverride",
     "OpeningHours",
     "Slot",
     "Suspension",

@@ -56,7 +56,13 @@ class OpeningHours(models.Model):
 
 
 class Closure(models.Model):
-    """Days when an office (or every office, when `office` is empty) receives nobody."""
+    """Days when an office (or every office, when `office` is empty) receives nobody: closed
+    by an administrator, or a public holiday of the office's country (services/holidays.py),
+    one closure per office and day."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("fermeture décidée")
+        HOLIDAY = "holiday", _("jour férié")
 
     office = models.ForeignKey(
         Office,
@@ -71,6 +77,9 @@ class Closure(models.Model):
     end_date = models.DateField(_("au (inclus)"))
     reason = models.CharField(_("motif"), max_length=200)
     reason_en = models.CharField(_("motif en anglais"), max_length=200, blank=True)
+    source = models.CharField(
+        _("origine"), max_length=10, choices=Source.choices, default=Source.ADMIN, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -81,10 +90,52 @@ class Closure(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__gte=models.F("start_date")), name="closure_dates_ordered"
             ),
+            models.CheckConstraint(
+                condition=Q(source__in=["admin", "holiday"]), name="closure_source_valid"
+            ),
+            # A holiday is one day of one office (its country's calendar)...
+            models.CheckConstraint(
+                condition=Q(source="admin")
+                | Q(office__isnull=False, end_date=models.F("start_date")),
+                name="closure_holiday_one_office_one_day",
+            ),
+            # ...closed once: the sync may run twice, or two at once, and create nothing more.
+            models.UniqueConstraint(
+                fields=["office", "start_date"],
+                condition=Q(source="holiday"),
+                name="closure_holiday_unique",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.start_date}–{self.end_date}: {self.reason}"
+
+
+class HolidayOverride(models.Model):
+    """A public holiday on which an office stays open: an administrator removed its closure,
+    and the holidays' sync (services/holidays.py) must not close the day again. Deleting
+    this row gives the day back to the calendar (closed at the next sync)."""
+
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.CASCADE,
+        related_name="holiday_overrides",
+        verbose_name=_("bureau"),
+    )
+    date = models.DateField(_("jour"))
+    name = models.CharField(_("jour férié"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("décidé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("jour férié maintenu ouvert")
+        verbose_name_plural = _("jours fériés maintenus ouverts")
+        ordering = ["date", "office"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date"], name="holiday_override_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office.code} {self.date}: {self.name}"
 
 
 class Suspension(models.Model):

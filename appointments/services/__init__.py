@@ -1,6 +1,7 @@
 """Every write about offices, calendars, bookings, counter work and staff, by topic:
 
 - calendar: offices, opening hours, slots, closures;
+- holidays: the public holidays' closures and the holidays kept open;
 - booking: book (the statement in book.sql); holds: its bounds on pending holds;
 - manage: read with the manage token, cancel, move, the channels of the messages;
 - counter: check-in, no-show, eviction of whoever holds a person's identity number, and
@@ -39,6 +40,7 @@ from .calendar import (
     closure_apply,
     closure_create,
     closure_delete,
+    closure_remove,
     office_upsert,
     opening_hours_set,
     slots_generate,
@@ -52,6 +54,13 @@ from .counter import (
     counter_actions,
 )
 from .displaced import displaced_rebook, displaced_reserve
+from .holidays import (
+    HOLIDAY_HORIZON_DAYS,
+    holiday_keep_open,
+    holiday_override_delete,
+    holidays_sync,
+    public_holidays,
+)
 from .manage import (
     booking_cancel,
     booking_changeable,
@@ -70,6 +79,7 @@ from .suspension import (
 from .verification import booking_confirm, holds_expire, holds_release
 
 __all__ = [
+    "HOLIDAY_HORIZON_DAYS",
     "SLOT_HORIZON_DAYS",
     "AlreadyBooked",
     "Applicant",
@@ -99,15 +109,20 @@ __all__ = [
     "closure_apply",
     "closure_create",
     "closure_delete",
+    "closure_remove",
     "counter_actions",
     "displaced_rebook",
     "displaced_reserve",
     "hash_token",
     "holds_expire",
     "holds_release",
+    "holiday_keep_open",
+    "holiday_override_delete",
+    "holidays_sync",
     "new_reference",
     "office_upsert",
     "opening_hours_set",
+    "public_holidays",
     "slot_for_booking",
     "slot_known_full",
     "slot_refusal",

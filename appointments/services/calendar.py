@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.models import Office
 
 from .. import notifications, selectors, transitions
-from ..models import Appointment, Closure, OpeningHours, Slot
+from ..models import Appointment, Closure, HolidayOverride, OpeningHours, Slot
 from .verification import holds_release
 
 SLOT_HORIZON_DAYS = 60
@@ -161,7 +161,13 @@ def _local_bounds(office: Office, first: date, last: date) -> tuple[datetime, da
 
 @transaction.atomic
 def closure_create(
-    *, office: Office | None, start_date: date, end_date: date, reason: str, reason_en: str = ""
+    *,
+    office: Office | None,
+    start_date: date,
+    end_date: date,
+    reason: str,
+    reason_en: str = "",
+    source: str = Closure.Source.ADMIN,
 ) -> tuple[Closure, int]:
     """Close an office (or all) on these days: its slots close and the appointments already
     booked in them become `displaced` (their seats are freed; the applicant is told)."""
@@ -171,6 +177,7 @@ def closure_create(
         end_date=end_date,
         reason=reason,
         reason_en=reason_en,
+        source=source,
     )
     closure.full_clean()
     closure.save()
@@ -229,7 +236,21 @@ def appointments_displace(*, slots) -> int:
 
 @transaction.atomic
 def closure_delete(*, closure: Closure) -> None:
-    """Remove a closure and reopen its slots, except those inside another closure."""
+    """An administrator removes a closure: its slots reopen (closure_remove). A public
+    holiday's is remembered as kept open (HolidayOverride), so that the holidays' sync does
+    not close the day again (services/holidays.py)."""
+    if closure.source == Closure.Source.HOLIDAY:
+        HolidayOverride.objects.get_or_create(
+            office_id=closure.office_id, date=closure.start_date, defaults={"name": closure.reason}
+        )
+    closure_remove(closure=closure)
+
+
+@transaction.atomic
+def closure_remove(*, closure: Closure) -> None:
+    """Remove a closure and reopen its slots, except those inside another closure; the
+    slots never made for its days (a public holiday is closed before they are) are made
+    now, so the days are offered at once rather than after the nightly generation."""
     offices = [closure.office] if closure.office_id else list(Office.objects.all())
     first, last = closure.start_date, closure.end_date
     closure.delete()
@@ -243,3 +264,4 @@ def closure_delete(*, closure: Closure) -> None:
         if still_closed:
             slots = slots.exclude(still_closed)
         slots.update(is_open=True)
+    slots_generate(offices=Office.objects.filter(pk__in=[o.pk for o in offices], active=True))

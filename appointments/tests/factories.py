@@ -1,5 +1,5 @@
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import factory
@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from appointments.models import Appointment, Slot
-from appointments.services import Applicant, booking_create, closure_create
+from appointments.services import Applicant, booking_create, closure_create, opening_hours_set
 from core.models import Membership, Office
 
 BAMAKO = ZoneInfo("Africa/Bamako")
@@ -66,6 +66,18 @@ def bamako_centre(**overrides) -> Office:
         "address": "Avenue de l’Indépendance\nBamako",
     }
     return CentreOfficeFactory(**{**fields, **overrides})
+
+
+def weekday_mornings(office: Office) -> Office:
+    """Opening hours Monday to Friday, 09:00-12:00, in 30-minute slots with two counters."""
+    opening_hours_set(
+        office=office,
+        weekdays=[0, 1, 2, 3, 4],
+        periods=[(time(9, 0), time(12, 0))],
+        slot_minutes=30,
+        counters=2,
+    )
+    return office
 
 
 class SlotFactory(factory.django.DjangoModelFactory):

@@ -144,3 +144,53 @@ def _office(html: str, code: str) -> str:
 
 def _normalised(fragment: str) -> str:
     return " ".join(fragment.split())
+
+
+def test_during_a_suspension_each_office_shows_its_message_and_reopening(client, offices, freeze):
+    """As /statut/ shows them, from the same template: the message, and the reopening to the
+    minute in each office's own time."""
+    from datetime import UTC, datetime
+
+    from appointments.models import Suspension
+
+    freeze("2026-01-15T12:00:00Z")  # winter: Paris is UTC+1, New York UTC-5
+    suspension = Suspension.objects.create(
+        starts_at=datetime(2026, 1, 15, 11, 0, tzinfo=UTC),
+        reopens_at=datetime(2026, 1, 19, 7, 30, tzinfo=UTC),
+        message="Le service reprend lundi.",
+        message_en="The service resumes on Monday.",
+    )
+    suspension.offices.add(offices["paris"], offices["washington"])
+
+    html = client.get("/").content.decode()
+    paris = _normalised(_office(html, "paris-consulat"))
+    assert "Réservation Premium fermée" in paris
+    assert "Le service reprend lundi." in paris
+    assert "Réouverture prévue le lundi 19 janvier 2026, 08:30" in paris
+    assert "(Europe/Paris, UTC+1)" in paris
+    washington = _normalised(_office(html, "washington-ambassade"))
+    assert "Réouverture prévue le lundi 19 janvier 2026, 02:30" in washington
+    assert "(America/New_York, UTC-5)" in washington
+    bamako = _normalised(_office(html, "bko-centre"))
+    assert "Réservation Premium ouverte" in bamako
+    assert "Le service reprend lundi." not in bamako
+
+    english = _normalised(_office(client.get("/en/").content.decode(), "paris-consulat"))
+    assert "The service resumes on Monday." in english
+    assert "Reopening planned on Monday 19 January 2026, 08:30" in english
+
+    # The status page says the same, from the same fragment.
+    status = client.get("/statut/").content.decode()
+    assert _suspension(_office(status, "paris-consulat")) == _suspension(
+        _office(html, "paris-consulat")
+    )
+
+    # Without a reopening date, it says so.
+    Suspension.objects.filter(pk=suspension.pk).update(reopens_at=None)
+    later = client.get("/").content.decode()
+    assert "La date de réouverture n’est pas encore fixée." in _office(later, "paris-consulat")
+
+
+def _suspension(fragment: str) -> str:
+    start = fragment.index('<div class="office-suspension">')
+    return _normalised(fragment[start : fragment.index("</div>", start)])

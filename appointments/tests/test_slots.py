@@ -7,7 +7,7 @@ import pytest
 
 from appointments import services
 from appointments.models import Appointment, OpeningHours, Slot
-from appointments.tests.factories import OfficeFactory, applicant
+from appointments.tests.factories import OfficeFactory, applicant, weekday_mornings
 from core.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -22,15 +22,7 @@ def utc(*args) -> datetime:
 
 @pytest.fixture
 def paris():
-    office = OfficeFactory(code="paris-consulat", timezone=PARIS)
-    services.opening_hours_set(
-        office=office,
-        weekdays=[0, 1, 2, 3, 4],
-        periods=[(time(9, 0), time(12, 0))],
-        slot_minutes=30,
-        counters=2,
-    )
-    return office
+    return weekday_mornings(OfficeFactory(code="paris-consulat", timezone=PARIS))
 
 
 def starts(office, day: date) -> list[datetime]:

@@ -41,10 +41,10 @@ def test_the_file_backend_appends_one_line_per_sms_and_creates_its_folder(settin
     assert lines[1].split("\t")[1:] == ["+33612345678", "Second"]
 
 
-def test_the_console_backend_prints(capsys):
+def test_the_console_backend_prints_one_line_the_number_masked(capsys):
     sms.ConsoleBackend().send("+22376123456", "Bonjour")
 
-    assert capsys.readouterr().out == "SMS to +22376123456: Bonjour\n"
+    assert capsys.readouterr().out == "SMS to +223 ** ** 34 56 · Bonjour\n"
 
 
 @pytest.mark.parametrize(

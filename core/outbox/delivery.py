@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core import sms
+from core import console, sms
 from core.logs import redact
 from core.models import OutboxMessage
 
@@ -188,10 +188,11 @@ def _send_claimed(message: OutboxMessage) -> bool:
         )
         return _abandon(message, SMS_COUNTRY_REFUSED)
     try:
-        if message.channel == OutboxMessage.Channel.EMAIL:
-            _send_email(message)
-        else:
-            _send_sms(message)
+        with console.describing(message):  # what the console backends name
+            if message.channel == OutboxMessage.Channel.EMAIL:
+                _send_email(message)
+            else:
+                _send_sms(message)
     except Exception as error:
         _record_failure(message, error)
         return False

@@ -1,7 +1,7 @@
 """`seed_demo --scenario reopening`: the suspension with its backlog, then the reopening, on
 the test database with small numbers."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 from appointments import services
 from appointments.models import Appointment, Slot, Suspension
 from core.models import OutboxMessage
-from demo.reopening import IDENTITY_PREFIX
+from demo.reopening import IDENTITY_PREFIX, on_the_minute
 from production.backlog import backlog_run
 from production.models import Centre, FileStatus, PassportFile, ProductionBatch
 
@@ -132,6 +132,20 @@ def test_the_reopening_can_be_set_further_ahead():
     reopens_at = Suspension.objects.get().reopens_at
     now = timezone.now()
     assert now + timedelta(minutes=29) < reopens_at <= now + timedelta(minutes=30)
+
+
+def test_the_reopening_is_on_a_whole_minute_so_it_opens_when_announced(freeze):
+    # Seeded at 07:25:17.25, five minutes on is 07:30:17.25: announced "07:30", it would
+    # open 17 seconds later. The demo reopens at 07:31:00, and says so.
+    freeze("2025-11-24T07:25:17.250Z")
+    output = run_scenario()
+    reopens_at = Suspension.objects.get().reopens_at
+    assert reopens_at == datetime(2025, 11, 24, 7, 31, tzinfo=UTC)
+    assert "Booking reopens at 2025-11-24 07:31 Africa/Bamako" in output
+    assert on_the_minute(reopens_at) == reopens_at
+    assert on_the_minute(reopens_at + timedelta(microseconds=1)) == reopens_at + timedelta(
+        minutes=1
+    )
 
 
 def test_the_dispatcher_releases_and_dispatches_within_capacity_after_the_reopening(scenario):

@@ -12,6 +12,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from appointments import selectors
+from appointments.models import Closure
 from consulates.models import Mission
 from core import twofactor
 from core.access import staff_scope
@@ -29,6 +30,7 @@ def snapshot() -> dict[str, list]:
         "offices": list(Office.objects.order_by("code").values()),
         "centres": list(Centre.objects.order_by("office__code").values()),
         "missions": list(Mission.objects.order_by("office__code").values()),
+        "closures": list(Closure.objects.order_by("pk").values()),  # the public holidays
         "users": list(
             get_user_model()
             .objects.order_by("username")
@@ -41,6 +43,7 @@ def test_seed_demo_twice_gives_the_same_data(settings, capsys):
     settings.DEBUG = True
     call_command("seed_demo")
     first = snapshot()
+    assert first["closures"]  # each office's public holidays of the next 90 days
     call_command("seed_demo")
     assert snapshot() == first
     assert "admin / premium-admin" in capsys.readouterr().out
@@ -61,10 +64,12 @@ def test_seed_demo_looks_like_the_real_service():
     # Every office has bookable slots on each of the next 14 days it opens.
     today = timezone.localdate()
     for office in Office.objects.all():
-        days = selectors.free_days(
-            office=office, date_from=today, date_to=today + timedelta(days=14)
-        )
-        assert len(days) >= 9, office.code  # two weeks of Monday-to-Friday opening
+        last = today + timedelta(days=14)
+        days = selectors.free_days(office=office, date_from=today, date_to=last)
+        holidays = Closure.objects.filter(office=office, start_date__range=(today, last))
+        # Two weeks of Monday-to-Friday opening, less the public holidays among them.
+        assert len(days) >= 9 - holidays.count(), office.code
+        assert not {day.day for day in days} & {c.start_date for c in holidays}
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser
     assert admin.check_password("premium-admin")

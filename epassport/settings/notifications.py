@@ -6,6 +6,10 @@ from django.core.exceptions import ImproperlyConfigured
 from .environment import BASE_DIR, DEBUG, env
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# consolemail:// prints one line per email (core/console.py: the recipient masked, the kind,
+# the code, the subject), not the whole message with its attachments in base64.
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "core.console.EmailBackend"
 vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Passeport Premium <premium@localhost>")
@@ -49,6 +53,7 @@ OUTBOX_PUSH = env.bool("OUTBOX_PUSH", default=True)
 ALLOW_CONSOLE_DELIVERY = env.bool("ALLOW_CONSOLE_DELIVERY", default=False)
 CONSOLE_DELIVERY_BACKENDS = {
     "django.core.mail.backends.console.EmailBackend": "EMAIL_URL",
+    "core.console.EmailBackend": "EMAIL_URL",
     "core.sms.ConsoleBackend": "SMS_BACKEND",
     "appointments.sms.ConsoleBackend": "SMS_BACKEND",  # its name before the outbox moved
 }

@@ -16,7 +16,22 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# public/ holds the files browsers ask for at the root (/favicon.ico): WhiteNoise serves them
+# there, and they are static files too, so that pages link their hashed, immutable copy.
+STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "public"]
+WHITENOISE_ROOT = BASE_DIR / "public"
+# The root's files carry no hash in their names but hardly ever change: a day's cache spares
+# a request per visit to browsers that ask for /favicon.ico without reading the page's
+# <link rel="icon">. The static files, hashed, keep WhiteNoise's year.
+ROOT_FILES_MAX_AGE = 24 * 3600
+
+
+def _root_files_cached(headers, path: str, url: str) -> None:
+    if url.count("/") == 1:
+        headers["Cache-Control"] = f"public, max-age={ROOT_FILES_MAX_AGE}"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _root_files_cached
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
