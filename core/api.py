@@ -119,7 +119,7 @@ def _domain_body(exc: DomainError) -> dict[str, Any]:
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: under /api/ an unknown address is the API's own `not_found` (JSON, as the
-    schema gives it); elsewhere Django's page."""
+    schema gives it); elsewhere the page of templates/404.html, in the request's language."""
     if request.path.startswith("/api/"):
         body = {"code": "not_found", "detail": str(exceptions.NotFound.default_detail)}
         return JsonResponse(body, status=404)
