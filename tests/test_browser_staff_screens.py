@@ -64,13 +64,22 @@ def admin_page(live_server, new_page):
     return open_page
 
 
+# The page's size, and what sticks out on the right (to say what to mend when it fails).
+SIZE = """() => ({
+  width: document.documentElement.scrollWidth,
+  viewport: window.innerWidth,
+  height: document.documentElement.scrollHeight,
+  over: [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`),
+})"""
+
+
 def visit(page, url: str) -> dict:
     response = page.goto(url)
     assert response.status == 200, url
-    return page.evaluate(
-        "() => ({width: document.documentElement.scrollWidth, viewport: window.innerWidth,"
-        " height: document.documentElement.scrollHeight})"
-    )
+    return page.evaluate(SIZE)
 
 
 def test_the_dashboard_shows_the_clearing_dates_first_on_a_phone(live_server, demo, admin_page):
