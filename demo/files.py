@@ -1,8 +1,9 @@
-"""About 2,000 demo passport files in every status, each with its history of events."""
+"""About 2,000 demo passport files in every status, each with its history of events: the
+moves into production are the backlog dispatcher's, in each centre's daily batches on its
+past working days (demo/dispatches.py)."""
 
 import random
-from datetime import date, timedelta
-from itertools import accumulate
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -11,10 +12,12 @@ from django.utils import timezone
 from core.access import staff_scope
 from core.models import Office
 from production import transitions
+from production.backlog import DISPATCH_NOTE
 from production.models import FileStatus, PassportFile
 from production.selectors import roles_for_file
 from production.services import premium_due_date, producing_centre
 
+from . import dispatches
 from .histories import reachable, walk
 from .staff import STAFF
 
@@ -94,17 +97,21 @@ def seed_files() -> None:
         kind: reachable(at_mission=kind == Office.Kind.MISSION) for kind in Office.Kind.values
     }
     now = timezone.now()
-    files, histories = [], []
+    batches = dispatches.centre_batches(now=now)
+    files, histories, batch_of = [], [], []
     for number in range(DEMO_FILES):
         office = offices[number % len(offices)]
         choices = targets[office.kind]
         target = rng.choices(choices, [WEIGHTS.get(s, USUAL_WEIGHT) for s in choices])[0]
         statuses = walk(rng, target=target, at_mission=office.kind == Office.Kind.MISSION)
-        gaps = [
-            timedelta(hours=rng.randint(2, 30), minutes=rng.randint(0, 59)) for _ in statuses[1:]
-        ]
-        idle = timedelta(days=rng.randint(0, 40), minutes=rng.randint(0, 600))  # last event to now
-        times = list(accumulate(gaps, initial=now - idle - sum(gaps, timedelta())))
+        producer = centres[office.pk].office_id
+        times = dispatches.timeline(rng, statuses, batches=batches[producer], now=now)
+        taken = [
+            at
+            for start, to, at in zip(statuses, statuses[1:], times[1:], strict=False)
+            if dispatches.is_dispatch(start, to)
+        ]  # its batch is the last that took it, as the dispatcher sets it
+        batch_of.append((producer, batches[producer].day_of(taken[-1])) if taken else None)
         files.append(
             PassportFile(
                 reference=f"{REFERENCE_PREFIX}-{number:05d}",
@@ -122,6 +129,9 @@ def seed_files() -> None:
             )
         )
         histories.append((statuses, times))
+    batch_ids = dispatches.batches_write(batches)
+    for file, key in zip(files, batch_of, strict=True):
+        file.batch_id = batch_ids[key] if key else None
     PassportFile.objects.bulk_create(files, batch_size=1000)
     _insert(files, histories, actors, rng)
 
@@ -156,9 +166,13 @@ def _actors(offices: list[Office], centres: dict) -> dict[int, _Actors]:
 def _insert(files: list[PassportFile], histories: list, actors: dict, rng: random.Random) -> None:
     """Each file's events, by a member of staff whom the rules allow, and its dates."""
     dates, events = [], []
+    dispatched = str(DISPATCH_NOTE)
     for file, (statuses, times) in zip(files, histories, strict=True):
         dates.append((file.pk, times[0], times[-1]))
         for start, to, at in zip(["", *statuses[:-1]], statuses, times, strict=True):
+            if dispatches.is_dispatch(start, to):  # the dispatcher's move: no author
+                events.append((file.pk, start, to, None, at, dispatched))
+                continue
             by = actors[file.office_id].pick(rng, start=start, to=to)
             note = file.rejection_reason if to == FileStatus.REJECTED else ""
             events.append((file.pk, start, to, by, at, note))

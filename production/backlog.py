@@ -25,14 +25,14 @@ from time import monotonic
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from appointments import services as appointment_services
 from appointments.models import Suspension
 from core import chunks, sql
 from core.models import OutboxMessage
 
-from . import estimate, notifications, transitions
+from . import notifications, transitions, workdays
 from .models import QUEUE_ORDER, Centre, FileStatus, ProductionBatch
 
 _SQL = {
@@ -61,6 +61,10 @@ HOLD_KIND = notifications.file_notification_kind(start=S.ENROLLED, to=S.ON_HOLD)
 RELEASE_KIND = notifications.file_notification_kind(start=S.ON_HOLD, to=S.QUEUED)
 assert notifications.file_notification_kind(start=S.QUEUED, to=S.ON_HOLD) == HOLD_KIND
 assert notifications.file_notification_kind(start=S.QUEUED, to=S.IN_PRODUCTION) is None
+
+# The note of every file's move into its centre's batch of the day (the demo's histories
+# write the same).
+DISPATCH_NOTE = gettext_lazy("Pris en production (lot du jour).")
 
 
 @dataclass
@@ -171,7 +175,7 @@ def backlog_dispatch_centre(*, centre: Centre, now: datetime, clock=None) -> int
     """Dispatch the centre's queue into its batch of the day, chunk by chunk, up to its
     capacity; returns the number of files taken. Each chunk first checks that no suspension
     has begun at the centre since the run started (`clock`: the moment as the run goes on)."""
-    note = gettext("Pris en production (lot du jour).")
+    note = str(DISPATCH_NOTE)
     clock = clock or RunClock(now)
 
     def claim(size: int) -> int:
@@ -200,9 +204,9 @@ def backlog_dispatch(
     *, now: datetime, suspended: dict[int, Suspension], clock=None
 ) -> dict[str, int]:
     """Dispatch every centre that is not itself suspended, on the days it works (opening
-    hours, no closure): the days the tracking estimate counts (production/estimate.py)."""
+    hours, no closure): the days the tracking estimate counts (production/workdays.py)."""
     centres = Centre.objects.select_related("office").filter(office__active=True).order_by("pk")
-    calendars = estimate.office_calendars(now)
+    calendars = workdays.office_calendars(now)
     return {
         centre.office.code: backlog_dispatch_centre(centre=centre, now=now, clock=clock)
         for centre in centres

@@ -11,20 +11,22 @@ the API answer 403). An office's row counts:
 Per office: the files by status; the files taken into production on each of the last 30
 local days (a centre: the size of its day's ProductionBatch; a mission: its files' moves
 from `queued` to `in_production`); the backlog's hourly history (BacklogSnapshot); the
-measured rate (the mean of those daily figures over the last 7 days that had any) and the
-projected date when the backlog is cleared at that rate (None when the rate is 0).
+measured rate per working day (the mean of those daily figures over the last 7 days that had
+any: the dispatcher takes a batch only on a working day) and the projected date when the
+backlog is cleared at that rate, counted in the working days of the centre that produces the
+office's files (production/workdays.py, the tracking estimate's calendar: weekends, closures
+and suspensions skipped); None when the rate is 0 or no working day is in sight.
 
-Five queries whatever the number of offices, files, days and snapshots.
+At most nine queries whatever the number of offices, files, days and snapshots.
 """
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, DateField, DateTimeField, F, Func, Q
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from appointments.waiting_room import LineFigures, line_figures
@@ -33,6 +35,7 @@ from core.models import Office
 
 from .models import WAITING, BacklogSnapshot, FileEvent, FileStatus, PassportFile, ProductionBatch
 from .selectors import credited_offices
+from .workdays import ProductionDays, office_calendars
 
 # The backlog: the files waiting for production (on hold, received at the office, queued).
 BACKLOG = WAITING
@@ -90,6 +93,9 @@ class OfficeBacklog:
     by_status: dict[str, int]  # every status, in FileStatus order, zeros included
     dispatched_per_day: list[DayCount]  # the last DAYS local days, oldest first
     history: list[HistoryPoint]  # hourly, oldest first, over the last DAYS days
+    # The days its files are taken into production (its centre's working days); None: no
+    # calendar known, no date.
+    production_days: ProductionDays | None = None
 
     @property
     def backlog(self) -> int:
@@ -104,12 +110,19 @@ class OfficeBacklog:
 
     @property
     def projected_clear_date(self) -> date | None:
-        """Today plus the backlog divided by the rate, rounded up to a whole day; None when
-        the rate is 0 (nothing measured: no date can be promised)."""
-        rate = self.rate_per_day
-        if rate <= 0:
+        """The day the last waiting file is taken into production at the measured rate, in
+        the working days of the centre (production.workdays.ProductionDays.clearing_day, the
+        rule by which the tracking estimate places a file in its batch): today still takes
+        the rest of a day's worth when the centre works today. Today when nothing waits;
+        None when the rate is 0 (nothing measured: no date can be promised) or no working
+        day is in sight (a suspension without reopening date)."""
+        if self.production_days is None:
             return None
-        return self.today + timedelta(days=math.ceil(self.backlog / rate))
+        return self.production_days.clearing_day(
+            waiting=self.backlog,
+            per_day=self.rate_per_day,
+            taken_today=self.dispatched_per_day[-1].count if self.dispatched_per_day else 0,
+        )
 
 
 def may_see_backlog(scope: StaffScope) -> bool:
@@ -180,12 +193,18 @@ def backlog_figures(*, scope: StaffScope, now: datetime | None = None) -> list[O
         return []
     now = now or timezone.now()
     office_ids = backlog_office_ids(scope)
-    offices = Office.objects.order_by("kind", "city", "code")
-    if office_ids is not None:
-        offices = offices.filter(pk__in=office_ids)
-    offices = list(offices)
+    # Every office (a few dozen), each with the office of the centre producing its files:
+    # their calendars give the working days of the projected dates.
+    everyone = {
+        office.pk: office
+        for office in Office.objects.annotate(
+            producer_id=Coalesce(F("mission__centre__office_id"), F("pk"))
+        ).order_by("kind", "city", "code")
+    }
+    offices = [o for o in everyone.values() if office_ids is None or o.pk in office_ids]
     if not offices:
         return []
+    calendars = office_calendars(now, everyone)
     counts = status_counts(office_ids=office_ids)
     dispatched = _dispatched(office_ids, now=now)
     history = _history(office_ids, since=now - timedelta(days=DAYS), now=now)
@@ -203,6 +222,9 @@ def backlog_figures(*, scope: StaffScope, now: datetime | None = None) -> list[O
                     DayCount(day=day, count=dispatched[office.pk][day]) for day in days
                 ],
                 history=history[office.pk],
+                production_days=ProductionDays(
+                    centre=calendars[office.producer_id], office=calendars[office.pk], now=now
+                ),
             )
         )
     return figures

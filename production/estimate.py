@@ -7,7 +7,8 @@ capacity gives the production day of its batch, counting only the days the centr
 working days later; for a mission add the next pouch day and the pouch's travel time,
 measured over the mission's recent shipments (POUCH_TRAVEL_DAYS until there are enough).
 
-Everything but the file itself comes from a `Schedule`: every office's calendar, every
+Everything but the file itself comes from a `Schedule`: every office's calendar (the
+working days of production/workdays.py, which the backlog dashboard counts too), every
 centre's queue cut into daily batches, every mission's pouch. It is read in a few
 set-based queries and kept in each process for TRACKING_SCHEDULE_TTL seconds, so that a
 lookup costs the same queries whatever the size of the queue.
@@ -17,94 +18,22 @@ import bisect
 import statistics
 import threading
 import time as clock
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from math import ceil
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
-from appointments.models import Closure, OpeningHours, Suspension
 from core import sql
 from core.models import Office
 
 from .models import QUEUE_ORDER, WAITING, Centre, FileStatus, PassportFile, ProductionBatch
+from .workdays import OfficeCalendar, ProductionDays, Unknown, office_calendars
 
-HORIZON_DAYS = 400  # no estimate further than this: the page says "not known yet"
 QueueKey = tuple[date, datetime, int]  # the dispatcher's order: due date, enrolment, id
-
-
-class Unknown(Exception):
-    """No honest date can be given (an open-ended suspension, a closed office, no pouch)."""
-
-
-@dataclass
-class OfficeCalendar:
-    """When an office works: its opening hours by weekday, closures, suspensions."""
-
-    tz: ZoneInfo
-    hours: dict[int, tuple[time, time]] = field(default_factory=dict)  # first open, last close
-    closures: list[tuple[date, date]] = field(default_factory=list)
-    suspensions: list[tuple[datetime, datetime | None]] = field(default_factory=list)
-
-    def works_on(self, day: date) -> bool:
-        """Opening hours that day, no closure, and no suspension covering them all. Raises
-        Unknown when a suspension without reopening date covers the day."""
-        if day.weekday() not in self.hours:
-            return False
-        if any(start <= day <= end for start, end in self.closures):
-            return False
-        opens, closes = self.hours[day.weekday()]
-        opening = datetime.combine(day, opens, tzinfo=self.tz)
-        closing = datetime.combine(day, closes, tzinfo=self.tz)
-        for starts_at, reopens_at in self.suspensions:
-            if starts_at <= opening and (reopens_at is None or reopens_at >= closing):
-                if reopens_at is None:
-                    raise Unknown()
-                return False
-        return True
-
-    def works_today(self, now: datetime) -> bool:
-        """Whether the office works on its local day of `now`: the backlog dispatcher takes
-        a centre's batch only on such a day, and the estimate counts only these."""
-        try:
-            return self.works_on(now.astimezone(self.tz).date())
-        except Unknown:
-            return False
-
-    def suspended_until(self, now: datetime) -> datetime | None:
-        """When the suspensions in force at `now` end (None: none is); Unknown when one
-        has no reopening date."""
-        ends = [
-            reopens_at
-            for starts_at, reopens_at in self.suspensions
-            if starts_at <= now and (reopens_at is None or reopens_at > now)
-        ]
-        if None in ends:
-            raise Unknown()
-        return max(ends, default=None)
-
-    def working_day(self, first: date, *, nth: int = 0) -> date:
-        """The first working day on or after `first`, or the `nth` one after that."""
-        day, left = first, nth
-        for _step in range(HORIZON_DAYS):
-            if self.works_on(day):
-                if left == 0:
-                    return day
-                left -= 1
-            day += timedelta(days=1)
-        raise Unknown()
-
-    def working_days(self, first: date):
-        """The working days from `first` on, in order (at most HORIZON_DAYS days ahead)."""
-        for offset in range(HORIZON_DAYS):
-            day = first + timedelta(days=offset)
-            if self.works_on(day):
-                yield day
 
 
 @dataclass
@@ -141,33 +70,6 @@ class Schedule:
 
 
 # Reading the schedule --------------------------------------------------------------------
-
-
-def office_calendars(
-    now: datetime, offices: dict[int, Office] | None = None
-) -> dict[int, OfficeCalendar]:
-    """Every active office's calendar, by office id (four queries; three when the active
-    offices are given)."""
-    if offices is None:
-        offices = {o.pk: o for o in Office.objects.filter(active=True)}
-    calendars = {pk: OfficeCalendar(tz=o.timezone) for pk, o in offices.items()}
-    for hours in OpeningHours.objects.filter(office__in=offices).order_by("starts"):
-        calendar = calendars[hours.office_id]
-        opens, closes = calendar.hours.get(hours.weekday, (hours.starts, hours.ends))
-        calendar.hours[hours.weekday] = (min(opens, hours.starts), max(closes, hours.ends))
-    recent = now.date() - timedelta(days=2)
-    for closure in Closure.objects.filter(office__in=offices, end_date__gte=recent):
-        calendars[closure.office_id].closures.append((closure.start_date, closure.end_date))
-    recently = now - timedelta(days=2)
-    suspensions = Suspension.objects.filter(
-        Q(reopens_at__isnull=True) | Q(reopens_at__gt=recently)
-    ).prefetch_related("offices")
-    for suspension in suspensions:
-        listed = [o.pk for o in suspension.offices.all()] or list(calendars)
-        for pk in listed:
-            if pk in calendars:
-                calendars[pk].suspensions.append((suspension.starts_at, suspension.reopens_at))
-    return calendars
 
 
 # The first file of each batch from today on (sql/batch_starts.sql), by its key in the
@@ -297,27 +199,15 @@ def _local_today(calendar: OfficeCalendar, now: datetime) -> date:
 
 
 def _waiting_batch_day(file: PassportFile, plan: Schedule) -> date:
+    """The day its batch is taken: its place in the queue cut into daily batches, on the
+    centre's working days, not while a suspension is in force at its own office (a file is
+    held then, or left in the queue by the dispatcher)."""
     queue = plan.queues.get(file.centre_id)
-    if queue is None:
-        raise Unknown()
-    calendar = plan.calendars[queue.office_id]
-    index = queue.batch_index(queue_key(file))
-    if index == 0:
-        day = queue.today
-    else:
-        days = calendar.working_days(queue.today + timedelta(days=1))
-        day = next((d for n, d in enumerate(days, start=1) if n == index), None)
-        if day is None:
-            raise Unknown()
-    # While a suspension is in force at its own office (a mission may be suspended alone),
-    # a file is held, or left in the queue by the dispatcher: not before the reopening.
     own = plan.calendars.get(file.office_id)
-    if own is None:
+    if queue is None or own is None:
         raise Unknown()
-    reopens_at = own.suspended_until(plan.now)
-    if reopens_at is not None:
-        day = calendar.working_day(max(day, reopens_at.astimezone(calendar.tz).date()))
-    return day
+    days = ProductionDays(centre=plan.calendars[queue.office_id], office=own, now=plan.now)
+    return days.batch_day(queue.batch_index(queue_key(file)))
 
 
 def batch_day_of(file: PassportFile) -> date | None:

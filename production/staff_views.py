@@ -270,6 +270,9 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "rate_days": dashboard.RATE_DAYS,
         "waiting_lines": dashboard.waiting_lines(scope=scope, now=now),
         "can_change_rate": scope.is_admin,
+        # The office whose figures the summary's link asked for: its panel comes open (the
+        # panels are closed otherwise, so that the clearing dates fit a phone's screen).
+        "open_office": request.GET.get("bureau", ""),
     }
     return render(request, "staff/backlog.html", context)
 

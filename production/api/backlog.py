@@ -59,13 +59,16 @@ class OfficeBacklogSerializer(serializers.Serializer):
         many=True, help_text="The backlog at the top of each hour of the last 30 days."
     )
     rate_per_day = serializers.FloatField(
-        help_text="Mean of dispatched_per_day over its last 7 days with any dispatch (0 "
-        "when none)."
+        help_text="Files per working day: the mean of dispatched_per_day over its last 7 "
+        "days with any dispatch (0 when none)."
     )
     projected_clear_date = serializers.DateField(
         allow_null=True,
-        help_text="today + backlog / rate_per_day, rounded up to a whole day; null when the "
-        "rate is 0.",
+        help_text="The day the last waiting file is taken into production at rate_per_day, "
+        "counted in the working days of the centre producing the office's files (opening "
+        "hours, closures, suspensions: the tracking estimate's calendar); today still takes "
+        "the rest of a day's worth if the centre works today. Null when the rate is 0 or no "
+        "working day is in sight.",
     )
 
 

@@ -49,6 +49,21 @@ class PassportFileFactory(factory.django.DjangoModelFactory):
     )
 
 
+def queued_files(centre, n: int, *, due_date: date, **fields) -> list[PassportFile]:
+    """n queued files of `centre`, in the dispatcher's order (one due date, enrolled one
+    after another)."""
+    return [
+        PassportFileFactory(
+            centre=centre,
+            office=centre.office,
+            status=FileStatus.QUEUED,
+            due_date=due_date,
+            **fields,
+        )
+        for _ in range(n)
+    ]
+
+
 def applicant_file(office=None, *, centre=None, status=FileStatus.ENROLLED, **who) -> PassportFile:
     """A passport file with its appointment (booked through the service at `office`, by an
     applicant changed by `who`): the applicant is told of its steps. Produced by `centre`

@@ -3,7 +3,7 @@ production.dashboard): who counts which files, files taken into production per l
 the measured rate and the projected clearing date, the hourly history, the page and its
 charts, bounded queries. Who sees which office is in the access matrices."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +18,7 @@ from production import backlog, dashboard, selectors, tasks
 from production.dashboard import DayCount, OfficeBacklog
 from production.models import BacklogSnapshot, FileStatus, PassportFile
 from production.tests.factories import CentreFactory, PassportFileFactory
+from production.workdays import OfficeCalendar, ProductionDays
 from tests.support import log_in, token_client
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,9 @@ def test_a_mission_counts_only_its_files_taken_from_the_queue(bamako, paris, fre
 
 
 def office_backlog(counts: list[int], *, backlog: int) -> OfficeBacklog:
+    """An office whose centre works every day, seen on Monday 1 December 2025."""
     today = date(2025, 12, 1)
+    every_day = OfficeCalendar(tz=ZoneInfo("Africa/Bamako"), hours=dict.fromkeys(range(7), HOURS))
     return OfficeBacklog(
         office=None,
         today=today,
@@ -123,15 +126,23 @@ def office_backlog(counts: list[int], *, backlog: int) -> OfficeBacklog:
             for n, count in enumerate(counts)
         ],
         history=[],
+        production_days=ProductionDays(centre=every_day, office=every_day, now=NOW),
     )
+
+
+HOURS = (time(8), time(16))
 
 
 @pytest.mark.parametrize(
     ("counts", "backlog", "rate", "clears"),
     [
-        # The last 7 days with dispatch: the two busy days before them do not count.
-        ([0] * 20 + [50, 50] + [1, 2, 3, 0, 4, 5, 6, 7, 0], 10, 4.0, date(2025, 12, 4)),
-        ([0] * 27 + [3, 0, 0], 7, 3.0, date(2025, 12, 4)),  # rounded up: 2⅓ days
+        # The last 7 days with dispatch: the two busy days before them do not count. Today
+        # takes 4 (nothing taken yet), then 4 a day: Wednesday 3 takes the last two.
+        ([0] * 20 + [50, 50] + [1, 2, 3, 0, 4, 5, 6, 7, 0], 10, 4.0, date(2025, 12, 3)),
+        ([0] * 27 + [3, 0, 0], 7, 3.0, date(2025, 12, 3)),  # 3 today, 3 tomorrow, 1 after
+        ([0] * 29 + [4], 10, 4.0, date(2025, 12, 4)),  # today's batch is taken: 3 more days
+        ([0] * 28 + [4, 2], 1, 3.0, date(2025, 12, 1)),  # today still takes one: the last
+        ([0] * 28 + [4, 2], 2, 3.0, date(2025, 12, 2)),  # ... and tomorrow the other
         ([0] * 30, 5, 0.0, None),  # nothing measured: no date
         ([0] * 29 + [4], 0, 4.0, date(2025, 12, 1)),  # nothing waits: cleared today
     ],

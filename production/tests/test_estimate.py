@@ -11,8 +11,8 @@ from appointments.models import Closure, Suspension
 from appointments.tests.factories import member
 from consulates.models import Shipment
 from production import estimate
-from production.models import FileStatus, PassportFile, ProductionBatch
-from production.tests.factories import PassportFileFactory, works_weekdays
+from production.models import PassportFile, ProductionBatch
+from production.tests.factories import PassportFileFactory, queued_files, works_weekdays
 
 pytestmark = pytest.mark.django_db
 
@@ -38,17 +38,7 @@ def centre(bamako):
 
 
 def queue(centre, n: int, **fields) -> list[PassportFile]:
-    """n queued files, in the dispatcher's order (one due date, enrolled one after another)."""
-    return [
-        PassportFileFactory(
-            centre=centre,
-            office=centre.office,
-            status=FileStatus.QUEUED,
-            due_date=date(2026, 12, 10),
-            **fields,
-        )
-        for _ in range(n)
-    ]
+    return queued_files(centre, n, due_date=date(2026, 12, 10), **fields)
 
 
 def ready_on(file: PassportFile, **kwargs) -> date | None:
