@@ -1,0 +1,180 @@
+"""The whole booking journey in chromium on a phone's screen, from `/` to the manage page,
+with contact verification on (the code read from the outbox, as the applicant reads it on
+their phone): without JavaScript (the server's pacing token) in French and in English, and
+with JavaScript (the browser's proof of work); four navigations at most (link follows and
+form posts, typing excluded); the month grid's days are those of the availability API."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from appointments.models import Appointment, UsedChallenge
+from appointments.tests.factories import paris_consulate, slot_at
+from appointments.tests.verification import sent_code
+from tests.browser import fill_birth_date, fill_the_booking_form, first_free_day
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MOST_NAVIGATIONS = 4
+
+
+@pytest.fixture
+def paris(settings):
+    settings.BOOKING_VERIFY_CONTACT = True
+    settings.BOOKING_CHALLENGE = True
+    settings.BOOKING_CHALLENGE_MAX_NUMBER = 20_000
+    settings.BOOKING_PACE_SECONDS = 2
+    office = paris_consulate()
+    slot_at(office, 9, 30, days=2, capacity=2)
+    return office
+
+
+def navigations(page) -> list[str]:
+    """The main frame's navigations from now on: each link followed and form posted, once
+    (the redirects that follow a post are part of it)."""
+    seen: list[str] = []
+
+    def count(request) -> None:
+        if (
+            request.is_navigation_request()
+            and request.frame == page.main_frame
+            and request.redirected_from is None
+        ):
+            seen.append(f"{request.method} {request.url}")
+
+    page.on("request", count)
+    return seen
+
+
+def enter_the_code(page, *, label: str, button: str) -> None:
+    page.wait_for_url("**/confirmer/")
+    page.get_by_label(label).fill(sent_code(Appointment.objects.get()))
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/rendez-vous/*/*/")
+
+
+def test_without_javascript_in_french_from_home_to_the_manage_page(live_server, new_page, paris):
+    page = new_page(java_script_enabled=False)
+    page.goto(live_server.url + "/")
+    seen = navigations(page)
+    page.get_by_role("link", name="Consulat général du Mali à Paris").click()
+    first_free_day(page)
+    assert page.locator('input[name="pace"]').get_attribute("value")
+    assert "demande JavaScript" not in page.content()
+    page.get_by_label("09:30", exact=True).check()
+    fill_the_booking_form(page)
+    time.sleep(2)  # a person takes longer than that to fill the form in
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    enter_the_code(
+        page, label="Code reçu par SMS ou par e-mail", button="Confirmer le rendez-vous"
+    )
+
+    appointment = Appointment.objects.get()
+    assert appointment.status == "booked"
+    assert "Votre rendez-vous est confirmé." in page.locator(".messages").inner_text()
+    assert page.locator(".reference strong").inner_text() == appointment.reference
+    assert len(seen) <= MOST_NAVIGATIONS, seen
+    assert [entry.split()[0] for entry in seen] == ["GET", "GET", "POST", "POST"]
+
+
+def test_without_javascript_in_english_a_quick_sender_keeps_what_they_typed(
+    live_server, new_page, paris, settings
+):
+    page = new_page(java_script_enabled=False, locale="en-GB")
+    page.goto(live_server.url + "/en/")
+    page.get_by_role("link", name="Consulate General of Mali in Paris").click()
+    first_free_day(page)
+    page.get_by_label("09:30", exact=True).check()
+    page.get_by_label("Surname").fill("Traoré")
+    page.get_by_label("Given names").fill("Aminata")
+    fill_birth_date(page, "17", "5", "1990", english=True)
+    page.get_by_label("NINA or passport number").fill("12345678901234A")
+    page.get_by_label("Email address").fill("aminata@example.org")
+    page.get_by_label("Phone").fill("+33612345678")
+    page.get_by_label("I agree").check()
+    settings.BOOKING_PACE_SECONDS = 3600  # faster than a person could be
+    page.get_by_role("button", name="Confirm the appointment").click()
+
+    summary = page.locator("#form-errors")
+    assert "The form was sent very quickly" in summary.inner_text()
+    assert page.get_by_label("Surname").input_value() == "Traoré"
+    assert page.get_by_label("Year").input_value() == "1990"
+    assert page.get_by_label("09:30", exact=True).is_checked()
+    assert not Appointment.objects.exists()
+
+    settings.BOOKING_PACE_SECONDS = 2
+    time.sleep(2)
+    page.get_by_role("button", name="Confirm the appointment").click()
+    enter_the_code(
+        page, label="Code received by text message or email", button="Confirm the appointment"
+    )
+    assert page.url.startswith(live_server.url + "/en/rendez-vous/")
+    assert "Your appointment is confirmed." in page.locator(".messages").inner_text()
+    assert Appointment.objects.get().status == "booked"
+
+
+def test_with_javascript_the_proof_of_work_books_in_four_navigations(live_server, page, paris):
+    page.goto(live_server.url + "/")
+    seen = navigations(page)
+    page.get_by_role("link", name="Consulat général du Mali à Paris").click()
+    first_free_day(page)
+    page.get_by_label("09:30", exact=True).check()
+    fill_the_booking_form(page)
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    enter_the_code(
+        page, label="Code reçu par SMS ou par e-mail", button="Confirmer le rendez-vous"
+    )
+
+    assert Appointment.objects.get().status == "booked"
+    assert len(seen) <= MOST_NAVIGATIONS, seen
+    assert "Votre rendez-vous est confirmé." in page.locator(".messages").inner_text()
+
+
+def test_a_lapsed_proof_of_work_is_renewed_when_the_form_is_sent(live_server, page, paris, freeze):
+    challenges = []
+    page.on("request", lambda r: challenges.append(r.url) if "/challenge/" in r.url else None)
+    page.clock.install()
+    page.goto(f"{live_server.url}/bureaux/{paris.code}/")
+    first_free_day(page)
+    solved = "document.querySelector('input[name=altcha]').value !== ''"
+    deadline = time.monotonic() + 30
+    while not page.evaluate(solved):  # (polled from here: the page's timers are faked)
+        assert time.monotonic() < deadline, "the proof of work was never solved"
+        time.sleep(0.1)
+    page.get_by_label("09:30", exact=True).check()
+    fill_the_booking_form(page)
+    # Three minutes at the form: the challenge has lapsed, for the page and the server.
+    freeze(timezone.now() + timedelta(minutes=3), tick=True)
+    page.clock.fast_forward("03:00")
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    page.wait_for_url("**/confirmer/")
+    assert Appointment.objects.get().status == "pending"
+    assert len(challenges) == 2  # renewed once, at the submit, without a reload
+    # Booked by the renewed proof of work, not by the page's pacing token.
+    [used] = UsedChallenge.objects.values_list("signature", flat=True)
+    assert not used.startswith("pace:")
+
+
+def test_the_month_grid_shows_the_days_of_the_availability_api(live_server, page, paris):
+    for days in (3, 9, 31, 45):
+        slot_at(paris, 14, days=days)
+    today = timezone.now().astimezone(paris.timezone).date()
+    end = today + timedelta(days=60)
+    answer = page.request.get(
+        f"{live_server.url}/api/v1/offices/{paris.code}/slots/?from={today}&to={end}"
+    )
+    from_api = {slot["starts_at"][:10] for slot in answer.json()}
+
+    page.goto(f"{live_server.url}/bureaux/{paris.code}/?mois={today:%Y-%m}")
+    shown = set()
+    while True:
+        for link in page.locator("table.month a.free").all():
+            shown.add(link.get_attribute("href").rstrip("/").rsplit("/", 1)[1])
+        following = page.locator('a[rel="next"]')
+        if not following.count():
+            break
+        following.click()
+    assert shown == from_api
+    assert len(shown) == 5
