@@ -175,6 +175,7 @@ def test_the_month_grid_shows_the_days_of_the_availability_api(live_server, page
         following = page.locator('a[rel="next"]')
         if not following.count():
             break
-        following.click()
+        with page.expect_navigation():
+            following.click()
     assert shown == from_api
     assert len(shown) == 5
