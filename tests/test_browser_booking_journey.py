@@ -167,7 +167,12 @@ def test_the_month_grid_shows_the_days_of_the_availability_api(live_server, page
     )
     from_api = {slot["starts_at"][:10] for slot in answer.json()}
 
+    loaded = []
+    page.on("response", lambda response: loaded.append((response.url, len(response.body()))))
     page.goto(f"{live_server.url}/bureaux/{paris.code}/?mois={today:%Y-%m}")
+    # The office page stays light: all it loads under 100 KB, from the portal alone.
+    assert all(url.startswith(live_server.url) for url, _size in loaded), loaded
+    assert sum(size for _url, size in loaded) < 100_000, loaded
     shown = set()
     while True:
         for link in page.locator("table.month a.free").all():
