@@ -20,16 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from core import clients
 
-from . import month, pacing, protection, selectors, services, waiting_room, waiting_views
-from .errors import (
-    AdmissionUsed,
-    AlreadyBooked,
-    BookingClosed,
-    SlotFull,
-    SlotInPast,
-    TooManyCodeFailures,
-    TooManyHolds,
-)
+from . import errors, month, pacing, protection, selectors, services, waiting_room, waiting_views
 from .forms import CHECK_FAILED, BookingForm, DayBookingForm
 from .models import Appointment, Slot
 from .views import (
@@ -150,14 +141,14 @@ def _book(request: HttpRequest, *, form: BookingForm, slot: Slot, ticket) -> Htt
         shown["fresh_pace"] = True  # the token may be the one used: a new one
     except pacing.PaceTooEarly as error:
         form.add_error(None, error.detail)
-    except AlreadyBooked as error:
+    except errors.AlreadyBooked as error:
         form.add_error("national_id", error.detail)
-    except SlotFull as error:
+    except errors.SlotFull as error:
         form.add_error(on_slot, error.detail)
         shown["next_free"] = error.extra.get("next_free", [])
-    except (BookingClosed, SlotInPast, AdmissionUsed) as error:
+    except (errors.BookingClosed, errors.SlotInPast, errors.AdmissionUsed) as error:
         form.add_error(on_slot, error.detail)
-    except (TooManyHolds, TooManyCodeFailures) as error:
+    except (errors.TooManyHolds, errors.TooManyCodeFailures) as error:
         form.add_error(None, error.detail)
         shown["retry_after"] = error.extra["retry_after"]
     else:
