@@ -5,18 +5,29 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Office, applicant_language
 
-from . import protection, validation
+from . import pacing, protection, validation
+from .birth_date import BirthDateField
 from .errors import NoChannelLeft
-from .models import Appointment
+from .models import Appointment, Slot
 from .services import Applicant
+
+CHECK_NOT_DONE = _(
+    "La vérification anti-robots n’a pas pu être faite. Patientez quelques minutes, puis "
+    "envoyez à nouveau le formulaire."
+)
+
+# A proof of work or pacing token refused (forged, lapsed, used): the page is sent with a new
+# token, and the browser's script renews its proof of work; sending again is enough.
+CHECK_FAILED = _(
+    "La vérification anti-robots a échoué ou a expiré. Envoyez à nouveau le formulaire : "
+    "elle sera refaite."
+)
 
 
 class BookingForm(forms.Form):
     surname = forms.CharField(label=_("Nom"), max_length=100)
     given_names = forms.CharField(label=_("Prénoms"), max_length=150)
-    birth_date = forms.DateField(
-        label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = BirthDateField()
     national_id = forms.CharField(
         label=_("NINA ou numéro de passeport"),
         max_length=40,
@@ -40,8 +51,13 @@ class BookingForm(forms.Form):
             "J’accepte que ces données soient utilisées pour traiter ma demande de passeport."
         ),
     )
+    # The browser's proof of work (static/js/challenge.js), or else the server's pacing
+    # token (pacing.py): a booking needs one of them.
     altcha = forms.CharField(
         required=False, max_length=protection.PAYLOAD_MAX_LENGTH, widget=forms.HiddenInput
+    )
+    pace = forms.CharField(
+        required=False, max_length=pacing.TOKEN_MAX_LENGTH, widget=forms.HiddenInput
     )
 
     def __init__(self, *args, office: Office, **kwargs):
@@ -73,13 +89,11 @@ class BookingForm(forms.Form):
     def clean_phone(self) -> str:
         return validation.clean_phone(self.cleaned_data["phone"], region=self.office.country.code)
 
-    def clean_altcha(self) -> str:
-        value = self.cleaned_data.get("altcha", "")
-        if settings.BOOKING_CHALLENGE and not value:
-            raise ValidationError(
-                _("La vérification anti-robots n’est pas terminée. Patientez puis réessayez.")
-            )
-        return value
+    def clean(self) -> dict:
+        data = super().clean()
+        if settings.BOOKING_CHALLENGE and not data.get("altcha") and not data.get("pace"):
+            self.add_error("altcha", CHECK_NOT_DONE)
+        return data
 
     def applicant(self) -> Applicant:
         data = self.cleaned_data
@@ -92,6 +106,35 @@ class BookingForm(forms.Form):
             phone=data["phone"],
             language=data["language"],
         )
+
+
+class DayBookingForm(BookingForm):
+    """The booking form of a day's page: the time is chosen among the day's free ones
+    (radio buttons, drawn by the page) in the same form as the applicant's details."""
+
+    field_order = ["slot"]  # its errors first, as the page shows the times first
+    slot = forms.IntegerField(
+        label=_("Horaire"),
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "required": _("Choisissez un horaire."),
+            "invalid": _("Choisissez un horaire dans la liste."),
+        },
+    )
+
+    def __init__(self, *args, day, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.day = day
+
+    def clean_slot(self) -> Slot:
+        """The chosen slot, of this office and day (free or not: the booking says if it is
+        full, with the next free times)."""
+        slot = Slot.objects.filter(pk=self.cleaned_data["slot"], office=self.office).first()
+        if slot is None or slot.starts_at.astimezone(self.office.timezone).date() != self.day:
+            raise ValidationError(_("Choisissez un horaire dans la liste."), code="invalid")
+        slot.office = self.office
+        return slot
 
 
 class NotificationsForm(forms.Form):

@@ -2,15 +2,15 @@ from django.urls import path
 
 from core.headers import SAME_ORIGIN, private_answer
 
-from . import views, waiting_views
+from . import booking_views, views, waiting_views
 
 app_name = "appointments"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("bureaux/<slug:code>/", views.office_detail, name="office"),
-    path("bureaux/<slug:code>/jour/<str:day>/", views.office_day, name="office-day"),
-    path("bureaux/<slug:code>/creneau/<int:slot_id>/", views.book, name="book"),
+    path("bureaux/<slug:code>/", booking_views.office_detail, name="office"),
+    path("bureaux/<slug:code>/jour/<str:day>/", booking_views.office_day, name="office-day"),
+    path("bureaux/<slug:code>/creneau/<int:slot_id>/", booking_views.book, name="book"),
     path(
         "bureaux/<slug:code>/salle-d-attente/",
         waiting_views.waiting_room_page,

@@ -1,4 +1,5 @@
-"""Pages for applicants: offices, free days and times, booking, and the manage link.
+"""Pages for applicants: the offices, and the manage link (the booking pages, with the
+helpers below: booking_views.py).
 
 No account: the manage link (reference + secret token) is the applicant's key. Every page
 works without JavaScript; only the anti-bot proof of work on the booking form uses it.
@@ -18,9 +19,8 @@ from core import clients
 from core.errors import NotFound
 from core.models import Office
 
-from . import documents, protection, selectors, services, validation, waiting_room, waiting_views
+from . import documents, selectors, services, validation, waiting_room, waiting_views
 from .errors import (
-    AdmissionUsed,
     AlreadyBooked,
     BookingClosed,
     HoldExpired,
@@ -28,12 +28,10 @@ from .errors import (
     NotChangeable,
     SlotFull,
     SlotInPast,
-    TooManyCodeFailures,
-    TooManyHolds,
     TooManyMoves,
     WrongCode,
 )
-from .forms import BookingForm, ConfirmForm, NotificationsForm
+from .forms import ConfirmForm, NotificationsForm
 from .models import Appointment, Slot
 
 BOOKING_HORIZON_DAYS = 60
@@ -45,21 +43,21 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "appointments/home.html", {"groups": groups})
 
 
-def _office(code: str) -> Office:
+def office_or_404(code: str) -> Office:
     return get_object_or_404(Office, code=code, active=True)
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
+def too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "appointments/too_many.html", status=429)
 
 
-def _availability_limited(request: HttpRequest) -> bool:
+def availability_limited(request: HttpRequest) -> bool:
     from django.conf import settings
 
     return clients.rate_limited(request, group="availability", rate=settings.AVAILABILITY_RATE)
 
 
-def _office_context(office: Office) -> dict:
+def office_context(office: Office) -> dict:
     now = timezone.now()
     local_now = now.astimezone(office.timezone)
     suspension = selectors.suspension_at(office=office, at=now)
@@ -73,103 +71,17 @@ def _office_context(office: Office) -> dict:
     }
 
 
-def _free_days(office: Office, today: date) -> list[selectors.FreeDay]:
+def free_days(office: Office, today: date) -> list[selectors.FreeDay]:
     return selectors.free_days(
         office=office, date_from=today, date_to=today + timedelta(days=BOOKING_HORIZON_DAYS)
     )
 
 
-@require_safe
-def office_detail(request: HttpRequest, code: str) -> HttpResponse:
-    if _availability_limited(request):
-        return _too_many(request)
-    office = _office(code)
-    context = _office_context(office)
-    context["days"] = _free_days(office, context["today"])
-    context["waiting_room"] = waiting_room.window_at(office_id=office.pk, now=timezone.now())
-    return render(request, "appointments/office.html", context)
-
-
-def _parse_day(value: str) -> date:
+def parse_day_or_404(value: str) -> date:
     day = validation.parse_day(value)
     if day is None:
         raise Http404("bad date")
     return day
-
-
-@require_safe
-def office_day(request: HttpRequest, code: str, day: str) -> HttpResponse:
-    if _availability_limited(request):
-        return _too_many(request)
-    office = _office(code)
-    context = _office_context(office)
-    chosen = _parse_day(day)
-    slots = list(selectors.free_slots(office=office, date_from=chosen, date_to=chosen))
-    context.update({"day": chosen, "slots": slots})
-    return render(request, "appointments/day.html", context)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def book(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
-    from django.conf import settings
-
-    office = _office(code)
-    try:  # around a reopening, booking goes through the waiting room
-        ticket = waiting_room.admission_check(request=request, office_id=office.pk)
-    except waiting_room.AdmissionRequired as error:
-        messages.info(request, error.detail)
-        return redirect(waiting_views.waiting_room_url(office, next_url=request.path))
-    slot = get_object_or_404(Slot.objects.select_related("office"), pk=slot_id, office=office)
-    context = _office_context(office)
-    context.update({"slot": slot, "next_free": [], "challenge_on": settings.BOOKING_CHALLENGE})
-    form = BookingForm(request.POST or None, office=office)
-    if request.method == "POST":
-        if clients.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
-            return _too_many(request)
-        if form.is_valid():
-            try:
-                full = services.slot_known_full(slot_id=slot.pk)  # refused before it costs
-                if full is not None:
-                    raise full
-                solved = protection.challenge_check(form.cleaned_data["altcha"])
-                appointment, token = services.booking_create(
-                    slot=slot,
-                    applicant=form.applicant(),
-                    network=clients.hold_network(request),
-                    admission_ticket=ticket,
-                    challenge=solved,
-                )
-            except protection.ChallengeFailed as error:
-                form.add_error(None, error.detail)
-            except AlreadyBooked as error:
-                form.add_error("national_id", error.detail)
-            except SlotFull as error:
-                form.add_error(None, error.detail)
-                context["next_free"] = error.extra.get("next_free", [])
-            except (BookingClosed, SlotInPast) as error:
-                form.add_error(None, error.detail)
-            except AdmissionUsed as error:
-                form.add_error(None, error.detail)
-            except (TooManyHolds, TooManyCodeFailures) as error:
-                form.add_error(None, error.detail)
-                context["retry_after"] = error.extra["retry_after"]
-            else:
-                if appointment.status == Appointment.Status.PENDING:  # contact verification
-                    return redirect(
-                        "appointments:manage-confirm", reference=appointment.reference, token=token
-                    )
-                messages.success(request, _("Votre rendez-vous est réservé."))
-                return redirect(
-                    "appointments:manage", reference=appointment.reference, token=token
-                )
-    context["form"] = form
-    status = 200 if request.method == "GET" or not form.errors else 400
-    if "retry_after" in context:
-        status = 429  # a bound on holds: the same answer as the API's, and when to come back
-    response = render(request, "appointments/book.html", context, status=status)
-    if "retry_after" in context:
-        response["Retry-After"] = str(context["retry_after"])
-    return response
 
 
 # The manage link -------------------------------------------------------------------------
@@ -183,7 +95,7 @@ def _appointment(reference: str, token: str) -> Appointment:
 
 
 def _manage_context(appointment: Appointment, token: str) -> dict:
-    context = _office_context(appointment.office)
+    context = office_context(appointment.office)
     slot = appointment.slot
     pending = appointment.status == Appointment.Status.PENDING
     context.update(
@@ -251,7 +163,7 @@ def manage_confirm(request: HttpRequest, reference: str, token: str) -> HttpResp
     form = ConfirmForm(request.POST or None)
     if request.method == "POST":
         if clients.rate_limited(request, group="booking", rate=settings.BOOKING_RATE):
-            return _too_many(request)
+            return too_many(request)
         if form.is_valid():
             try:
                 services.booking_confirm(
@@ -349,11 +261,11 @@ def manage_move(request: HttpRequest, reference: str, token: str) -> HttpRespons
             return redirect(request.path)
         messages.success(request, _("Votre rendez-vous est déplacé."))
         return redirect("appointments:manage", reference=reference, token=token)
-    if _availability_limited(request):
-        return _too_many(request)
+    if availability_limited(request):
+        return too_many(request)
     chosen = request.GET.get("jour")
     if chosen:
-        day = _parse_day(chosen)
+        day = parse_day_or_404(chosen)
         context.update(
             {
                 "day": day,
@@ -361,7 +273,7 @@ def manage_move(request: HttpRequest, reference: str, token: str) -> HttpRespons
             }
         )
     else:
-        context["days"] = _free_days(office, context["today"])
+        context["days"] = free_days(office, context["today"])
     context["move_url"] = reverse(
         "appointments:manage-move", kwargs={"reference": reference, "token": token}
     )

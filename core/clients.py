@@ -119,15 +119,23 @@ def _network_of(key: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
-def rate_limited(request: HttpRequest, *, group: str, rate: str) -> bool:
-    """Count this request against the address's budget for `group`; True when over it.
+def _hold_network_key(group: str, request: HttpRequest) -> str:
+    return hold_network(request) or "unknown"
+
+
+def rate_limited(
+    request: HttpRequest, *, group: str, rate: str, per_network: bool = False
+) -> bool:
+    """Count this request against the address's budget for `group` (with `per_network`,
+    the budget of its network as hold_network takes it); True when over it.
 
     Always False when RATE_LIMITS is off. When Redis cannot be reached the request passes
     (and a warning is logged): closing booking to everybody would be worse."""
     if not settings.RATE_LIMITS:
         return False
+    key = _hold_network_key if per_network else client_ip
     try:
-        return is_ratelimited(request, group=group, key=client_ip, rate=rate, increment=True)
+        return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
     except (RedisError, OSError):
         logger.warning("rate limit %s skipped: cache unreachable", group, exc_info=True)
         return False

@@ -29,8 +29,12 @@ RULES: list[tuple[re.Pattern, str]] = [
         re.compile(r"((?:manage|booking)[_-]?token['\"]?\s*[:=]\s*['\"]?)[\w\-]+", re.IGNORECASE),
         r"\1[token]",
     ),
-    # Dates of birth are the proof of the tracking lookups (/suivi/?...&birth_date=...).
-    (re.compile(r"(birth_date['\"]?\s*[:=]\s*['\"]?)[\w\-]+", re.IGNORECASE), r"\1[date]"),
+    # Dates of birth are the proof of the tracking lookups (/suivi/?...&birth_date=...), also
+    # as the forms' three fields (birth_date_day=..., birth_date_month=..., birth_date_year=...).
+    (
+        re.compile(r"(birth_date(?:_day|_month|_year)?['\"]?\s*[:=]\s*['\"]?)[\w\-]+", re.I),
+        r"\1[date]",
+    ),
     (re.compile(r"[\w.%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"), "[email]"),
     # E.164, as the portal stores phone numbers (appointments.validation.E164_PATTERN).
     (re.compile(r"\+[1-9][0-9]{6,14}(?![0-9])"), "[phone]"),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from appointments import documents, validation
 from appointments import selectors as office_selectors
+from appointments.birth_date import BirthDateField
 from core import clients
 
 from . import selectors, tracking
@@ -32,9 +33,7 @@ class TrackForm(forms.Form):
         max_length=40,
         help_text=_("Par exemple DACDEF-GHJKM (dossier) ou ACDE-FGHJ (rendez-vous)."),
     )
-    birth_date = forms.DateField(
-        label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = BirthDateField()
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -42,7 +41,6 @@ class TrackForm(forms.Form):
         self.fields["reference"].widget.attrs.update(
             {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         )
-        self.fields["birth_date"].widget.attrs["autocomplete"] = "bday"
 
     def clean_birth_date(self) -> date:
         return validation.clean_birth_date(

@@ -32,21 +32,38 @@ def chromium_path() -> str:
     return path
 
 
+def first_free_day(page) -> None:
+    """On an office's page: the first day of its month grid with free times."""
+    page.locator("table.month a.free").first.click()
+
+
 def book_on_the_first_day(page, time: str, *, phone: str = "+33612345678") -> None:
     """On an office's page: the applicant picks its first day with free slots, the time
-    `time` (e.g. "09:30"), and books it for Aminata Traoré."""
-    page.locator(".days a").first.click()
-    page.get_by_role("link", name=time).click()
+    `time` (e.g. "09:30") on that day's page, and books it for Aminata Traoré."""
+    first_free_day(page)
+    page.get_by_label(time, exact=True).check()
     fill_and_confirm_the_booking_form(page, phone=phone)
 
 
-def fill_and_confirm_the_booking_form(page, *, phone: str = "+33612345678") -> None:
-    """The booking form, filled in as Aminata Traoré would, and sent."""
+def fill_birth_date(page, day: str, month: str, year: str, *, english: bool = False) -> None:
+    """The date of birth's three fields (day, month, year)."""
+    labels = ("Day", "Month", "Year") if english else ("Jour", "Mois", "Année")
+    for label, value in zip(labels, (day, month, year), strict=True):
+        page.get_by_label(label, exact=True).fill(value)
+
+
+def fill_the_booking_form(page, *, phone: str = "+33612345678") -> None:
+    """The booking form, filled in as Aminata Traoré would (in French)."""
     page.get_by_label("Nom", exact=True).fill("Traoré")
     page.get_by_label("Prénoms").fill("Aminata")
-    page.get_by_label("Date de naissance").fill("1990-05-17")
+    fill_birth_date(page, "17", "5", "1990")
     page.get_by_label("NINA ou numéro de passeport").fill("12345678901234A")
     page.get_by_label("Adresse e-mail").fill("aminata@example.org")
     page.get_by_label("Téléphone").fill(phone)
     page.get_by_label("J’accepte").check()
+
+
+def fill_and_confirm_the_booking_form(page, *, phone: str = "+33612345678") -> None:
+    """The booking form, filled in as Aminata Traoré would, and sent."""
+    fill_the_booking_form(page, phone=phone)
     page.get_by_role("button", name="Confirmer le rendez-vous").click()

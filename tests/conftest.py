@@ -46,8 +46,9 @@ def new_page(browser):
         if "Content Security Policy" in message.text:
             violations.append(f"{message.location.get('url')}: {message.text}")
 
-    def open_page(viewport: dict = PHONE):
-        context = browser.new_context(viewport=viewport, locale="fr-FR")
+    def open_page(viewport: dict = PHONE, **options):
+        # options: those of a browser context, e.g. java_script_enabled=False
+        context = browser.new_context(viewport=viewport, **{"locale": "fr-FR", **options})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

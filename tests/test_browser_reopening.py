@@ -66,7 +66,7 @@ def test_suspend_reopen_and_watch_the_backlog_fall(live_server, page, new_page, 
     # The applicant sees the message and no day to book.
     page.goto(base + "/bureaux/bko-centre/")
     assert "Service suspendu pour maintenance." in page.content()
-    assert page.locator(".days a").count() == 0
+    assert page.locator("table.month a.free").count() == 0
     # The waiting files are on hold: the backlog is all there.
     admin.goto(base + "/staff/backlog/")
     assert _backlog(admin, "Centre de Bamako") == 10
@@ -86,7 +86,7 @@ def test_suspend_reopen_and_watch_the_backlog_fall(live_server, page, new_page, 
     time.sleep(max((reopening - timezone.now()).total_seconds(), 0) + 0.5)
     page.reload()
     assert "Service suspendu pour maintenance." not in page.content()
-    assert page.locator(".days a").count() == 1
+    assert page.locator("table.month a.free").count() == 1
 
     # The dispatcher runs (beat every 5 minutes): the files are released and the day's
     # batch takes what the centre can produce; the backlog falls.

@@ -7,6 +7,7 @@ import pytest
 
 from production.models import FileEvent
 from production.tests.factories import CentreFactory, PassportFileFactory
+from tests.browser import fill_birth_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +22,11 @@ def test_an_applicant_follows_a_file_from_the_home_page(live_server, page):
     page.get_by_role("link", name="Suivre mon dossier de passeport").click()
     page.wait_for_url(live_server.url + "/suivi/")
     page.get_by_label("Numéro de dossier ou référence du rendez-vous").fill(file.reference.lower())
-    page.get_by_label("Date de naissance").fill("1990-01-02")
+    fill_birth_date(page, "2", "1", "1990")
     page.get_by_role("button", name="Voir où en est mon dossier").click()
     assert "Aucun dossier ni rendez-vous ne correspond" in page.get_by_role("alert").inner_text()
 
-    page.get_by_label("Date de naissance").fill("1990-01-01")
+    fill_birth_date(page, "1", "1", "1990")
     page.get_by_role("button", name="Voir où en est mon dossier").click()
     assert page.get_by_text("Passeport prêt : vous pouvez venir le retirer").first.is_visible()
     steps = page.locator("ol.timeline li")
@@ -36,6 +37,6 @@ def test_an_applicant_follows_a_file_from_the_home_page(live_server, page):
 
     page.goto(live_server.url + "/en/suivi/")
     page.get_by_label("File number or appointment reference").fill(file.reference)
-    page.get_by_label("Date of birth").fill("1990-01-01")
+    fill_birth_date(page, "01", "01", "1990", english=True)
     page.get_by_role("button", name="See where my file is").click()
     assert page.get_by_text("Passport ready: you can come and collect it").first.is_visible()

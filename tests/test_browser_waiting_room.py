@@ -1,7 +1,7 @@
 """The waiting room at a reopening, in a real browser with JavaScript turned off: the booking
 form sends the applicant to the waiting room, the page reloads itself (meta refresh) until
 the reopening draws the order and the applicant's turn comes, then sends them back to the
-booking form, which books."""
+booking form, which books (its pacing token standing for the proof of work)."""
 
 from datetime import timedelta
 
@@ -27,7 +27,10 @@ def no_script_page(browser):
 def test_without_javascript_the_page_waits_for_the_turn_then_books(
     live_server, no_script_page, settings
 ):
-    settings.BOOKING_CHALLENGE = False
+    # Bot protection on: without JavaScript the form's pacing token stands for the proof of
+    # work (its wait is tested in appointments/tests/test_pacing.py).
+    settings.BOOKING_CHALLENGE = True
+    settings.BOOKING_PACE_SECONDS = 0
     settings.WAITING_ROOM_RATE = 50
     page = no_script_page
     paris = paris_consulate()

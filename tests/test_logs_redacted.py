@@ -170,6 +170,9 @@ def test_the_rules_mask_what_they_must_and_nothing_else():
     assert redact("GET /suivi/?reference=DACDEF-GHJKM&birth_date=1990-01-01") == (
         "GET /suivi/?reference=DACDEF-GHJKM&birth_date=[date]"
     )
+    assert redact("birth_date_day=17&birth_date_month=5&birth_date_year=1990") == (
+        "birth_date_day=[date]&birth_date_month=[date]&birth_date_year=[date]"
+    )
     assert redact("to a.b+c@mail.example.ml or +22376123456.") == "to [email] or [phone]."
     unchanged = "outbox message 12 (booking_confirmed, sms) at 2025-11-24T07:30:00+00:00 in 15ms"
     assert redact(unchanged) == unchanged

@@ -33,6 +33,23 @@ def verify_on(settings):
 
 
 @pytest.fixture
+def push_state(settings):
+    """The push on (tests turn it off), its per-process state (a broker that failed moments
+    ago, a kept connection) forgotten before and after the test."""
+    from appointments import notifications
+
+    settings.OUTBOX_PUSH = True
+
+    def forget():
+        notifications._push_down_until = 0.0
+        notifications._push_local.connection = None
+
+    forget()
+    yield
+    forget()
+
+
+@pytest.fixture
 def api():
     # CSRF checks on, as for a browser: the public API must not need a CSRF token.
     return APIClient(enforce_csrf_checks=True)

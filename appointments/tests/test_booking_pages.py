@@ -9,21 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.models import Appointment, Slot
+from appointments.tests.booking_form import FORM
 from appointments.tests.factories import SlotFactory, book, local_time, paris_consulate, slot_at
 from appointments.waiting_room.window import forget_no_window
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("protection_off")]
-
-FORM = {
-    "surname": "  Traoré ",
-    "given_names": "Aminata  Fatoumata",
-    "birth_date": "1990-05-17",
-    "national_id": "1234 5678 9012 A",
-    "email": "Aminata@Example.org",
-    "phone": "06 12 34 56 78",
-    "language": "fr",
-    "consent": "on",
-}
 
 
 @pytest.fixture
@@ -31,25 +21,50 @@ def paris():
     return paris_consulate()
 
 
-def test_the_office_page_lists_days_with_free_slots(client, paris):
+def test_the_office_page_shows_the_month_with_its_free_days(client, paris):
     slot_at(paris, 9)
     slot_at(paris, 10)
-    full = slot_at(paris, 11, capacity=1)
+    full = slot_at(paris, 11, capacity=1, days=2)
     book(slot=full)
     html = client.get(f"/bureaux/{paris.code}/").content.decode()
-    day = local_time(paris, 9).date().isoformat()
-    assert f'href="/bureaux/{paris.code}/jour/{day}/"' in html
+    day = local_time(paris, 9).date()
+    assert f'href="/bureaux/{paris.code}/jour/{day.isoformat()}/"' in html
     assert "2 horaires libres" in html
+    # The day whose only slot is full is shown off, not as a link.
+    full_day = local_time(paris, 11, days=2).date()
+    its_month = client.get(f"/bureaux/{paris.code}/?mois={full_day:%Y-%m}").content.decode()
+    assert f"/jour/{full_day.isoformat()}/" not in its_month
+    assert f'<span class="off">{full_day.day}</span>' in its_month
+    assert '<table class="month">' in html
+    assert '<th scope="col">' in html
     assert "À apporter le jour du rendez-vous" in html
 
 
-def test_the_day_page_shows_times_in_the_offices_timezone(client, paris):
+def test_the_day_page_offers_its_times_inside_the_booking_form(client, paris):
     slot = slot_at(paris, 9, 30)
     day = local_time(paris, 9).date().isoformat()
     html = client.get(f"/bureaux/{paris.code}/jour/{day}/").content.decode()
     assert ">09:30</time>" in html
     assert "Europe/Paris" in html
-    assert f'href="/bureaux/{paris.code}/creneau/{slot.pk}/"' in html
+    form = html[html.index('id="booking-form"') : html.index("</form>")]
+    assert f'<input type="radio" name="slot" value="{slot.pk}"' in form
+    assert 'name="surname"' in form
+
+
+def test_booking_from_the_day_page(client, paris):
+    slot = slot_at(paris, 9)
+    other = slot_at(paris, 10)
+    day = local_time(paris, 9).date().isoformat()
+    missing = client.post(f"/bureaux/{paris.code}/jour/{day}/", FORM)
+    assert missing.status_code == 400
+    assert "Choisissez un horaire." in missing.content.decode()
+    elsewhere = slot_at(paris, 9, days=3)
+    wrong_day = client.post(f"/bureaux/{paris.code}/jour/{day}/", {**FORM, "slot": elsewhere.pk})
+    assert "Choisissez un horaire dans la liste." in wrong_day.content.decode()
+    response = client.post(f"/bureaux/{paris.code}/jour/{day}/", {**FORM, "slot": other.pk})
+    assert response.status_code == 302
+    assert Appointment.objects.get().slot_id == other.pk
+    assert Slot.objects.get(pk=slot.pk).booked == 0
 
 
 def test_availability_pages_cost_a_bounded_number_of_queries(client, paris):
@@ -75,7 +90,7 @@ def test_availability_pages_cost_a_bounded_number_of_queries(client, paris):
     forget_no_window()  # each page reads the reopenings near (kept a second per process)
     with CaptureQueriesContext(connection) as many_office:
         response = client.get(f"/bureaux/{paris.code}/")
-    assert response.content.decode().count('class="day"') >= 30
+    assert response.content.decode().count('class="free"') >= 1
     forget_no_window()  # each page reads the reopenings near (kept a second per process)
     with CaptureQueriesContext(connection) as many_day:
         response = client.get(f"/bureaux/{paris.code}/jour/{day}/")
@@ -115,7 +130,7 @@ def test_booking_through_the_form_shows_the_confirmation(client, paris):
         ("phone", "+989601", "numéro de téléphone valide"),  # valid but too short for E.164
         ("surname", "ß" * 100, "trop long"),  # 200 characters once in upper case
         ("national_id", "AB", "NINA"),
-        ("birth_date", "2999-01-01", "futur"),
+        ("birth_date_year", "2999", "futur"),
         ("email", "not-an-email", "adresse e-mail valide"),
         ("consent", "", "Ce champ est obligatoire"),
     ],

@@ -51,21 +51,6 @@ def walk(plan: dict):
         yield from walk(child)
 
 
-@pytest.fixture
-def push_state(settings):
-    """The push on (tests turn it off), its per-process state (a broker that failed moments
-    ago, a kept connection) forgotten before and after the test."""
-    settings.OUTBOX_PUSH = True
-
-    def forget():
-        notifications._push_down_until = 0.0
-        notifications._push_local.connection = None
-
-    forget()
-    yield
-    forget()
-
-
 # The order --------------------------------------------------------------------------------
 
 

@@ -26,6 +26,17 @@ RATELIMIT_ENABLE = True
 BOOKING_VERIFY_CONTACT = env.bool("BOOKING_VERIFY_CONTACT", default=True)
 # Proof-of-work challenges handed to one address (each booking needs one of its own).
 BOOKING_CHALLENGE_RATE = env.str("BOOKING_CHALLENGE_RATE", default="60/m")
+# Booking without JavaScript (appointments/pacing.py): the booking form carries a signed,
+# one-use pacing token, accepted BOOKING_PACE_SECONDS after the form was shown (a person
+# takes longer than that to fill it) and for BOOKING_PACE_MINUTES. One address is given
+# BOOKING_PACE_RATE tokens, one /24 IPv4 or /48 IPv6 network BOOKING_PACE_NETWORK_RATE
+# (counted in Redis; every showing of the form takes one, with JavaScript or without).
+BOOKING_PACE_SECONDS = env.int("BOOKING_PACE_SECONDS", default=10)
+BOOKING_PACE_MINUTES = env.int("BOOKING_PACE_MINUTES", default=60)
+BOOKING_PACE_RATE = env.str("BOOKING_PACE_RATE", default="60/h")
+BOOKING_PACE_NETWORK_RATE = env.str("BOOKING_PACE_NETWORK_RATE", default="600/h")
+if BOOKING_PACE_SECONDS < 0 or BOOKING_PACE_MINUTES < 1:
+    raise ImproperlyConfigured("BOOKING_PACE_SECONDS must be >= 0, BOOKING_PACE_MINUTES >= 1.")
 # Bounds on pending holds, counted in PostgreSQL (services/holds.py). Besides one hold at a
 # time per identity number, phone and mailbox: holds waiting for their code from one /24
 # IPv4 or /48 IPv6 network. A person confirms within a minute or two, so this many at once
