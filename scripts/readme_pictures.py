@@ -19,6 +19,7 @@ PICTURES = ROOT / "docs" / "pictures"
 # screenshot -> height kept (the device's screen)
 CHOSEN = {
     "phone-home.png": 844,
+    "phone-office.png": 844,
     "phone-booking.png": 844,
     "phone-tracking.png": 844,
     "desktop-dashboard.png": 800,

@@ -26,7 +26,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def main_pages() -> dict[str, str]:
-    """page name -> address, in the demo's world: home, an office, a booking form, the
+    """page name -> address, in the demo's world: home, an office's month, a day's times
+    with the booking form, the
     manage page of a booking, the tracking of a file in production, the service's status,
     and the backlog dashboard."""
     seed()
@@ -44,7 +45,7 @@ def main_pages() -> dict[str, str]:
     return {
         "home": "/",
         "office": "/bureaux/paris-consulat/",
-        "booking": f"/bureaux/paris-consulat/creneau/{slot.pk}/",
+        "booking": f"/bureaux/paris-consulat/jour/{slot.local_starts_at:%Y-%m-%d}/",
         "manage": f"/rendez-vous/{appointment.reference}/{token}/",
         "tracking": f"/suivi/lien/{link_token(file.reference)}/",
         "status": "/statut/",
