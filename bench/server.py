@@ -1,4 +1,5 @@
-"""The portal under benchmark: gunicorn on a free port of 127.0.0.1.
+"""The portal under benchmark: gunicorn on a free port of 127.0.0.1, and its Celery worker
+(and beat) when a benchmark needs the outbox's messages sent (`outbox_sender`).
 
 ``sync`` workers, 2 per core + 1 (gunicorn's own advice), as the README tells to run the
 portal behind its reverse proxy; options ``--worker-class``, ``--workers``, ``--threads``.
@@ -160,3 +161,40 @@ def answers_on(port: int, path: str) -> bool:
         return connection.getresponse().status != 404
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def outbox_sender(env: dict[str, str], log: Path, *, beat: bool = True):
+    """A Celery worker for the three queues and (unless `beat` is false) beat, as the README
+    runs them; stopped afterwards (SIGTERM to each one's process group, then SIGKILL).
+    Without beat no outbox sweep runs: only the codes pushed at booking are sent."""
+    celery = [sys.executable, "-m", "celery", "-A", "epassport"]
+    commands = [[*celery, "worker", "-Q", "celery,notifications,backlog", "--loglevel=WARNING"]]
+    if beat:
+        commands.append([*celery, "beat", "--loglevel=WARNING", "--pidfile="])
+    handle = log.open("w")
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for command in commands
+    ]
+    handle.close()
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
