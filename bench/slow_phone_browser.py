@@ -148,6 +148,12 @@ class Journey:
     def seconds(self) -> float:
         return counted(self.phases)
 
+    @property
+    def work_overhead(self) -> float:
+        """The proof of work's wait that is not solving: the challenge's fetch (a round
+        trip) when it ends after the page's load."""
+        return max(0.0, self.phases["proof_of_work"] - self.solve_seconds)
+
     def as_dict(self) -> dict:
         return {
             "seconds": round(self.seconds, 3),

@@ -87,7 +87,7 @@ def _journey(number: int, seconds: float, work: float, delivery: float) -> Journ
         reference=f"REF{number}",
         day_url="http://127.0.0.1/bureaux/x/jour/2030-01-07/",
         challenge_number=1000,
-        solve_seconds=work,
+        solve_seconds=work - 0.5,  # the challenge's fetch took the rest
         delivery_seconds=delivery,
     )
 
@@ -99,6 +99,7 @@ def test_a_journey_counts_its_page_loads_and_proof_of_work_never_typing_or_the_c
     one = _journey(1, 7.0, 2.0, 0.3)
     assert one.seconds == pytest.approx(7.0)  # typing 3 s and the code's 9 s left out
     assert one.as_dict()["phases"]["proof_of_work"] == 2.0
+    assert one.work_overhead == 0.5
 
 
 def test_the_figures_of_a_run():
@@ -113,7 +114,9 @@ def test_the_figures_of_a_run():
     assert figures["met"] is False
     assert figures["median_without_proof_of_work"] == 5.0
     assert figures["delivery_p95_seconds"] == 1.5  # nearest rank: the largest of three
-    assert figures["proof_of_work"]["fitting_max_number"] == 19_998  # 1 s left of 6
+    assert figures["median_challenge_fetch_wait"] == 0.5
+    assert figures["solving_budget_seconds"] == 0.5  # 6 s less the pages and the fetch
+    assert figures["proof_of_work"]["fitting_max_number"] == 9_998
     assert [j["reference"] for j in figures["journeys"]] == ["REF1", "REF2", "REF3"]
 
 
