@@ -91,7 +91,15 @@ def start_gunicorn(
         *("--log-level", "warning"),
     ]
     handle = log.open("w")
-    process = subprocess.Popen(
+    process = _spawn(command, env, handle)
+    handle.close()
+    return process, command
+
+
+def _spawn(command: list[str], env: dict[str, str], handle) -> subprocess.Popen:
+    """A process of the portal from the repository, its output to `handle`, in a session of
+    its own so that it is stopped with its children."""
+    return subprocess.Popen(
         command,
         cwd=REPO,
         env=env,
@@ -99,8 +107,6 @@ def start_gunicorn(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    handle.close()
-    return process, command
 
 
 def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float = 60) -> None:
@@ -130,8 +136,13 @@ def stop_gunicorn(process: subprocess.Popen | None) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         process.send_signal(signal.SIGTERM)
+    _wait_or_kill(process, timeout=15)
+
+
+def _wait_or_kill(process: subprocess.Popen, *, timeout: float) -> None:
+    """Until `process` has ended, asked to; past `timeout` seconds, its session killed."""
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -173,17 +184,7 @@ def outbox_sender(env: dict[str, str], log: Path, *, beat: bool = True):
     if beat:
         commands.append([*celery, "beat", "--loglevel=WARNING", "--pidfile="])
     handle = log.open("w")
-    processes = [
-        subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        for command in commands
-    ]
+    processes = [_spawn(command, env, handle) for command in commands]
     handle.close()
     try:
         yield processes
@@ -192,9 +193,4 @@ def outbox_sender(env: dict[str, str], log: Path, *, beat: bool = True):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+            _wait_or_kill(process, timeout=20)

@@ -13,20 +13,7 @@ from appointments.models import Appointment
 from appointments.tests.factories import paris_consulate, slot_at
 from appointments.tests.verification import sent_code
 from bench import slow_phone
-from bench.slow_phone_browser import (
-    CPU_SLOWDOWN,
-    NAVIGATIONS,
-    PHASES,
-    SLOW_3G,
-    Journey,
-    JourneyBroken,
-    Person,
-    Solves,
-    counted,
-    journey,
-    new_phone,
-    reference_of,
-)
+from bench import slow_phone_browser as phone
 
 
 def test_the_options_of_a_full_run_and_of_the_quick_one():
@@ -64,22 +51,22 @@ def test_the_portal_runs_the_booking_path_as_real_users_get_it(tmp_path):
 
 
 def test_slow_3g_and_the_slow_cpu_are_those_of_the_goal():
-    assert SLOW_3G == {
+    assert phone.SLOW_3G == {
         "offline": False,
         "latency": 400,
         "downloadThroughput": 50_000,  # 400 kbit/s
         "uploadThroughput": 50_000,
     }
-    assert CPU_SLOWDOWN == 4
+    assert phone.CPU_SLOWDOWN == 4
 
 
 def _phases(**overrides: float) -> dict[str, float]:
-    return {**dict.fromkeys(PHASES, 1.0), **overrides}
+    return {**dict.fromkeys(phone.PHASES, 1.0), **overrides}
 
 
-def _journey(number: int, seconds: float, work: float, delivery: float) -> Journey:
+def _journey(number: int, seconds: float, work: float, delivery: float) -> phone.Journey:
     phases = _phases(home=seconds - 5 - work + 1, proof_of_work=work)
-    return Journey(
+    return phone.Journey(
         phases=phases,
         excluded={"typing": 3.0, "code_wait": 9.0},
         bytes=30_000,
@@ -93,9 +80,9 @@ def _journey(number: int, seconds: float, work: float, delivery: float) -> Journ
 
 
 def test_a_journey_counts_its_page_loads_and_proof_of_work_never_typing_or_the_code_wait():
-    assert set(NAVIGATIONS) < set(PHASES)
-    assert len(NAVIGATIONS) == 4
-    assert counted(_phases(proof_of_work=2.5)) == 7.5
+    assert set(phone.NAVIGATIONS) < set(phone.PHASES)
+    assert len(phone.NAVIGATIONS) == 4
+    assert phone.counted(_phases(proof_of_work=2.5)) == 7.5
     one = _journey(1, 7.0, 2.0, 0.3)
     assert one.seconds == pytest.approx(7.0)  # typing 3 s and the code's 9 s left out
     assert one.as_dict()["phases"]["proof_of_work"] == 2.0
@@ -104,7 +91,7 @@ def test_a_journey_counts_its_page_loads_and_proof_of_work_never_typing_or_the_c
 
 def test_the_figures_of_a_run():
     journeys = [_journey(1, 5.0, 1.0, 0.2), _journey(2, 7.0, 2.0, 1.5), _journey(3, 6.5, 1.5, 0.4)]
-    solves = Solves(samples=[(9_999, 1.0), (19_999, 2.0), (4_999, 0.5)])
+    solves = phone.Solves(samples=[(9_999, 1.0), (19_999, 2.0), (4_999, 0.5)])
     assert solves.hashes_per_second == pytest.approx(10_000)
     assert solves.median_seconds == 1.0
     assert solves.expected_seconds(20_000) == pytest.approx(1.0001)
@@ -121,7 +108,7 @@ def test_the_figures_of_a_run():
 
 
 def test_the_quick_run_never_fails_on_a_time_and_strict_does(tmp_path, capsys):
-    figures = slow_phone.summary([_journey(1, 9.0, 3.0, 2.5)], Solves([(10, 0.1)]), 20_000)
+    figures = slow_phone.summary([_journey(1, 9.0, 3.0, 2.5)], phone.Solves([(10, 0.1)]), 20_000)
     quick = slow_phone.parse_args(["--quick", "--strict", "--out", str(tmp_path / "q.json")])
     assert slow_phone.report(figures, quick) == 0
     strict = slow_phone.parse_args(["--strict", "--out", str(tmp_path / "s.json")])
@@ -133,12 +120,12 @@ def test_the_quick_run_never_fails_on_a_time_and_strict_does(tmp_path, capsys):
 
 
 def test_the_reference_is_read_from_the_booking_pages_address():
-    assert reference_of("http://127.0.0.1:8000/rendez-vous/AB12-CD34/tok/confirmer/") == (
+    assert phone.reference_of("http://127.0.0.1:8000/rendez-vous/AB12-CD34/tok/confirmer/") == (
         "AB12-CD34"
     )
-    assert reference_of("http://h/en/rendez-vous/AB12-CD34/tok/") == "AB12-CD34"
-    with pytest.raises(JourneyBroken):
-        reference_of("http://127.0.0.1:8000/bureaux/paris-consulat/")
+    assert phone.reference_of("http://h/en/rendez-vous/AB12-CD34/tok/") == "AB12-CD34"
+    with pytest.raises(phone.JourneyBroken):
+        phone.reference_of("http://127.0.0.1:8000/bureaux/paris-consulat/")
 
 
 class Recorded:
@@ -176,12 +163,12 @@ def test_the_slowed_phone_gets_slow_3g_and_a_slow_cpu(live_server, browser, monk
         return contexts[-1]
 
     monkeypatch.setattr(browser, "new_context", new_context)
-    context, page, meter = new_phone(browser)
+    context, page, meter = phone.new_phone(browser)
     try:
         page.goto(f"{live_server.url}/", wait_until="load")
         assert contexts[0].sent == [
             ("Network.enable", None),
-            ("Network.emulateNetworkConditions", SLOW_3G),
+            ("Network.emulateNetworkConditions", phone.SLOW_3G),
             ("Emulation.setCPUThrottlingRate", {"rate": 4}),
         ]
         # The page itself sees the slow network (the Network Information API).
@@ -202,12 +189,12 @@ def test_a_whole_journey_in_the_slowed_phone(live_server, browser, settings):
     office = paris_consulate()
     slot_at(office, 9, 30, days=2, capacity=2)
 
-    one = journey(browser, live_server.url, office.code, Person(7), sent_code)
+    one = phone.journey(browser, live_server.url, office.code, phone.Person(7), sent_code)
 
     appointment = Appointment.objects.get()
     assert (appointment.reference, appointment.status) == (one.reference, "booked")
-    assert appointment.national_id == Person(7).national_id
-    assert list(one.phases) == list(PHASES)
+    assert appointment.national_id == phone.Person(7).national_id
+    assert list(one.phases) == list(phone.PHASES)
     assert one.seconds == pytest.approx(sum(one.phases.values()))
     assert all(value > 0 for name, value in one.phases.items() if name != "proof_of_work")
     assert set(one.excluded) == {"typing", "code_wait"}
