@@ -1,8 +1,8 @@
 """Slow phone: a whole booking from `/` to the manage page on emulated slow 3G with a CPU four
 times slower, in Debian's chromium.
 
-    .venv/bin/python bench/slow_phone.py            # about 2 minutes; --help for the options
-    .venv/bin/python bench/slow_phone.py --quick    # one journey (CI's smoke), about 1 minute
+    .venv/bin/python bench/slow_phone.py            # about 90 s; --help for the options
+    .venv/bin/python bench/slow_phone.py --quick    # one journey (CI's smoke), about 30 s
 
 Each run starts from scratch:
 
@@ -46,13 +46,18 @@ Goals: the median journey under 6 s, the code delivered within 2 s (p95). Exit s
 when a journey is broken (a form refused, no code, no manage page), 2 with ``--strict``
 when a goal is missed, 0 otherwise. ``--quick`` (CI's smoke) never fails on a time.
 
-The proof of work's difficulty: chromium on this machine slowed 4x computed about
-6,000-7,000 hashes a second with the page's script (one ``crypto.subtle.digest`` per
-number), so the former default of 100,000 (50,000 hashes on average) took about 8 s by
-itself, 0 to 16 s depending on the challenge, and no journey fitted in 6 s. The pages
-themselves take about 4.2 s (5 page loads at 400 ms of latency each, with one redirect per
-post), which leaves about 1.5 s: 20,000 (1.5 s on average at that rate, 3 s at worst). The
-figures of the last runs are in the README (*Slow-phone benchmark*).
+The proof of work's difficulty (``BOOKING_CHALLENGE_MAX_NUMBER``), measured here on 2 shared
+cores: the page's script (one ``crypto.subtle.digest`` per number) in chromium slowed 4x
+computes about 33,000-34,000 hashes a second. The pages alone take 4.7-4.8 s (5 loads at
+400 ms of latency, two round trips for the day's page and for each post with its redirect)
+and the challenge's fetch, a round trip after the day's page has loaded, 0.43 s: about 0.8 s
+is left for solving. The former default, 100,000 (50,000 hashes on average: 1.5 s, 3 s at
+worst), made the median journey 6.14 s (6.09 to 7.39). 20,000, the default now (0.3 s on
+average, 0.6 s at worst), makes it 5.29 s (5.14 to 5.56), and even the worst challenge fits
+(4.7 + 0.43 + 0.6 s). The largest difficulty whose average would fit is about 60,000, with
+no margin for a slower day; what bounds bots is not the hashing (a native solver does
+100,000 in milliseconds) but one challenge per booking, the rate limits, the bounds on holds
+and contact verification (appointments/protection.py).
 """
 
 from __future__ import annotations
