@@ -11,12 +11,16 @@ Two layers, neither calling a third party:
   BOOKING_CHALLENGE_RATE challenges.
 - per-IP rate limits counted in Redis (core.clients, django-ratelimit's core).
 
-The difficulty, BOOKING_CHALLENGE_MAX_NUMBER (100,000 by default), is what a phone pays: it
-tries on average half that many SHA-256 hashes, at most all of them. altcha publishes about
-40,000 hashes a second for a mid-range phone's browser (Samsung Galaxy A14, 2023): about
-1.3 s on average, 2.5 s at worst, mostly spent while the applicant fills the form. A bot
-hashing natively does it in a fraction of that: the proof of work slows bots down, the
-rate limits and contact verification stop them.
+The difficulty, BOOKING_CHALLENGE_MAX_NUMBER (20,000 by default), is what a phone pays: it
+tries on average half that many SHA-256 hashes, at most all of them. The booking form's
+script in chromium with its CPU slowed 4x (a cheap phone) computes about 33,000 hashes a
+second (bench/slow_phone.py): 0.3 s on average, 0.6 s at worst, which keeps a whole booking
+on slow 3G under 6 s; 100,000 (the former default) cost 1.5 s on average, 3 s at worst, and
+missed it. A bot hashing natively does it in a fraction of that: the proof of work slows bots
+down a little, and what bounds them is the rest: one challenge per booking and
+BOOKING_CHALLENGE_RATE per address, the bounds on holds (per identity, phone, mailbox and
+network), contact verification; the pacing token of browsers without JavaScript
+(pacing.py) is bounded the same way.
 
 Both are turned off by settings (BOOKING_CHALLENGE, RATE_LIMITS) for benchmarks and for
 tests of other behaviour.

@@ -84,8 +84,6 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -176,46 +174,6 @@ def portal_env(args: argparse.Namespace) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def outbox_sender(env: dict[str, str], log: Path):
-    """A Celery worker for the three queues and beat, as the README runs them; stopped
-    afterwards (SIGTERM to each one's process group, then SIGKILL)."""
-    celery = [sys.executable, "-m", "celery", "-A", "epassport"]
-    handle = log.open("w")
-    processes = [
-        subprocess.Popen(
-            [*celery, "worker", "-Q", "celery,notifications,backlog", "--loglevel=WARNING"],
-            cwd=prepare.REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ),
-        subprocess.Popen(
-            [*celery, "beat", "--loglevel=WARNING", "--pidfile="],
-            cwd=prepare.REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ),
-    ]
-    handle.close()
-    try:
-        yield processes
-    finally:
-        for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-
-
-@contextlib.contextmanager
 def solvers(count: int):
     """A pool of `count` processes solving challenges, started before any request. Spawned,
     not forked: a child forked while requests are under way would inherit their sockets and
@@ -243,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             office = create_office(seats=args.seats, capacity=args.capacity)
             with (
                 server.serving(args, env, log) as (_gunicorn, command, port),
-                outbox_sender(env, celery_log),
+                server.outbox_sender(env, celery_log),
                 solvers(args.solvers) as pool,
                 solvers(args.attacker_solvers) as attacker_pool,
             ):

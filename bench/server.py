@@ -1,4 +1,5 @@
-"""The portal under benchmark: gunicorn on a free port of 127.0.0.1.
+"""The portal under benchmark: gunicorn on a free port of 127.0.0.1, and its Celery worker
+(and beat) when a benchmark needs the outbox's messages sent (`outbox_sender`).
 
 ``sync`` workers, 2 per core + 1 (gunicorn's own advice), as the README tells to run the
 portal behind its reverse proxy; options ``--worker-class``, ``--workers``, ``--threads``.
@@ -90,7 +91,15 @@ def start_gunicorn(
         *("--log-level", "warning"),
     ]
     handle = log.open("w")
-    process = subprocess.Popen(
+    process = _spawn(command, env, handle)
+    handle.close()
+    return process, command
+
+
+def _spawn(command: list[str], env: dict[str, str], handle) -> subprocess.Popen:
+    """A process of the portal from the repository, its output to `handle`, in a session of
+    its own so that it is stopped with its children."""
+    return subprocess.Popen(
         command,
         cwd=REPO,
         env=env,
@@ -98,8 +107,6 @@ def start_gunicorn(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    handle.close()
-    return process, command
 
 
 def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float = 60) -> None:
@@ -129,8 +136,13 @@ def stop_gunicorn(process: subprocess.Popen | None) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         process.send_signal(signal.SIGTERM)
+    _wait_or_kill(process, timeout=15)
+
+
+def _wait_or_kill(process: subprocess.Popen, *, timeout: float) -> None:
+    """Until `process` has ended, asked to; past `timeout` seconds, its session killed."""
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -160,3 +172,25 @@ def answers_on(port: int, path: str) -> bool:
         return connection.getresponse().status != 404
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def outbox_sender(env: dict[str, str], log: Path, *, beat: bool = True):
+    """A Celery worker for the three queues and (unless `beat` is false) beat, as the README
+    runs them; stopped afterwards (SIGTERM to each one's process group, then SIGKILL).
+    Without beat no outbox sweep runs: only the codes pushed at booking are sent."""
+    celery = [sys.executable, "-m", "celery", "-A", "epassport"]
+    commands = [[*celery, "worker", "-Q", "celery,notifications,backlog", "--loglevel=WARNING"]]
+    if beat:
+        commands.append([*celery, "beat", "--loglevel=WARNING", "--pidfile="])
+    handle = log.open("w")
+    processes = [_spawn(command, env, handle) for command in commands]
+    handle.close()
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            _wait_or_kill(process, timeout=20)
