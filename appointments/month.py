@@ -1,6 +1,8 @@
 """The month grid of an office's page: weeks as rows (Monday first), each day with the number
 of its free slots, drawn by the server (no JavaScript); months within the booking horizon
-are reached by links. One query for the whole horizon (selectors.free_days)."""
+are reached by links. One query for the whole horizon (selectors.free_days), one for the
+month's closures, whose reasons (a public holiday's name) the page says: a day shown off
+without a word would look like a fault."""
 
 import calendar
 from dataclasses import dataclass
@@ -20,6 +22,14 @@ class GridDay:
     day: date
     free_slots: int  # 0: nothing to book that day (past, closed, full)
     today: bool
+    closed: str = ""  # why the office is closed that day, in the active language
+
+
+@dataclass(frozen=True)
+class ClosedDays:
+    start: date
+    end: date
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,7 @@ class Month:
     previous: date | None  # the first day of the month before, when it can be shown
     next: date | None
     free_days: int  # days of this month with a free slot
+    closures: list[ClosedDays]  # this month's closures of the office, in order
 
 
 def weekdays() -> list[tuple[str, str]]:
@@ -62,9 +73,26 @@ def month_grid(*, office: Office, today: date, horizon_days: int, asked: date | 
     if asked is None:
         asked = min(free).replace(day=1) if free else earliest
     first = min(max(asked, earliest), latest)
+    end = _shift(first, 1) - timedelta(days=1)
+    closures = [
+        ClosedDays(max(c.start_date, first), min(c.end_date, end), c.display_reason)
+        for c in selectors.closures_between(office=office, date_from=first, date_to=end)
+    ]
+    reasons = {
+        day: closed.reason
+        for closed in closures
+        for day in (
+            closed.start + timedelta(days=n) for n in range((closed.end - closed.start).days + 1)
+        )
+    }
     weeks = [
         [
-            GridDay(day=day, free_slots=free.get(day, 0), today=day == today)
+            GridDay(
+                day=day,
+                free_slots=free.get(day, 0),
+                today=day == today,
+                closed=reasons.get(day, ""),
+            )
             if day.month == first.month
             else None
             for day in week
@@ -79,4 +107,5 @@ def month_grid(*, office: Office, today: date, horizon_days: int, asked: date | 
         previous=_shift(first, -1) if first > earliest else None,
         next=_shift(first, 1) if first < latest else None,
         free_days=sum(1 for day in free if (day.year, day.month) == (first.year, first.month)),
+        closures=closures,
     )

@@ -107,6 +107,8 @@ class Closure(models.Model):
             ),
         ]
 
+    display_reason = Bilingual("reason")
+
     def __str__(self) -> str:
         return f"{self.start_date}–{self.end_date}: {self.reason}"
 

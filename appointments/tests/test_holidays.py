@@ -58,6 +58,16 @@ def test_christmas_is_not_offered_at_the_paris_consulate(paris, freeze):
     assert (christmas.reason, christmas.reason_en) == ("Noël", "Christmas Day")
 
 
+def test_the_month_says_why_a_day_is_closed_in_the_applicants_language(client, paris, freeze):
+    prepare(paris, freeze, date(2026, 12, 1))
+    french = client.get(f"/bureaux/{paris.code}/?mois=2026-12").content.decode()
+    assert "vendredi 25 décembre : fermé (Noël)" in french
+    assert '<span class="off closed">25<span class="visually-hidden">, Noël</span>' in french
+    assert "24 décembre :" not in french  # an open day is not listed
+    english = client.get(f"/en/bureaux/{paris.code}/?mois=2026-12").content.decode()
+    assert "Friday 25 December: closed (Christmas Day)" in english
+
+
 def test_malis_independence_day_is_not_offered_at_bamako(bamako, freeze):
     prepare(bamako, freeze, date(2026, 9, 1))
     days = offered(bamako, date(2026, 9, 1), date(2026, 9, 30))
